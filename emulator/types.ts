@@ -1,0 +1,153 @@
+/**
+ * Public, programmatic API of the local cloud emulator (`startEmulator` in `emulator/index.ts`).
+ * Tests, the demo and the benchmarks drive the emulator only through this interface.
+ */
+import type { CloudService, ServiceId } from '../lib/types';
+
+/** Operation names, used for fault targeting and in the request log. */
+export const EMULATOR_OPERATIONS = {
+  iam: ['CreateToken', 'ListProjects'],
+  dcs: ['ListInstances', 'ListCenterTasks', 'DeleteCenterTask', 'ListBackgroundTasks', 'DeleteBackgroundTask'],
+  modelarts: ['ListProcessorTasks', 'ShowProcessorTask', 'DeleteProcessorTask'],
+  oms: ['ListMigrationTasks', 'ShowMigrationTask', 'StopMigrationTask', 'DeleteMigrationTask'],
+  dis: ['ListStreams', 'ListTransferTasks', 'ShowTransferTask', 'DeleteTransferTask'],
+} as const satisfies Record<CloudService, readonly string[]>;
+export type EmulatorOperation = (typeof EMULATOR_OPERATIONS)[CloudService][number];
+
+/** Fault settings; every field optional. Shares are probabilities in [0, 1], drawn from the seeded RNG. */
+export interface FaultSettings {
+  /** Fixed latency added to every answer. */
+  latencyMs?: number;
+  /** Extra uniformly random latency in [0, jitterMs). */
+  latencyJitterMs?: number;
+  /** Token-bucket rate limit (requests/s, burst = rate). Above it: 429 APIG.0308 + Retry-After. */
+  rateLimitPerSecond?: number;
+  /** Share of answers that are 500/502/503 in the service's own error shape. */
+  serverErrorShare?: number;
+  /** Share of requests whose connection is reset (socket destroyed without an answer). */
+  resetShare?: number;
+  /** Share of requests that never answer (hang until the client gives up). */
+  hangShare?: number;
+  /** Share of 2xx answers whose JSON body is malformed or truncated. */
+  malformedShare?: number;
+  /** Every answer is 503 (an outage) while set. */
+  outage?: boolean;
+  /** Share of answers that are 429 APIG.0308 regardless of rate (a throttling burst). */
+  throttleShare?: number;
+  /**
+   * A listing anomaly on list operations (for the safety tests): pages that repeat items, pages that lose
+   * items, a total count that disagrees with the items, a page larger than the requested limit, or a
+   * list that never ends.
+   */
+  pagingQuirk?: 'repeat' | 'lose' | 'count-mismatch' | 'over-limit' | 'endless';
+}
+
+export interface FaultTarget {
+  /** A service host, or `*` for all. */
+  service: CloudService | '*';
+  /** An operation of that service, or `*` for all. */
+  operation?: EmulatorOperation | '*';
+}
+
+export interface EmulatorOptions {
+  /** Seed for the task generator and every random fault draw. @default 1 */
+  seed?: number;
+  /** First port; services listen on portBase..portBase+4 (iam, dcs, modelarts, oms, dis). 0 = random ports. @default 0 */
+  portBase?: number;
+  /** Approximate number of generated tasks over the five task APIs (0 = empty account). @default 200 */
+  tasks?: number;
+  /** Exact generated task count per service, overriding `tasks`' split. */
+  tasksPerService?: Partial<Record<ServiceId, number>>;
+  /** Faults set at start. */
+  faults?: Array<FaultTarget & FaultSettings>;
+  /** Lifetime of issued IAM tokens. @default 86400 (24 h) */
+  tokenTtlSeconds?: number;
+  /** Clock for task ages and token expiry. @default () => Date.now() */
+  nowMs?: () => number;
+}
+
+/** The emulated account and the credentials it accepts. */
+export interface EmulatorAccount {
+  region: string; // 'eu-de'
+  projectId: string;
+  projectName: string; // = region
+  domainName: string;
+  userName: string;
+  password: string;
+  /** A permanent AK/SK pair registered with the emulator. */
+  accessKey: string;
+  secretKey: string;
+  /** A temporary AK/SK pair, valid only with `securityToken` in X-Security-Token. */
+  tempAccessKey: string;
+  tempSecretKey: string;
+  securityToken: string;
+}
+
+/**
+ * A task held by the emulator, in its wire form: `state` is the API's own value (DCS 'SUCCESS', ModelArts 2,
+ * OMS 5, DIS 'ERROR'). `id` is the path id (OMS ids as decimal strings, possibly above 2^53).
+ */
+export interface EmulatedTask {
+  service: ServiceId;
+  id: string;
+  name: string;
+  state: string | number;
+  /** DCS instance id, or DIS stream name. */
+  parentId?: string;
+  /** The wire fields the list operation returns for it (created_at, start_time, ...). */
+  fields: Record<string, unknown>;
+}
+
+export interface RequestLogEntry {
+  service: CloudService;
+  operation: EmulatorOperation | 'Unknown';
+  method: string;
+  /** The raw request target as received (path + query, still percent-encoded). */
+  rawPath: string;
+  status: number;
+  /** Error code of the answer, if it was an error. */
+  errorCode?: string;
+  /** What the answer was: normal, or the fault injected. */
+  fault?: 'latency' | 'rate-limit' | 'throttle' | 'server-error' | 'reset' | 'hang' | 'malformed' | 'outage';
+  /** Wall-clock ms when the request arrived. */
+  atMs: number;
+  /** Auth kind the request used. */
+  auth?: 'token' | 'aksk' | 'none';
+}
+
+export interface EmulatorDeletion {
+  service: ServiceId;
+  id: string;
+  name: string;
+  /** State the task was in when deleted (wire value). */
+  state: string | number;
+  atMs: number;
+}
+
+export interface Emulator {
+  readonly urls: Readonly<Record<CloudService, string>>;
+  readonly account: Readonly<EmulatorAccount>;
+  /** `TASK_JANITOR_ENDPOINT_*` plus region/project and password credentials, ready for a child process env. */
+  endpointEnv(): Record<string, string>;
+
+  /** Current tasks of a service (copies). */
+  tasks(service: ServiceId): EmulatedTask[];
+  /** Adds a task (fields the caller leaves out are generated); returns the stored task. */
+  addTask(task: Partial<EmulatedTask> & { service: ServiceId }): EmulatedTask;
+  /** Sets a task's wire state (e.g. make it in-progress while a run is under way). */
+  setTaskState(service: ServiceId, id: string, state: string | number): void;
+  removeTask(service: ServiceId, id: string): void;
+  /** Every successful delete, in order. */
+  deletions(): EmulatorDeletion[];
+
+  setFaults(target: FaultTarget, settings: FaultSettings): void;
+  clearFaults(): void;
+
+  /** Every request, in arrival order. */
+  requestLog(): RequestLogEntry[];
+  clearRequestLog(): void;
+  /** TCP connections accepted so far, per service host. */
+  connectionCount(service: CloudService): number;
+
+  close(): Promise<void>;
+}
