@@ -1,0 +1,130 @@
+variable "region" {
+  description = "Huawei Cloud region of the function and of the task APIs it cleans, e.g. cn-north-4, ap-southeast-3."
+  type        = string
+}
+
+variable "domain_id" {
+  description = "Account (domain) id: the provider needs it to create the agency."
+  type        = string
+}
+
+variable "project_id" {
+  description = "Project id of the tasks to clean. Empty: the function falls back to the runtime's RUNTIME_PROJECT_ID (its own project)."
+  type        = string
+  default     = ""
+}
+
+variable "function_name" {
+  description = "Name of the function (and prefix of the agency, role and trigger names)."
+  type        = string
+  default     = "task-janitor"
+}
+
+variable "zip_path" {
+  description = "The artifact built by `npm run package:functiongraph`."
+  type        = string
+  default     = "../../../dist/functiongraph.zip"
+}
+
+variable "code_obs_url" {
+  description = "Optional OBS URL of the same zip (https://<bucket>.obs.<region>.myhuaweicloud.com/functiongraph.zip). When set, the code is taken from OBS instead of being uploaded inline."
+  type        = string
+  default     = ""
+}
+
+variable "schedule" {
+  description = "Cron of the TIMER trigger. FunctionGraph cron has a seconds field: `seconds minutes hours day-of-month month [day-of-week]`, in the region's time zone unless prefixed with CRON_TZ=."
+  type        = string
+  default     = "0 0 3 * * *"
+}
+
+variable "policy" {
+  description = "Value of TASK_JANITOR_POLICY: a path inside the package (the packaged default is `policy.yml`, the repository's examples/policy.yml) or the policy itself as inline JSON/YAML."
+  type        = string
+  default     = "policy.yml"
+}
+
+variable "dry_run" {
+  description = "Plan and report without deleting. Safe default; set false only after reading a dry run's report. Sent as the timer's manual event (`{\"dryRun\":true}`), which can only narrow the policy."
+  type        = bool
+  default     = true
+}
+
+variable "trigger_user_event" {
+  description = "Manual event for the timer (JSON object text, same keys as the Lambda manual event), e.g. {\"services\":[\"dcs-center-tasks\"]}. Empty: run the configured policy. When dry_run is true, dryRun is added to it."
+  type        = string
+  default     = ""
+}
+
+variable "settings" {
+  description = "More plain settings (function user data, read with context.getUserData), e.g. TASK_JANITOR_ENDPOINT_DCS. Same variable names as the Lambda and CLI."
+  type        = map(string)
+  default     = {}
+}
+
+variable "secret_settings" {
+  description = "Settings stored as encrypted user data (explicit credentials win over the agency). Leave empty to use the agency."
+  type        = map(string)
+  default     = {}
+  sensitive   = true
+}
+
+variable "memory_size" {
+  description = "Memory in MB."
+  type        = number
+  default     = 256
+}
+
+variable "timeout_seconds" {
+  description = "Function timeout (3-900 s per the provider docs). The handler stops starting deletions before it runs out."
+  type        = number
+  default     = 900
+}
+
+variable "agency_actions" {
+  description = "IAM actions granted to the function's agency: list and delete of the four task APIs, nothing else. See main.tf for which names are confirmed by the documentation."
+  type        = list(string)
+  default = [
+    # DCS: confirmed in the "Authorization Information" of ListBackgroundTask / DeleteBackgroundTask /
+    # DeleteCenterTask (support.huaweicloud.com/intl/en-us/api-dcs/*.html) and api-grant-policy.html (instance list).
+    "dcs:instance:list",
+    "dcs:instance:getBackgroundTask",
+    "dcs:instance:deleteBackgroundTask",
+    "dcs:task:delete",
+    # UNCONFIRMED: the ListCenterTask page names no action; `dcs:task:list` follows the delete's naming.
+    "dcs:task:list",
+    # UNCONFIRMED (no action names found in the stored docs): ModelArts processor tasks, OMS, DIS.
+    "modelarts:processTask:list",
+    "modelarts:processTask:get",
+    "modelarts:processTask:delete",
+    "oms:task:list",
+    "oms:task:get",
+    "oms:task:update",
+    "oms:task:delete",
+    "dis:streams:list",
+    "dis:transferTasks:list",
+    "dis:transferTasks:get",
+    "dis:transferTasks:delete",
+  ]
+}
+
+variable "log_group_id" {
+  description = "Optional LTS log group id (with log_stream_id, log_group_name, log_stream_name). Empty: FunctionGraph's default log group."
+  type        = string
+  default     = ""
+}
+
+variable "log_group_name" {
+  type    = string
+  default = ""
+}
+
+variable "log_stream_id" {
+  type    = string
+  default = ""
+}
+
+variable "log_stream_name" {
+  type    = string
+  default = ""
+}
