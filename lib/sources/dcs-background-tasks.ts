@@ -1,0 +1,142 @@
+/**
+ * DCS instance background tasks (REFERENCE §2.3–§2.5): list instances (`GET /v2/{project_id}/instances`,
+ * record offset, limit ≤ 1000), keep those the policy's `instances` globs select, then list each one's tasks
+ * (`GET /v2/{project_id}/instances/{instance_id}/tasks`); delete with
+ * `DELETE /v2/{project_id}/instances/{instance_id}/tasks/{task_id}` (200 `{"message": ""}` or 204).
+ */
+import { apiPath } from '../cloud/api-path';
+import { JanitorError } from '../errors';
+import type { DeleteOutcome, SourceContext, Task, TaskSource } from '../types';
+import {
+  DCS_DELETABLE_STATES,
+  DCS_PAGE_LIMIT,
+  type DcsParent,
+  dcsDeleteOutcome,
+  toDcsTask,
+} from './dcs-common';
+import { DEFAULT_PAGE_CONCURRENCY, listOffsetPaged, type Page, runPool } from './paging';
+import {
+  apiErrorOf,
+  ignoreBody,
+  readArray,
+  readCount,
+  readName,
+  requireItemRecord,
+  requireRecord,
+  requireString,
+} from './wire';
+
+const LIST_INSTANCES = 'ListInstances';
+const LIST = 'ListBackgroundTasks';
+const DELETE = 'DeleteBackgroundTask';
+/** "This DCS instance does not exist" (REFERENCE §2.7): its tasks are gone with it. */
+const INSTANCE_GONE_CODES: readonly string[] = ['DCS.3022', '111404022'];
+
+async function fetchInstancePage(ctx: SourceContext, offset: number): Promise<Page<DcsParent>> {
+  const { body } = await ctx.client.request({
+    service: 'dcs',
+    operation: LIST_INSTANCES,
+    method: 'GET',
+    path: apiPath`/v2/${ctx.projectId}/instances`,
+    query: { offset, limit: DCS_PAGE_LIMIT },
+    signal: ctx.signal,
+  });
+  const page = requireRecord(body, LIST_INSTANCES);
+  const items = readArray(page, 'instances', LIST_INSTANCES).map((raw) => {
+    const item = requireItemRecord(raw, LIST_INSTANCES);
+    return { id: requireString(item, 'instance_id', LIST_INSTANCES), name: readName(item.name) };
+  });
+  return { items, total: readCount(page.instance_num) };
+}
+
+async function fetchTaskPage(ctx: SourceContext, instance: DcsParent, offset: number): Promise<Page<Task>> {
+  const { body } = await ctx.client.request({
+    service: 'dcs',
+    operation: LIST,
+    method: 'GET',
+    path: apiPath`/v2/${ctx.projectId}/instances/${instance.id}/tasks`,
+    query: { offset, limit: DCS_PAGE_LIMIT },
+    signal: ctx.signal,
+  });
+  const page = requireRecord(body, LIST);
+  const items = readArray(page, 'tasks', LIST).map((raw) =>
+    toDcsTask('dcs-background-tasks', requireItemRecord(raw, LIST), LIST, instance),
+  );
+  return { items, total: readCount(page.task_count) };
+}
+
+async function listInstanceTasks(ctx: SourceContext, instance: DcsParent): Promise<Task[]> {
+  const tasks: Task[] = [];
+  try {
+    for await (const task of listOffsetPaged({
+      what: `DCS background tasks of instance ${JSON.stringify(instance.name)} (${instance.id})`,
+      limit: DCS_PAGE_LIMIT,
+      offsetMode: 'records',
+      fetchPage: (offset) => fetchTaskPage(ctx, instance, offset),
+      keyOf: (task) => task.id,
+      concurrency: 2,
+    })) {
+      tasks.push(task);
+    }
+  } catch (error) {
+    const answer = apiErrorOf(error);
+    if (answer?.status === 404 && INSTANCE_GONE_CODES.includes(answer.code) && tasks.length === 0) {
+      ctx.log.warn(
+        { service: 'dcs-background-tasks', instanceId: instance.id },
+        'instance vanished while listing',
+      );
+      return [];
+    }
+    throw error;
+  }
+  return tasks;
+}
+
+export const dcsBackgroundTasks: TaskSource = {
+  id: 'dcs-background-tasks',
+  cloudService: 'dcs',
+  deletableStates: DCS_DELETABLE_STATES,
+
+  async *list(ctx: SourceContext): AsyncIterable<Task> {
+    const instances: DcsParent[] = [];
+    for await (const instance of listOffsetPaged({
+      what: 'DCS instances',
+      limit: DCS_PAGE_LIMIT,
+      offsetMode: 'records',
+      fetchPage: (offset) => fetchInstancePage(ctx, offset),
+      keyOf: (instance) => instance.id,
+    })) {
+      if (ctx.includeParent === undefined || ctx.includeParent(instance.name)) instances.push(instance);
+    }
+    for await (const tasks of runPool(
+      instances,
+      (instance) => listInstanceTasks(ctx, instance),
+      DEFAULT_PAGE_CONCURRENCY,
+    )) {
+      yield* tasks;
+    }
+  },
+
+  async delete(task: Task, ctx: SourceContext): Promise<DeleteOutcome> {
+    if (task.parentId === undefined) {
+      throw new JanitorError(
+        `DCS background task ${task.id} has no instance id; cannot build its delete path`,
+      );
+    }
+    try {
+      await ctx.client.request({
+        service: 'dcs',
+        operation: DELETE,
+        method: 'DELETE',
+        path: apiPath`/v2/${ctx.projectId}/instances/${task.parentId}/tasks/${task.id}`,
+        parse: ignoreBody,
+        signal: ctx.signal,
+      });
+      return 'deleted';
+    } catch (error) {
+      const outcome = dcsDeleteOutcome(error);
+      if (outcome) return outcome;
+      throw error;
+    }
+  },
+};

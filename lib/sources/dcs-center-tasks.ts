@@ -1,0 +1,77 @@
+/**
+ * DCS task center (REFERENCE §2.1, §2.2): `GET /v2/{project_id}/tasks` (record offset, limit ≤ 1000),
+ * `DELETE /v2/{project_id}/tasks/{task_id}`. The list is documented on Huawei Cloud only (§0.3): a 404 for it
+ * is reported as "not available on this cloud" for this service, and the other services go on.
+ */
+import { apiPath } from '../cloud/api-path';
+import { ListingError } from '../errors';
+import type { DeleteOutcome, SourceContext, Task, TaskSource } from '../types';
+import { DCS_DELETABLE_STATES, DCS_PAGE_LIMIT, dcsDeleteOutcome, toDcsTask } from './dcs-common';
+import { listOffsetPaged, type Page } from './paging';
+import { apiErrorOf, ignoreBody, readArray, readCount, requireItemRecord, requireRecord } from './wire';
+
+const LIST = 'ListCenterTasks';
+const DELETE = 'DeleteCenterTask';
+
+async function fetchCenterPage(ctx: SourceContext, offset: number): Promise<Page<Task>> {
+  let body: unknown;
+  try {
+    ({ body } = await ctx.client.request({
+      service: 'dcs',
+      operation: LIST,
+      method: 'GET',
+      path: apiPath`/v2/${ctx.projectId}/tasks`,
+      query: { offset, limit: DCS_PAGE_LIMIT },
+      signal: ctx.signal,
+    }));
+  } catch (error) {
+    const answer = apiErrorOf(error);
+    if (offset === 0 && answer?.status === 404) {
+      throw new ListingError(
+        `DCS task-center listing (GET /v2/{project_id}/tasks) is not available on this cloud: 404${answer.code ? ` ${answer.code}` : ''}; it is documented on Huawei Cloud only, not on Open Telekom Cloud`,
+        { cause: error },
+      );
+    }
+    throw error;
+  }
+  const page = requireRecord(body, LIST);
+  const items = readArray(page, 'tasks', LIST).map((item) =>
+    toDcsTask('dcs-center-tasks', requireItemRecord(item, LIST), LIST),
+  );
+  return { items, total: readCount(page.task_count) };
+}
+
+export const dcsCenterTasks: TaskSource = {
+  id: 'dcs-center-tasks',
+  cloudService: 'dcs',
+  deletableStates: DCS_DELETABLE_STATES,
+
+  list(ctx: SourceContext): AsyncIterable<Task> {
+    return listOffsetPaged({
+      what: 'DCS task-center tasks',
+      limit: DCS_PAGE_LIMIT,
+      offsetMode: 'records',
+      fetchPage: (offset) => fetchCenterPage(ctx, offset),
+      keyOf: (task) => task.id,
+    });
+  },
+
+  async delete(task: Task, ctx: SourceContext): Promise<DeleteOutcome> {
+    try {
+      // No body: the optional `{"message"}` body is not needed (TF-HW sends none either).
+      await ctx.client.request({
+        service: 'dcs',
+        operation: DELETE,
+        method: 'DELETE',
+        path: apiPath`/v2/${ctx.projectId}/tasks/${task.id}`,
+        parse: ignoreBody,
+        signal: ctx.signal,
+      });
+      return 'deleted';
+    } catch (error) {
+      const outcome = dcsDeleteOutcome(error);
+      if (outcome) return outcome;
+      throw error;
+    }
+  },
+};

@@ -1,0 +1,27 @@
+/** The registry of the five task sources, by policy id. */
+import type { ServiceId, TaskSource } from '../types';
+import { dcsBackgroundTasks } from './dcs-background-tasks';
+import { dcsCenterTasks } from './dcs-center-tasks';
+import { disDumpTasks } from './dis-dump-tasks';
+import { modelArtsProcessorTasks } from './modelarts-processor-tasks';
+import { omsMigrationTasks } from './oms-migration-tasks';
+
+/** Every source, in `SERVICE_IDS` order. */
+export const SOURCES: readonly TaskSource[] = Object.freeze([
+  dcsCenterTasks,
+  dcsBackgroundTasks,
+  modelArtsProcessorTasks,
+  omsMigrationTasks,
+  disDumpTasks,
+]);
+
+const BY_ID: ReadonlyMap<ServiceId, TaskSource> = new Map(SOURCES.map((source) => [source.id, source]));
+
+/** The source for a service id. */
+export function getSource(id: ServiceId): TaskSource {
+  const source = BY_ID.get(id);
+  if (source === undefined) throw new TypeError(`no task source for service ${JSON.stringify(id)}`);
+  return source;
+}
+
+export { dcsBackgroundTasks, dcsCenterTasks, disDumpTasks, modelArtsProcessorTasks, omsMigrationTasks };

@@ -1,0 +1,141 @@
+/**
+ * Lenient readers for the wire values the five task APIs send (counts, epoch-ms and ISO-8601 times), and
+ * helpers to map an API error to a delete outcome. External data is narrowed here, never cast.
+ */
+import { isSafeNumber, parse as parseLossless } from 'lossless-json';
+import { CloudApiError, MalformedResponseError } from '../errors';
+
+/** Latest epoch ms accepted as a real time (year 2200); anything later is treated as unparseable. */
+const MAX_PLAUSIBLE_EPOCH_MS = Date.UTC(2200, 0, 1);
+
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Absent for the purpose of "else use the other field": undefined, null, empty string. */
+export function isAbsent(value: unknown): boolean {
+  return value === undefined || value === null || value === '';
+}
+
+/** A non-negative integer count sent as a number or a decimal string (DCS `task_count` is either). */
+export function readCount(value: unknown): number | undefined {
+  if (typeof value === 'number') return Number.isSafeInteger(value) && value >= 0 ? value : undefined;
+  if (typeof value === 'string' && /^\d{1,15}$/.test(value.trim())) return Number(value.trim());
+  return undefined;
+}
+
+/** An integer sent as a number or a decimal string (`status` codes); undefined otherwise. */
+export function readInteger(value: unknown): number | undefined {
+  if (typeof value === 'number') return Number.isSafeInteger(value) ? value : undefined;
+  if (typeof value === 'string' && /^-?\d{1,15}$/.test(value.trim())) return Number(value.trim());
+  return undefined;
+}
+
+/** Epoch milliseconds (13-digit Long, possibly as a string); undefined when missing, non-positive or absurd. */
+export function readEpochMs(value: unknown): number | undefined {
+  const ms = readInteger(value);
+  return ms !== undefined && ms > 0 && ms < MAX_PLAUSIBLE_EPOCH_MS ? ms : undefined;
+}
+
+/** A non-negative duration in the unit given (number or decimal string); undefined otherwise. */
+export function readDuration(value: unknown): number | undefined {
+  if (typeof value === 'number') return Number.isFinite(value) && value >= 0 ? value : undefined;
+  if (typeof value === 'string' && /^\d{1,15}(\.\d+)?$/.test(value.trim())) return Number(value.trim());
+  return undefined;
+}
+
+const ISO_8601 = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|[+-](\d{2}):?(\d{2}))$/;
+
+/**
+ * Parses a strict ISO-8601 date-time with a zone (`2020-06-17T07:38:42.503Z`, `…+00:00`) to epoch ms.
+ * Anything else (no zone, a date only, impossible calendar values, `new Date`-only formats) is undefined.
+ */
+export function parseIsoUtcMs(value: unknown): number | undefined {
+  if (typeof value !== 'string') return undefined;
+  const match = ISO_8601.exec(value.trim());
+  if (!match) return undefined;
+  const [, y, mo, d, h, mi, s, frac, zone, zh, zm] = match;
+  const year = Number(y);
+  const month = Number(mo);
+  const day = Number(d);
+  const hour = Number(h);
+  const minute = Number(mi);
+  const second = Number(s);
+  if (month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || second > 59) return undefined;
+  const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  if (day > daysInMonth) return undefined;
+  const ms = frac === undefined ? 0 : Math.floor(Number(`0.${frac}`) * 1000);
+  let offsetMinutes = 0;
+  if (zone !== 'Z') {
+    const offsetHours = Number(zh);
+    const offsetMins = Number(zm);
+    if (offsetHours > 23 || offsetMins > 59) return undefined;
+    offsetMinutes = (zone?.startsWith('-') ? -1 : 1) * (offsetHours * 60 + offsetMins);
+  }
+  const epochMs = Date.UTC(year, month - 1, day, hour, minute, second, ms) - offsetMinutes * 60_000;
+  return epochMs > 0 && epochMs < MAX_PLAUSIBLE_EPOCH_MS ? epochMs : undefined;
+}
+
+/**
+ * Parses a JSON body keeping integers beyond 2^53 exact: they come back as their decimal text (a string),
+ * every other number as a JS number. For APIs whose ids are int64 (OMS).
+ */
+export function parseJsonLossless(text: string): unknown {
+  if (text.trim() === '') return undefined;
+  return parseLossless(text, null, (digits: string) => (isSafeNumber(digits) ? Number(digits) : digits));
+}
+
+/** A delete's 2xx body does not matter (some APIs send `{}`, `{"message": ""}`, or nothing). */
+export function ignoreBody(): undefined {
+  return undefined;
+}
+
+/** The status and error code of a cloud API answer, or undefined when the error is something else. */
+export function apiErrorOf(error: unknown): { readonly status: number; readonly code: string } | undefined {
+  if (!(error instanceof CloudApiError)) return undefined;
+  return { status: error.status, code: error.errorCode ?? '' };
+}
+
+/** A gateway-level code (`APIG.0101` "API does not exist") is never taken as "the task is gone". */
+export function isGatewayCode(code: string): boolean {
+  return /^APIGW?\./.test(code);
+}
+
+/** Narrows a list body to an object or throws `MalformedResponseError` naming the operation. */
+export function requireRecord(body: unknown, operation: string): Record<string, unknown> {
+  if (!isRecord(body)) throw new MalformedResponseError(`${operation}: expected a JSON object body`);
+  return body;
+}
+
+/** Narrows one list item to an object or throws `MalformedResponseError`. */
+export function requireItemRecord(item: unknown, operation: string): Record<string, unknown> {
+  if (!isRecord(item)) throw new MalformedResponseError(`${operation}: a list item is not a JSON object`);
+  return item;
+}
+
+/** Reads an array field of a list body; a missing field is an empty list, any other type is malformed. */
+export function readArray(
+  body: Record<string, unknown>,
+  field: string,
+  operation: string,
+): readonly unknown[] {
+  const value = body[field];
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value))
+    throw new MalformedResponseError(`${operation}: field "${field}" is not an array`);
+  return value;
+}
+
+/** Reads a required non-empty string id of a list item, or throws `MalformedResponseError`. */
+export function requireString(item: Record<string, unknown>, field: string, operation: string): string {
+  const value = item[field];
+  if (typeof value !== 'string' || value === '') {
+    throw new MalformedResponseError(`${operation}: an item has no string "${field}"`);
+  }
+  return value;
+}
+
+/** A display name; a missing or non-string name reads as empty. */
+export function readName(value: unknown): string {
+  return typeof value === 'string' ? value : '';
+}
