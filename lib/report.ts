@@ -4,7 +4,15 @@
  */
 import type { ServiceId } from './types';
 
-export const SKIP_REASONS = ['inProgress', 'unknownState', 'unknownAge', 'excluded', 'cap', 'deadline', 'changed'] as const;
+export const SKIP_REASONS = [
+  'inProgress',
+  'unknownState',
+  'unknownAge',
+  'excluded',
+  'cap',
+  'deadline',
+  'changed',
+] as const;
 /**
  * Why a stale-or-candidate task was not deleted. `changed`: a saved plan's task is no longer listed,
  * deletable or stale (plan/apply).
@@ -29,6 +37,11 @@ export interface ServiceCounts {
   alreadyGone: number;
   failed: number;
   skipped: Record<SkipReason, number>;
+  /**
+   * Deletes attempted and answered "in progress" (refused by the API, or a re-check found it changed); also
+   * counted in `skipped`. Tells `shouldFail` that the API answered. Added by the engine; optional for readers.
+   */
+  refused?: number;
 }
 
 export interface ServiceReport extends ServiceCounts {
@@ -41,7 +54,240 @@ export interface Report {
   readonly dryRun: boolean;
   readonly startedAt: string;
   finishedAt: string;
-  readonly policy: { readonly digest: string; readonly services: readonly ServiceId[]; readonly maxDeletesPerRun: number };
+  readonly policy: {
+    readonly digest: string;
+    readonly services: readonly ServiceId[];
+    readonly maxDeletesPerRun: number;
+  };
   readonly services: Partial<Record<ServiceId, ServiceReport>>;
   readonly totals: ServiceCounts & { failedServices: number };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Building, totalling and presenting a report.
+
+function emptySkipped(): Record<SkipReason, number> {
+  return { inProgress: 0, unknownState: 0, unknownAge: 0, excluded: 0, cap: 0, deadline: 0, changed: 0 };
+}
+
+/** Zeroed counters. */
+export function createServiceCounts(): ServiceCounts {
+  return {
+    listed: 0,
+    stale: 0,
+    deleted: 0,
+    wouldDelete: 0,
+    alreadyGone: 0,
+    failed: 0,
+    skipped: emptySkipped(),
+  };
+}
+
+/** A zeroed per-service report. */
+export function createServiceReport(): ServiceReport {
+  return { ...createServiceCounts(), failures: [] };
+}
+
+export interface CreateReportOptions {
+  readonly dryRun: boolean;
+  readonly startedAt: Date;
+  readonly policy: { readonly digest: string; readonly maxDeletesPerRun: number };
+  /** One zeroed entry per service, in this order. */
+  readonly services: readonly ServiceId[];
+}
+
+/** A report with a zeroed entry for every service the run covers; `finishedAt` is set by `finishReport`. */
+export function createReport(options: CreateReportOptions): Report {
+  const services: Partial<Record<ServiceId, ServiceReport>> = {};
+  for (const id of options.services) services[id] = createServiceReport();
+  const startedAt = options.startedAt.toISOString();
+  return {
+    dryRun: options.dryRun,
+    startedAt,
+    finishedAt: startedAt,
+    policy: {
+      digest: options.policy.digest,
+      services: [...options.services],
+      maxDeletesPerRun: options.policy.maxDeletesPerRun,
+    },
+    services,
+    totals: { ...createServiceCounts(), failedServices: 0 },
+  };
+}
+
+/** The report entry for `service`, created on first use. */
+export function serviceReportOf(report: Report, service: ServiceId): ServiceReport {
+  const existing = report.services[service];
+  if (existing) return existing;
+  const created = createServiceReport();
+  report.services[service] = created;
+  return created;
+}
+
+/** Sums every service into a fresh totals object. */
+export function computeTotals(report: Pick<Report, 'services'>): ServiceCounts & { failedServices: number } {
+  const totals = { ...createServiceCounts(), failedServices: 0 };
+  for (const service of Object.values(report.services)) {
+    if (!service) continue;
+    totals.listed += service.listed;
+    totals.stale += service.stale;
+    totals.deleted += service.deleted;
+    totals.wouldDelete += service.wouldDelete;
+    totals.alreadyGone += service.alreadyGone;
+    totals.failed += service.failed;
+    for (const reason of SKIP_REASONS) totals.skipped[reason] += service.skipped[reason];
+    if (service.refused !== undefined) totals.refused = (totals.refused ?? 0) + service.refused;
+    if (service.error) totals.failedServices += 1;
+  }
+  return totals;
+}
+
+/** Recomputes totals and stamps `finishedAt`; returns the same report. */
+export function finishReport(report: Report, finishedAt: Date): Report {
+  Object.assign(report.totals, computeTotals(report));
+  report.finishedAt = finishedAt.toISOString();
+  return report;
+}
+
+/**
+ * True when every attempted operation failed (STYLE rule 8), so the shells throw `FullRunFailureError`:
+ * every listed service failed to list, or deletes were attempted and every one of them failed. A run
+ * where some services listed fine and nothing needed deleting is not a failure.
+ */
+export function shouldFail(report: Report): boolean {
+  const totals = computeTotals(report);
+  const services = Object.values(report.services).filter((s) => s !== undefined);
+  const allListingsFailed = services.length > 0 && totals.failedServices === services.length;
+  const succeededDeletes = totals.deleted + totals.alreadyGone + (totals.refused ?? 0);
+  const allDeletesFailed = totals.failed > 0 && succeededDeletes === 0;
+  return allListingsFailed || allDeletesFailed;
+}
+
+/** Every failure of the report as an Error, for `FullRunFailureError.errors`. */
+export function reportErrors(report: Report): Error[] {
+  const errors: Error[] = [];
+  for (const [service, entry] of Object.entries(report.services)) {
+    if (!entry) continue;
+    if (entry.error) errors.push(new Error(`${service}: ${entry.error.message}`));
+    for (const f of entry.failures) {
+      errors.push(
+        new Error(`${service} ${f.taskId}: ${f.status ?? '-'} ${f.errorCode ?? ''} ${f.errorMsg}`.trim()),
+      );
+    }
+  }
+  return errors;
+}
+
+const TABLE_COLUMNS: readonly { readonly title: string; readonly value: (c: ServiceCounts) => number }[] = [
+  { title: 'listed', value: (c) => c.listed },
+  { title: 'stale', value: (c) => c.stale },
+  { title: 'deleted', value: (c) => c.deleted },
+  { title: 'would delete', value: (c) => c.wouldDelete },
+  { title: 'gone', value: (c) => c.alreadyGone },
+  { title: 'failed', value: (c) => c.failed },
+  { title: 'in progress', value: (c) => c.skipped.inProgress },
+  { title: 'unknown state', value: (c) => c.skipped.unknownState },
+  { title: 'unknown age', value: (c) => c.skipped.unknownAge },
+  { title: 'excluded', value: (c) => c.skipped.excluded },
+  { title: 'cap', value: (c) => c.skipped.cap },
+  { title: 'deadline', value: (c) => c.skipped.deadline },
+  { title: 'changed', value: (c) => c.skipped.changed },
+];
+
+/** A plain-text per-service summary table (CLI stdout), with totals and any listing errors below it. */
+export function renderReportTable(report: Report): string {
+  const columns = TABLE_COLUMNS.filter((c) =>
+    report.dryRun ? c.title !== 'deleted' : c.title !== 'would delete',
+  );
+  const header = ['service', ...columns.map((c) => c.title)];
+  const rows: string[][] = [];
+  const notes: string[] = [];
+  for (const [service, entry] of Object.entries(report.services)) {
+    if (!entry) continue;
+    rows.push([entry.error ? `${service} (ERROR)` : service, ...columns.map((c) => String(c.value(entry)))]);
+    if (entry.error) notes.push(`${service}: not listed, nothing deleted: ${entry.error.message}`);
+    for (const f of entry.failures.slice(0, 5)) {
+      notes.push(
+        `${service}: ${f.taskId} (${f.name}) failed: ${f.status ?? '-'} ${f.errorCode ?? ''} ${f.errorMsg}`,
+      );
+    }
+    if (entry.failures.length > 5) notes.push(`${service}: … and ${entry.failures.length - 5} more failures`);
+  }
+  const totals = computeTotals(report);
+  rows.push(['total', ...columns.map((c) => String(c.value(totals)))]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((cell, i) => (i === 0 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0)))
+      .join('  ');
+  const rule = widths.map((w) => '-'.repeat(w)).join('  ');
+  const title = `${report.dryRun ? 'DRY RUN (nothing deleted)' : 'APPLIED'}  policy ${report.policy.digest}  cap ${report.policy.maxDeletesPerRun}  ${report.startedAt} → ${report.finishedAt}`;
+  const body = [
+    title,
+    line(header),
+    rule,
+    ...rows.slice(0, -1).map(line),
+    rule,
+    line(rows[rows.length - 1] ?? []),
+  ];
+  return [...body, ...notes].join('\n');
+}
+
+export interface EmfOptions {
+  /** @default 'TaskJanitor' */
+  readonly namespace?: string;
+  /** Added as a property (not a dimension) so the metrics stay per service. */
+  readonly functionName?: string;
+  /** Metric timestamp; defaults to the report's `finishedAt`. */
+  readonly timestampMs?: number;
+}
+
+const EMF_METRICS: readonly { readonly name: string; readonly value: (c: ServiceCounts) => number }[] = [
+  { name: 'Listed', value: (c) => c.listed },
+  { name: 'Stale', value: (c) => c.stale },
+  { name: 'Deleted', value: (c) => c.deleted },
+  { name: 'WouldDelete', value: (c) => c.wouldDelete },
+  { name: 'AlreadyGone', value: (c) => c.alreadyGone },
+  { name: 'Failed', value: (c) => c.failed },
+  { name: 'SkippedInProgress', value: (c) => c.skipped.inProgress },
+  { name: 'SkippedUnknownState', value: (c) => c.skipped.unknownState },
+  { name: 'SkippedUnknownAge', value: (c) => c.skipped.unknownAge },
+  { name: 'SkippedCap', value: (c) => c.skipped.cap },
+  { name: 'SkippedDeadline', value: (c) => c.skipped.deadline },
+  { name: 'SkippedChanged', value: (c) => c.skipped.changed },
+];
+
+/**
+ * CloudWatch Embedded Metric Format: one object per service (dimension `Service`), plus one for the whole
+ * run (`Service: "ALL"`, with `ListingFailed`) so a single alarm can watch every service. Each object is
+ * meant to be written as its own log line. EMF allows one value per dimension per object, hence one per service.
+ */
+export function toEmbeddedMetricFormat(report: Report, options: EmfOptions = {}): Record<string, unknown>[] {
+  const namespace = options.namespace ?? 'TaskJanitor';
+  const timestamp = options.timestampMs ?? Date.parse(report.finishedAt);
+  const metricsFor = (extra: readonly string[]) => [
+    ...EMF_METRICS.map((m) => ({ Name: m.name, Unit: 'Count' })),
+    ...extra.map((name) => ({ Name: name, Unit: 'Count' })),
+  ];
+  const objectFor = (service: string, counts: ServiceCounts, listingFailed: number) => ({
+    _aws: {
+      Timestamp: timestamp,
+      CloudWatchMetrics: [
+        { Namespace: namespace, Dimensions: [['Service']], Metrics: metricsFor(['ListingFailed']) },
+      ],
+    },
+    Service: service,
+    ...(options.functionName !== undefined ? { FunctionName: options.functionName } : {}),
+    DryRun: report.dryRun,
+    PolicyDigest: report.policy.digest,
+    ...Object.fromEntries(EMF_METRICS.map((m) => [m.name, m.value(counts)])),
+    ListingFailed: listingFailed,
+  });
+  const objects: Record<string, unknown>[] = [];
+  for (const [service, entry] of Object.entries(report.services)) {
+    if (entry) objects.push(objectFor(service, entry, entry.error ? 1 : 0));
+  }
+  const totals = computeTotals(report);
+  objects.push(objectFor('ALL', totals, totals.failedServices));
+  return objects;
 }

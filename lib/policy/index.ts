@@ -1,0 +1,12 @@
+export { checkDuration, parseDuration } from './duration';
+export {
+  buildPolicy,
+  computePolicyDigest,
+  isInlinePolicy,
+  loadPolicy,
+  parsePolicyText,
+  validatePolicy,
+} from './load';
+export { applyOverrides, enabledServices, isScheduledEvent, parseManualEvent } from './overrides';
+export { DELETABLE_STATES, isDeletableState } from './states';
+export type { Policy, PolicyOverrides, ServicePolicy } from './types';

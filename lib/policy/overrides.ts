@@ -1,0 +1,134 @@
+/**
+ * Operator overrides (manual Lambda event, CLI flags). They narrow a policy and never widen it: `services`
+ * selects among the services the policy enables, `maxDeletesPerRun` can only lower the cap. `olderThan`
+ * replaces the age of every selected service (issue 6), in either direction: it is an explicit operator
+ * request, but states, globs and parents are never touched, so no in-progress or excluded task can come in.
+ */
+import { z } from 'zod';
+import { ConfigError } from '../errors';
+import { isServiceId, SERVICE_IDS, type ServiceId } from '../types';
+import { checkDuration } from './duration';
+import { formatIssues } from './issues';
+import { buildPolicy } from './load';
+import { durationSchema } from './schema';
+import type { Policy, PolicyOverrides, ServicePolicy } from './types';
+
+/** Services a policy would actually run, in registry order. */
+export function enabledServices(policy: Policy): ServiceId[] {
+  return SERVICE_IDS.filter((id) => policy.services[id]?.enabled === true);
+}
+
+/**
+ * Applies overrides to a validated policy; the result has a fresh digest.
+ * @throws ConfigError (subject `overrides`) listing every override that would widen the policy or is invalid.
+ */
+export function applyOverrides(policy: Policy, overrides: PolicyOverrides): Policy {
+  const problems: string[] = [];
+  const enabled = enabledServices(policy);
+  let selected = enabled;
+  if (overrides.services !== undefined) {
+    if (overrides.services.length === 0) problems.push('services: expected at least one service');
+    for (const id of overrides.services) {
+      if (!isServiceId(id)) {
+        problems.push(
+          `services: unknown service ${JSON.stringify(id)}; expected one of ${SERVICE_IDS.join(', ')}`,
+        );
+      } else if (!enabled.includes(id)) {
+        problems.push(
+          `services: ${id} is not enabled in the policy (overrides can only narrow it); enabled: ${enabled.join(', ') || 'none'}`,
+        );
+      }
+    }
+    selected = enabled.filter((id) => overrides.services?.includes(id));
+  }
+  let olderThanMs: number | undefined;
+  if (overrides.olderThan !== undefined) {
+    const duration = checkDuration(overrides.olderThan);
+    if (duration.ok) olderThanMs = duration.ms;
+    else problems.push(`olderThan: ${duration.message}`);
+  }
+  const cap = overrides.maxDeletesPerRun;
+  if (cap !== undefined) {
+    if (!Number.isSafeInteger(cap) || cap < 0) {
+      problems.push(`maxDeletesPerRun: expected an integer ≥ 0, got ${String(cap)}`);
+    } else if (cap > policy.maxDeletesPerRun) {
+      problems.push(
+        `maxDeletesPerRun: ${cap} is above the policy's cap of ${policy.maxDeletesPerRun} (overrides can only lower it)`,
+      );
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems, { subject: 'overrides' });
+
+  const services: Partial<Record<ServiceId, ServicePolicy>> = {};
+  for (const id of selected) {
+    const sp = policy.services[id];
+    if (!sp) continue;
+    services[id] =
+      olderThanMs !== undefined && overrides.olderThan !== undefined
+        ? { ...sp, olderThanMs, olderThan: overrides.olderThan }
+        : sp;
+  }
+  return buildPolicy({
+    version: 1,
+    dryRun: overrides.dryRun ?? policy.dryRun,
+    maxDeletesPerRun: cap ?? policy.maxDeletesPerRun,
+    services,
+  });
+}
+
+const manualEventSchema = z
+  .object({
+    dryRun: z.boolean().optional(),
+    services: z
+      .array(
+        z.string().superRefine((value, ctx) => {
+          if (!isServiceId(value)) {
+            ctx.addIssue({
+              code: z.ZodIssueCode.custom,
+              message: `unknown service ${JSON.stringify(value)}; expected one of ${SERVICE_IDS.join(', ')}`,
+            });
+          }
+        }),
+      )
+      .min(1)
+      .optional(),
+    olderThan: durationSchema.optional(),
+    maxDeletesPerRun: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
+  })
+  .strict();
+
+/**
+ * Validates a manual invocation event (`{"dryRun": false, "services": [...], "olderThan": "7d",
+ * "maxDeletesPerRun": 50}`, every key optional) before any request is sent.
+ * @throws ConfigError (subject `event`) naming each bad field; unknown keys are refused.
+ */
+export function parseManualEvent(event: unknown): PolicyOverrides {
+  if (event === null || typeof event !== 'object' || Array.isArray(event)) {
+    const got = event === null ? 'null' : Array.isArray(event) ? 'an array' : typeof event;
+    throw new ConfigError([`(root): expected a JSON object, got ${got}`], { subject: 'event' });
+  }
+  const result = manualEventSchema.safeParse(event);
+  if (!result.success) {
+    throw new ConfigError(
+      formatIssues(
+        result.error.issues,
+        () => `unknown key; expected dryRun, services, olderThan, maxDeletesPerRun`,
+      ),
+      { subject: 'event' },
+    );
+  }
+  const { dryRun, services, olderThan, maxDeletesPerRun } = result.data;
+  return {
+    ...(dryRun !== undefined ? { dryRun } : {}),
+    ...(services !== undefined ? { services: [...new Set(services.filter(isServiceId))] } : {}),
+    ...(typeof olderThan === 'string' ? { olderThan } : {}),
+    ...(maxDeletesPerRun !== undefined ? { maxDeletesPerRun } : {}),
+  };
+}
+
+/** An EventBridge schedule (`"detail-type": "Scheduled Event"`, `"source": "aws.events"`). */
+export function isScheduledEvent(event: unknown): boolean {
+  if (event === null || typeof event !== 'object') return false;
+  const record = event as Record<string, unknown>;
+  return record['detail-type'] === 'Scheduled Event' && record.source === 'aws.events';
+}
