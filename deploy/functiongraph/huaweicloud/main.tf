@@ -15,10 +15,11 @@
 locals {
   # The timer sends `user_event` as a string; the handler parses it as the manual event.
   base_user_event = trimspace(var.trigger_user_event) == "" ? {} : jsondecode(var.trigger_user_event)
-  user_event      = var.dry_run ? jsonencode(merge(local.base_user_event, { dryRun = true })) : trimspace(var.trigger_user_event)
+  user_event      = jsonencode(merge(local.base_user_event, { dryRun = var.dry_run }))
 
   user_data = merge(
     {
+      TASK_JANITOR_CLOUD  = "huaweicloud"
       TASK_JANITOR_REGION = var.region
       TASK_JANITOR_POLICY = var.policy
     },

@@ -39,19 +39,19 @@ variable "schedule" {
 }
 
 variable "policy" {
-  description = "Value of TASK_JANITOR_POLICY: a path inside the package (the packaged default is `policy.yml`, the repository's examples/policy.yml) or the policy itself as inline JSON/YAML."
+  description = "Value of TASK_JANITOR_POLICY: a path inside the package (relative to the code directory, as on Lambda: examples/policy.yml or examples/otc-policy.yml are packaged) or the policy itself as inline YAML/JSON."
   type        = string
-  default     = "policy.yml"
+  default     = "examples/policy.yml"
 }
 
 variable "dry_run" {
-  description = "Plan and report without deleting. Safe default; set false only after reading a dry run's report. Sent as the timer's manual event (`{\"dryRun\":true}`), which can only narrow the policy."
+  description = "Sent as `dryRun` in the timer's manual event, so it wins over the policy's own dryRun: true plans and reports without deleting. Set false only after reading a dry run's report."
   type        = bool
   default     = true
 }
 
 variable "trigger_user_event" {
-  description = "Manual event for the timer (JSON object text, same keys as the Lambda manual event), e.g. {\"services\":[\"dcs-center-tasks\"]}. Empty: run the configured policy. When dry_run is true, dryRun is added to it."
+  description = "Manual event for the timer (JSON object text, same keys as the Lambda manual event), e.g. {\"services\":[\"dcs-center-tasks\"]}. dryRun is always set from var.dry_run."
   type        = string
   default     = ""
 }

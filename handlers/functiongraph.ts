@@ -1,0 +1,229 @@
+/**
+ * FunctionGraph entry point (Huawei Cloud and Open Telekom Cloud; runtime Node.js20.15, handler
+ * `index.handler`). The same purge as the Lambda handler, through the same `lib/invocation.ts`; only the
+ * platform glue differs:
+ * - events: the TIMER trigger event (`{"version", "time", "trigger_type": "TIMER", "trigger_name",
+ *   "user_event"}`), whose `user_event` string is empty (run the policy) or holds the manual event as JSON; or a
+ *   manual invocation whose body is the manual event itself;
+ * - settings: `context.getUserData(KEY)` with the same names as everywhere else, `RUNTIME_PROJECT_ID` as the
+ *   fallback project id, relative policy paths resolved against the code directory;
+ * - credentials: explicit ones in the (encrypted) user data win; otherwise the function's agency:
+ *   `context.getToken()` as X-Auth-Token, else the temporary AK/SK + security token;
+ * - deadline from `context.getRemainingTimeInMilliSeconds()`; logs as JSON lines on stdout, which LTS collects.
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { DestinationStream } from 'pino';
+import type { LogLevel } from '../lib/config';
+import { createDefaultDeps } from '../lib/default-deps';
+import type { Deps } from '../lib/deps';
+import { ConfigError } from '../lib/errors';
+import { type EnvGetter, executeInvocation, prepareInvocation } from '../lib/invocation';
+import { parseManualEvent } from '../lib/policy/overrides';
+import type { PolicyOverrides } from '../lib/policy/types';
+import type { Report } from '../lib/report';
+
+/** The part of the FunctionGraph Node.js context the handler uses (FG-NODE `context.rst`). */
+export interface FunctionGraphContextLike {
+  getRequestID(): string;
+  getRemainingTimeInMilliSeconds(): number;
+  getUserData(key: string): string | undefined;
+  /** IAM token of the function's agency; empty without an agency. */
+  getToken(): string | undefined;
+  getSecurityAccessKey(): string | undefined;
+  getSecuritySecretKey(): string | undefined;
+  getSecurityToken(): string | undefined;
+  /** Implemented by the runtime (reads RUNTIME_PROJECT_ID) but not in the documented table. */
+  getProjectID?(): string | undefined;
+}
+
+/** Every variable that selects explicit credentials (`lib/config.ts`); any one of them set turns the agency off. */
+export const EXPLICIT_CREDENTIAL_KEYS = [
+  'HUAWEICLOUD_SDK_AK',
+  'HUAWEICLOUD_SDK_SK',
+  'HUAWEICLOUD_SDK_SECURITY_TOKEN',
+  'OS_ACCESS_KEY',
+  'OS_SECRET_KEY',
+  'OS_USERNAME',
+  'OS_PASSWORD',
+  'OS_DOMAIN_NAME',
+  'TASK_JANITOR_AUTH_TOKEN',
+] as const;
+
+const PROJECT_ID_KEY = 'TASK_JANITOR_PROJECT_ID';
+
+export interface FunctionGraphHandlerOptions {
+  /** Where log lines go. @default stdout (collected by LTS) */
+  readonly logDestination?: DestinationStream;
+  /** The runtime's own environment (RUNTIME_PROJECT_ID, RUNTIME_CODE_ROOT). @default process.env */
+  readonly runtimeEnv?: Readonly<Record<string, string | undefined>>;
+  /** Directory relative policy paths are read from. @default the bundle's directory, else RUNTIME_CODE_ROOT, else cwd */
+  readonly codeRoot?: string;
+}
+
+export type FunctionGraphHandler = (event: unknown, context: FunctionGraphContextLike) => Promise<Report>;
+
+/** Builds the handler; `handler` below is the one FunctionGraph calls. */
+export function createHandler(options: FunctionGraphHandlerOptions = {}): FunctionGraphHandler {
+  const buildDeps = (logLevel: LogLevel, logBase: Record<string, unknown>): Deps =>
+    createDefaultDeps({
+      logLevel,
+      logBase,
+      ...(options.logDestination ? { destination: options.logDestination } : {}),
+    });
+  return async (event, context) => {
+    const runtimeEnv = options.runtimeEnv ?? process.env;
+    const codeRoot = options.codeRoot ?? defaultCodeRoot(runtimeEnv);
+    const logBase = { requestId: context.getRequestID() };
+    try {
+      const overrides = overridesFromFunctionGraphEvent(event);
+      const prepared = await prepareWithAgencyHint(context, {
+        env: functionGraphEnv(context, runtimeEnv),
+        overrides,
+        readTextFile: (file) => readFile(path.resolve(codeRoot, file), 'utf8'),
+      });
+      const deps = buildDeps(prepared.config.logLevel, logBase);
+      const remainingTimeMs = context.getRemainingTimeInMilliSeconds();
+      const { report } = await executeInvocation(prepared, { deps, remainingTimeMs });
+      return report;
+    } catch (error) {
+      buildDeps('error', logBase).log.error({ err: error }, 'purge failed');
+      throw error;
+    }
+  };
+}
+
+export const handler: FunctionGraphHandler = createHandler();
+
+/**
+ * Event → overrides. A TIMER event's `user_event` is the operator's "additional information": empty or
+ * whitespace runs the policy as configured; otherwise it must be a JSON object, validated as the manual
+ * event. Any other event is the manual event itself.
+ * @throws ConfigError (subject `event`) naming `user_event` or the bad field. Nothing has been sent.
+ */
+export function overridesFromFunctionGraphEvent(event: unknown): PolicyOverrides {
+  if (!isTimerEvent(event)) return parseManualEvent(event);
+  const userEvent = event.user_event;
+  if (userEvent === undefined || userEvent === null) return {};
+  if (typeof userEvent !== 'string') {
+    throw new ConfigError([`user_event: expected a string, got ${describe(userEvent)}`], {
+      subject: 'event',
+    });
+  }
+  if (userEvent.trim() === '') return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(userEvent);
+  } catch (error) {
+    throw new ConfigError(
+      [
+        `user_event: expected empty text or a JSON object (the manual event, e.g. {"dryRun":true}), got ${quote(userEvent)}`,
+      ],
+      { subject: 'event', cause: error },
+    );
+  }
+  try {
+    return parseManualEvent(parsed);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    throw new ConfigError(
+      error.problems.map((problem) => `user_event: ${problem}`),
+      { subject: 'event', cause: error },
+    );
+  }
+}
+
+/**
+ * Settings for `prepareInvocation`: the function's user data first; the project id falls back to the
+ * runtime's RUNTIME_PROJECT_ID; credentials fall back to the agency unless the user data names any.
+ */
+export function functionGraphEnv(
+  context: FunctionGraphContextLike,
+  runtimeEnv: Readonly<Record<string, string | undefined>>,
+): EnvGetter {
+  const userData = (key: string): string | undefined => nonEmpty(call(() => context.getUserData(key)));
+  const hasExplicitCredentials = EXPLICIT_CREDENTIAL_KEYS.some((key) => userData(key) !== undefined);
+  const agency = hasExplicitCredentials ? {} : agencyCredentialEnv(context);
+  return (key) => {
+    const value = userData(key);
+    if (value !== undefined) return value;
+    if (key === PROJECT_ID_KEY) {
+      return nonEmpty(runtimeEnv.RUNTIME_PROJECT_ID) ?? nonEmpty(call(() => context.getProjectID?.()));
+    }
+    return agency[key];
+  };
+}
+
+/** The agency's credentials, as the variables `loadConfig` reads: a token if there is one, else temporary AK/SK. */
+function agencyCredentialEnv(context: FunctionGraphContextLike): Record<string, string | undefined> {
+  const token = nonEmpty(call(() => context.getToken()));
+  if (token !== undefined) return { TASK_JANITOR_AUTH_TOKEN: token };
+  const accessKey = nonEmpty(call(() => context.getSecurityAccessKey()));
+  const secretKey = nonEmpty(call(() => context.getSecuritySecretKey()));
+  const securityToken = nonEmpty(call(() => context.getSecurityToken()));
+  if (accessKey === undefined || secretKey === undefined || securityToken === undefined) return {};
+  return {
+    HUAWEICLOUD_SDK_AK: accessKey,
+    HUAWEICLOUD_SDK_SK: secretKey,
+    HUAWEICLOUD_SDK_SECURITY_TOKEN: securityToken,
+  };
+}
+
+/** `prepareInvocation`, plus one hint when credentials are missing because the function has no agency. */
+async function prepareWithAgencyHint(
+  context: FunctionGraphContextLike,
+  options: Parameters<typeof prepareInvocation>[0],
+): ReturnType<typeof prepareInvocation> {
+  try {
+    return await prepareInvocation(options);
+  } catch (error) {
+    const noCredentials =
+      error instanceof ConfigError && error.problems.some((problem) => problem.includes('no credentials'));
+    if (!noCredentials || nonEmpty(call(() => context.getToken())) !== undefined) throw error;
+    throw new ConfigError(
+      [
+        ...error.problems,
+        'agency: the function has no agency (context.getToken() is empty): configure one, or put credentials in its encrypted user data',
+      ],
+      { cause: error },
+    );
+  }
+}
+
+function isTimerEvent(event: unknown): event is { readonly user_event?: unknown } {
+  return (
+    event !== null &&
+    typeof event === 'object' &&
+    !Array.isArray(event) &&
+    (event as Record<string, unknown>).trigger_type === 'TIMER'
+  );
+}
+
+/** The code directory: where the bundle (and the packaged policy files) lives. */
+function defaultCodeRoot(runtimeEnv: Readonly<Record<string, string | undefined>>): string {
+  // `__dirname` exists in the CommonJS bundle; in an ES module (tests of the source) it does not.
+  const bundleDir = typeof __dirname === 'string' ? __dirname : undefined;
+  return bundleDir ?? nonEmpty(runtimeEnv.RUNTIME_CODE_ROOT) ?? process.cwd();
+}
+
+function nonEmpty(value: unknown): string | undefined {
+  return typeof value === 'string' && value.trim() !== '' ? value : undefined;
+}
+
+/** Context getters of other runtimes may throw where this one returns ''; either means "not available". */
+function call<T>(getter: () => T): T | undefined {
+  try {
+    return getter();
+  } catch {
+    return undefined;
+  }
+}
+
+function describe(value: unknown): string {
+  return Array.isArray(value) ? 'an array' : typeof value;
+}
+
+function quote(text: string): string {
+  const shown = text.length > 80 ? `${text.slice(0, 80)}…` : text;
+  return JSON.stringify(shown);
+}
