@@ -7,7 +7,13 @@ import type { CloudService, ServiceId } from '../lib/types';
 /** Operation names, used for fault targeting and in the request log. */
 export const EMULATOR_OPERATIONS = {
   iam: ['CreateToken', 'ListProjects'],
-  dcs: ['ListInstances', 'ListCenterTasks', 'DeleteCenterTask', 'ListBackgroundTasks', 'DeleteBackgroundTask'],
+  dcs: [
+    'ListInstances',
+    'ListCenterTasks',
+    'DeleteCenterTask',
+    'ListBackgroundTasks',
+    'DeleteBackgroundTask',
+  ],
   modelarts: ['ListProcessorTasks', 'ShowProcessorTask', 'DeleteProcessorTask'],
   oms: ['ListMigrationTasks', 'ShowMigrationTask', 'StopMigrationTask', 'DeleteMigrationTask'],
   dis: ['ListStreams', 'ListTransferTasks', 'ShowTransferTask', 'DeleteTransferTask'],
@@ -64,6 +70,8 @@ export interface EmulatorOptions {
   tokenTtlSeconds?: number;
   /** Clock for task ages and token expiry. @default () => Date.now() */
   nowMs?: () => number;
+  /** How long an OMS task stays in status 7 (pausing) after a stop before it becomes 3 (paused). @default 100 */
+  omsPauseDelayMs?: number;
 }
 
 /** The emulated account and the credentials it accepts. */
@@ -135,8 +143,9 @@ export interface Emulator {
   /** Adds a task (fields the caller leaves out are generated); returns the stored task. */
   addTask(task: Partial<EmulatedTask> & { service: ServiceId }): EmulatedTask;
   /** Sets a task's wire state (e.g. make it in-progress while a run is under way). */
-  setTaskState(service: ServiceId, id: string, state: string | number): void;
-  removeTask(service: ServiceId, id: string): void;
+  setTaskState(service: ServiceId, id: string, state: string | number, parentId?: string): void;
+  /** `parentId` picks the DIS stream when two streams hold a task of the same name. */
+  removeTask(service: ServiceId, id: string, parentId?: string): void;
   /** Every successful delete, in order. */
   deletions(): EmulatorDeletion[];
 
