@@ -1,0 +1,263 @@
+/**
+ * The shell logic every entry point shares, written once: the Lambda handler, the CLI, the demo (and later the
+ * FunctionGraph handler) only translate their input into these calls.
+ *
+ * Two phases, so that nothing invalid ever reaches the cloud:
+ * 1. `prepareInvocation`: settings, policy and overrides are read and validated together (pure apart from
+ *    reading the policy file); every problem is reported in one `ConfigError`.
+ * 2. `executeInvocation`: builds the client, turns the time budget into a deadline and an `AbortSignal`, runs
+ *    the purge, logs the report line and its metrics, and decides whether the run failed.
+ *
+ * Settings come from an env-like getter (`(key) => process.env[key]` on Lambda, `context.getUserData` on
+ * FunctionGraph): `lib/` never reads `process.env` itself.
+ */
+import { readFile } from 'node:fs/promises';
+import { createCloudClientFromConfig } from './cloud/from-config';
+import { type Config, type LogLevel, loadConfig } from './config';
+import type { Deps } from './deps';
+import { ConfigError, FullRunFailureError, TimeoutError } from './errors';
+import { loadPolicy } from './policy/load';
+import { applyOverrides, isScheduledEvent, parseManualEvent } from './policy/overrides';
+import type { Policy, PolicyOverrides } from './policy/types';
+import { type Report, reportErrors, shouldFail, toEmbeddedMetricFormat } from './report';
+import { type ProgressEvent, type PurgeResult, runPurge } from './run-purge';
+import type { SavedPlan } from './saved-plan';
+import { SOURCES } from './sources/index';
+
+/** Reads one setting; `undefined` (or an empty string) means "not set". */
+export type EnvGetter = (key: string) => string | undefined;
+
+/** The variable that holds the policy: a path to a packaged file, or the policy itself (YAML/JSON). */
+export const POLICY_ENV = 'TASK_JANITOR_POLICY';
+
+/** Margin kept between the run's deadline and the platform's hard timeout: `max(10 s, 5 %)` of the budget. */
+export const MIN_SAFETY_MARGIN_MS = 10_000;
+export const SAFETY_MARGIN_SHARE = 0.05;
+
+export interface PrepareInvocationOptions {
+  readonly env: EnvGetter;
+  /** Narrowing overrides (CLI flags). @default {} */
+  readonly overrides?: PolicyOverrides;
+  /** A platform event, turned into overrides by `overridesFromEvent` (wins over `overrides`). */
+  readonly event?: unknown;
+  /** A policy path or inline text that wins over `TASK_JANITOR_POLICY` (the CLI's `--policy`). */
+  readonly policySource?: string;
+  /** @default fs.readFile(path, 'utf8') */
+  readonly readTextFile?: (path: string) => Promise<string>;
+}
+
+/** Everything validated: what `executeInvocation` needs besides the side effects. */
+export interface PreparedInvocation {
+  readonly config: Config;
+  /** The effective policy (overrides applied). */
+  readonly policy: Policy;
+}
+
+/**
+ * Turns an event into overrides: an EventBridge schedule runs the policy as configured; anything else is a
+ * manual event, validated strictly.
+ * @throws ConfigError (subject `event`) naming each bad field.
+ */
+export function overridesFromEvent(event: unknown): PolicyOverrides {
+  return isScheduledEvent(event) ? {} : parseManualEvent(event);
+}
+
+/**
+ * Reads and validates the settings, the policy and the overrides, reporting every problem at once.
+ * Sends nothing anywhere.
+ * @throws ConfigError listing every problem, each prefixed by where it came from.
+ */
+export async function prepareInvocation(options: PrepareInvocationOptions): Promise<PreparedInvocation> {
+  const env = toEnvRecord(options.env);
+  const problems: string[] = [];
+  const collect = (subject: string, error: unknown): void => {
+    if (!(error instanceof ConfigError)) throw error;
+    for (const problem of error.problems) problems.push(`${subject}: ${problem}`);
+  };
+
+  let config: Config | undefined;
+  try {
+    config = loadConfig(env);
+  } catch (error) {
+    collect('environment', error);
+  }
+
+  let overrides: PolicyOverrides | undefined = options.overrides ?? {};
+  if ('event' in options) {
+    try {
+      overrides = overridesFromEvent(options.event);
+    } catch (error) {
+      overrides = undefined;
+      collect('event', error);
+    }
+  }
+
+  let policy: Policy | undefined;
+  const source = options.policySource ?? env[POLICY_ENV];
+  if (source === undefined || source.trim() === '') {
+    problems.push(`policy: no policy given: set ${POLICY_ENV} to a policy file path or inline YAML/JSON`);
+  } else {
+    const read = options.readTextFile ?? ((path: string) => readFile(path, 'utf8'));
+    let loaded: Policy | undefined;
+    try {
+      loaded = await loadPolicy(source, read);
+    } catch (error) {
+      collect('policy', error);
+    }
+    if (loaded !== undefined && overrides !== undefined) {
+      try {
+        policy = applyOverrides(loaded, overrides);
+      } catch (error) {
+        collect('overrides', error);
+      }
+    }
+  }
+
+  if (problems.length > 0 || config === undefined || policy === undefined) {
+    throw new ConfigError(problems);
+  }
+  return { config, policy };
+}
+
+export interface ExecuteInvocationOptions {
+  readonly deps: Deps;
+  /** Time this run may take (Lambda: `context.getRemainingTimeInMillis()`); a safety margin is kept from it. */
+  readonly remainingTimeMs: number;
+  /** External cancellation (the CLI's Ctrl-C); the deadline aborts too. */
+  readonly signal?: AbortSignal;
+  /** plan/apply: delete exactly these tasks, each re-checked first. */
+  readonly savedPlan?: SavedPlan;
+  readonly onProgress?: (event: ProgressEvent) => void;
+  /** Also log the report as CloudWatch Embedded Metric Format lines. @default false */
+  readonly emitMetrics?: boolean;
+  /** Added to the metric lines (not a dimension). */
+  readonly functionName?: string;
+  /**
+   * Throw `FullRunFailureError` when every attempted operation failed (the cloud functions: so that the
+   * platform's error metric means something). @default true
+   */
+  readonly throwOnFullFailure?: boolean;
+}
+
+/**
+ * The deadline (epoch ms) for a run that may take `remainingTimeMs`: the budget minus
+ * `max(MIN_SAFETY_MARGIN_MS, SAFETY_MARGIN_SHARE × budget)`, so the report is logged before the platform
+ * stops the function.
+ */
+export function computeDeadlineAtMs(nowMs: number, remainingTimeMs: number): number {
+  const marginMs = Math.max(MIN_SAFETY_MARGIN_MS, Math.round(remainingTimeMs * SAFETY_MARGIN_SHARE));
+  return nowMs + Math.max(0, remainingTimeMs - marginMs);
+}
+
+/**
+ * Runs a prepared invocation: builds the client, runs the purge under the deadline, logs the report line (and
+ * its metric form), and throws `FullRunFailureError` when every attempted operation failed.
+ */
+export async function executeInvocation(
+  prepared: PreparedInvocation,
+  options: ExecuteInvocationOptions,
+): Promise<PurgeResult> {
+  const { deps } = options;
+  const nowMs = deps.now().getTime();
+  const deadlineAtMs = computeDeadlineAtMs(nowMs, options.remainingTimeMs);
+  const deadline = new AbortController();
+  // Cleared in `finally`: no timer outlives the invocation (it would fire after the next thaw).
+  const timer = setTimeout(
+    () => deadline.abort(new TimeoutError('the run reached its deadline', { kind: 'deadline' })),
+    Math.max(0, deadlineAtMs - nowMs),
+  );
+  const signal = options.signal ? AbortSignal.any([deadline.signal, options.signal]) : deadline.signal;
+  const client = createCloudClientFromConfig(deps, prepared.config);
+  try {
+    const projectId = await client.resolveProjectId(signal);
+    const result = await runPurge(deps, {
+      policy: prepared.policy,
+      client,
+      projectId,
+      sources: SOURCES,
+      deadlineAtMs,
+      signal,
+      ...(options.savedPlan ? { savedPlan: options.savedPlan } : {}),
+      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    });
+    logReport(deps, result.report, options);
+    if ((options.throwOnFullFailure ?? true) && shouldFail(result.report)) {
+      const errors = reportErrors(result.report);
+      throw new FullRunFailureError(`every attempted operation failed (${errors.length} errors)`, errors);
+    }
+    return result;
+  } finally {
+    clearTimeout(timer);
+    client.close();
+  }
+}
+
+/** Builds the real side effects once the log level is known (`createDefaultDeps`, or a test's own). */
+export type BuildDeps = (options: { logLevel: LogLevel; logBase?: Record<string, unknown> }) => Deps;
+
+export interface InvokePurgeOptions
+  extends PrepareInvocationOptions,
+    Omit<ExecuteInvocationOptions, 'deps' | 'remainingTimeMs'> {
+  readonly buildDeps: BuildDeps;
+  /** Fields on every log line (the platform's request id). */
+  readonly logBase?: Record<string, unknown>;
+  /** Read after validation, right before the run starts. */
+  readonly remainingTimeMs: () => number;
+}
+
+/**
+ * prepare + execute for the cloud functions: a configuration error is logged (one line listing every problem)
+ * and rethrown, as is a full-run failure; the report is always logged when a run happened.
+ */
+export async function invokePurge(options: InvokePurgeOptions): Promise<PurgeResult> {
+  const logBase = options.logBase ?? {};
+  let prepared: PreparedInvocation;
+  try {
+    prepared = await prepareInvocation(options);
+  } catch (error) {
+    const problems = error instanceof ConfigError ? error.problems : undefined;
+    options
+      .buildDeps({ logLevel: 'error', logBase })
+      .log.error({ err: error, problems }, 'invalid input, nothing sent');
+    throw error;
+  }
+  const deps = options.buildDeps({ logLevel: prepared.config.logLevel, logBase });
+  try {
+    return await executeInvocation(prepared, {
+      ...options,
+      deps,
+      remainingTimeMs: options.remainingTimeMs(),
+    });
+  } catch (error) {
+    deps.log.error({ err: error }, 'purge failed');
+    throw error;
+  }
+}
+
+/** Logs the end-of-run report as one line, and optionally its EMF form (one line per service plus a total). */
+export function logReport(
+  deps: Deps,
+  report: Report,
+  options: { readonly emitMetrics?: boolean; readonly functionName?: string } = {},
+): void {
+  deps.log.info({ report }, 'purge report');
+  if (!options.emitMetrics) return;
+  const emf = toEmbeddedMetricFormat(report, {
+    ...(options.functionName !== undefined ? { functionName: options.functionName } : {}),
+  });
+  for (const line of emf) deps.log.info(line, 'purge metrics');
+}
+
+/**
+ * `loadConfig` takes a record; the platform hands over a getter. A read-only view that asks the getter per key,
+ * treating an empty string as unset (deploy tools write `""` for an optional value left out).
+ */
+function toEnvRecord(env: EnvGetter): Record<string, string | undefined> {
+  return new Proxy({} as Record<string, string | undefined>, {
+    get: (_target, key) => {
+      if (typeof key !== 'string') return undefined;
+      const value = env(key);
+      return value === '' ? undefined : value;
+    },
+  });
+}
