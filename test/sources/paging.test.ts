@@ -51,7 +51,7 @@ describe('listOffsetPaged', () => {
     const items = ids(25);
     const offsets: number[] = [];
     const got = await collect(
-      listOffsetPaged({
+      listOffsetPaged<string>({
         what: 'pages',
         limit: 10,
         offsetMode: 'page-index',
