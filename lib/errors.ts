@@ -97,6 +97,14 @@ export class TimeoutError extends JanitorError {
 /** A 2xx body that is not what the API documents (truncated or malformed JSON, wrong shape). */
 export class MalformedResponseError extends JanitorError {
   override name = 'MalformedResponseError';
+  /** The request's method: a malformed body of a GET is retryable (the client repeats the read). */
+  readonly method: string | undefined;
+  readonly path: string | undefined;
+  constructor(message: string, options?: ErrorOptions & { method?: string; path?: string }) {
+    super(message, options);
+    this.method = options?.method;
+    this.path = options?.path;
+  }
 }
 
 /**

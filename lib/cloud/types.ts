@@ -19,6 +19,11 @@ export interface CloudRequest {
   readonly parse?: (text: string) => unknown;
   /** Cancels waits and the request (the run's deadline). */
   readonly signal?: AbortSignal;
+  /**
+   * Error answers the caller handles as a normal outcome (a DELETE answered 404: already gone). They are
+   * still thrown, but logged at `info` instead of `error`.
+   */
+  readonly isExpectedError?: (answer: { status: number; errorCode: string | undefined }) => boolean;
 }
 
 export interface CloudResponse {

@@ -1,0 +1,318 @@
+/**
+ * Environment → `Config`, validated once at the edge (STYLE rule 7). Pure: takes `env` as an argument,
+ * returns a frozen object with defaults applied, and reports every problem together in one `ConfigError`.
+ */
+import { Secret } from './cloud/secret';
+import { ConfigError } from './errors';
+import { CLOUD_SERVICES, type CloudService } from './types';
+
+export const CLOUDS = ['huaweicloud', 'otc'] as const;
+export type CloudName = (typeof CLOUDS)[number];
+
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** Exactly one credential kind. Secret parts are `Secret`s: they never print, log or serialize. */
+export type Credentials =
+  | {
+      readonly kind: 'aksk';
+      readonly accessKey: string;
+      readonly secretKey: Secret;
+      /** Present for temporary AK/SK (sent as X-Security-Token). */
+      readonly securityToken: Secret | undefined;
+    }
+  | {
+      readonly kind: 'password';
+      readonly userName: string;
+      readonly password: Secret;
+      readonly domainName: string;
+      /** Project name to scope the token to when no project id is given. @default the region */
+      readonly projectName: string | undefined;
+    }
+  | { readonly kind: 'token'; readonly token: Secret };
+
+export type CredentialKind = Credentials['kind'];
+
+export interface Config {
+  readonly cloud: CloudName;
+  readonly region: string;
+  /** Undefined: resolved from the region through IAM at the start of a run. */
+  readonly projectId: string | undefined;
+  /** Base URL per service host, without a trailing slash. */
+  readonly endpoints: Readonly<Record<CloudService, string>>;
+  readonly credentials: Credentials;
+  readonly logLevel: LogLevel;
+  /** Per-request timeout. `TASK_JANITOR_REQUEST_TIMEOUT_MS`. @default 30000 */
+  readonly requestTimeoutMs: number;
+  /** Concurrent requests per service host (and keep-alive sockets). `TASK_JANITOR_CONCURRENCY`. @default 16 */
+  readonly concurrencyPerHost: number;
+  /** Attempts per call, first one included. `TASK_JANITOR_MAX_ATTEMPTS`. @default 5 */
+  readonly maxAttempts: number;
+  /** Total time one call may spend retrying. `TASK_JANITOR_MAX_RETRY_TIME_MS`. @default 60000 */
+  readonly maxRetryTimeMs: number;
+}
+
+export const CONFIG_DEFAULTS = Object.freeze({
+  cloud: 'huaweicloud' as CloudName,
+  logLevel: 'info' as LogLevel,
+  requestTimeoutMs: 30_000,
+  concurrencyPerHost: 16,
+  maxAttempts: 5,
+  maxRetryTimeMs: 60_000,
+});
+
+const ENDPOINT_VARS: Readonly<Record<CloudService, string>> = {
+  iam: 'TASK_JANITOR_ENDPOINT_IAM',
+  dcs: 'TASK_JANITOR_ENDPOINT_DCS',
+  modelarts: 'TASK_JANITOR_ENDPOINT_MODELARTS',
+  oms: 'TASK_JANITOR_ENDPOINT_OMS',
+  dis: 'TASK_JANITOR_ENDPOINT_DIS',
+};
+
+const CLOUD_DOMAINS: Readonly<Record<CloudName, string>> = {
+  huaweicloud: 'myhuaweicloud.com',
+  otc: 'otc.t-systems.com',
+};
+
+const REGION_PATTERN = /^[a-z]{2,}(?:-[a-z0-9]+)+$/;
+const PROJECT_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** The default base URL of a service host: `https://{service}.{region}.{cloud domain}`. */
+export function defaultEndpoint(cloud: CloudName, service: CloudService, region: string): string {
+  return `https://${service}.${region}.${CLOUD_DOMAINS[cloud]}`;
+}
+
+/** Loopback hosts, the only ones plain `http://` is accepted for (the emulator, local tests). */
+export function isLoopbackHost(hostname: string): boolean {
+  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  if (host === 'localhost' || host === '::1') return true;
+  const parts = host.split('.');
+  return (
+    parts.length === 4 && parts[0] === '127' && parts.every((p) => /^\d{1,3}$/.test(p) && Number(p) <= 255)
+  );
+}
+
+/** Validates an endpoint override; returns the normalized base URL or a problem description. */
+export function parseEndpoint(name: string, raw: string): { url: string } | { problem: string } {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return { problem: `${name} must be an absolute URL, got "${raw}"` };
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    return { problem: `${name} must use https://, got "${raw}"` };
+  }
+  if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
+    return {
+      problem: `${name} uses plain http:// for a non-loopback host (only https:// is allowed), got "${raw}"`,
+    };
+  }
+  if (url.username || url.password) return { problem: `${name} must not contain credentials` };
+  if (url.search || url.hash) return { problem: `${name} must not have a query or fragment, got "${raw}"` };
+  return { url: `${url.origin}${url.pathname.replace(/\/+$/, '')}` };
+}
+
+function present(env: Record<string, string | undefined>, name: string): string | undefined {
+  const value = env[name];
+  return value === undefined || value.trim() === '' ? undefined : value.trim();
+}
+
+function parsePositiveInt(
+  env: Record<string, string | undefined>,
+  name: string,
+  fallback: number,
+  problems: string[],
+  { max }: { max: number },
+): number {
+  const raw = present(env, name);
+  if (raw === undefined) return fallback;
+  if (!/^\d+$/.test(raw) || Number(raw) < 1 || Number(raw) > max) {
+    problems.push(`${name} must be an integer from 1 to ${max}, got "${raw}"`);
+    return fallback;
+  }
+  return Number(raw);
+}
+
+/** Reads one variable, accepting an alias; both given with different values is a problem. */
+function readAliased(
+  env: Record<string, string | undefined>,
+  name: string,
+  alias: string,
+  problems: string[],
+): string | undefined {
+  const value = present(env, name);
+  const aliased = present(env, alias);
+  if (value !== undefined && aliased !== undefined && value !== aliased) {
+    problems.push(`${name} and ${alias} are both set to different values; set only one`);
+  }
+  return value ?? aliased;
+}
+
+function readCredentials(
+  env: Record<string, string | undefined>,
+  problems: string[],
+): Credentials | undefined {
+  const complete: Credentials[] = [];
+  const completeNames: string[] = [];
+
+  const ak = readAliased(env, 'HUAWEICLOUD_SDK_AK', 'OS_ACCESS_KEY', problems);
+  const sk = readAliased(env, 'HUAWEICLOUD_SDK_SK', 'OS_SECRET_KEY', problems);
+  const securityToken = present(env, 'HUAWEICLOUD_SDK_SECURITY_TOKEN');
+  if (ak !== undefined || sk !== undefined || securityToken !== undefined) {
+    const missing = [
+      ak === undefined ? 'HUAWEICLOUD_SDK_AK (or OS_ACCESS_KEY)' : undefined,
+      sk === undefined ? 'HUAWEICLOUD_SDK_SK (or OS_SECRET_KEY)' : undefined,
+    ].filter((m): m is string => m !== undefined);
+    if (missing.length > 0 || ak === undefined || sk === undefined) {
+      problems.push(`AK/SK credentials are incomplete: missing ${missing.join(' and ')}`);
+    } else {
+      complete.push({
+        kind: 'aksk',
+        accessKey: ak,
+        secretKey: new Secret(sk),
+        securityToken: securityToken === undefined ? undefined : new Secret(securityToken),
+      });
+      completeNames.push('AK/SK (HUAWEICLOUD_SDK_AK/SK)');
+    }
+  }
+
+  const userName = present(env, 'OS_USERNAME');
+  const password = env.OS_PASSWORD === undefined || env.OS_PASSWORD === '' ? undefined : env.OS_PASSWORD;
+  const domainName = present(env, 'OS_DOMAIN_NAME');
+  if (userName !== undefined || password !== undefined || domainName !== undefined) {
+    const missing = [
+      userName === undefined ? 'OS_USERNAME' : undefined,
+      password === undefined ? 'OS_PASSWORD' : undefined,
+      domainName === undefined ? 'OS_DOMAIN_NAME' : undefined,
+    ].filter((m): m is string => m !== undefined);
+    if (userName === undefined || password === undefined || domainName === undefined) {
+      problems.push(`password credentials are incomplete: missing ${missing.join(', ')}`);
+    } else {
+      complete.push({
+        kind: 'password',
+        userName,
+        password: new Secret(password),
+        domainName,
+        projectName: present(env, 'OS_PROJECT_NAME'),
+      });
+      completeNames.push('password (OS_USERNAME/OS_PASSWORD/OS_DOMAIN_NAME)');
+    }
+  }
+
+  const token = present(env, 'TASK_JANITOR_AUTH_TOKEN');
+  if (token !== undefined) {
+    complete.push({ kind: 'token', token: new Secret(token) });
+    completeNames.push('token (TASK_JANITOR_AUTH_TOKEN)');
+  }
+
+  if (complete.length > 1) {
+    problems.push(`several credential kinds are set (${completeNames.join(', ')}); set exactly one`);
+    return undefined;
+  }
+  if (complete.length === 0 && !problems.some((p) => p.includes('credentials are incomplete'))) {
+    problems.push(
+      'no credentials: set HUAWEICLOUD_SDK_AK + HUAWEICLOUD_SDK_SK, or OS_USERNAME + OS_PASSWORD + OS_DOMAIN_NAME, or TASK_JANITOR_AUTH_TOKEN',
+    );
+  }
+  return complete[0];
+}
+
+/**
+ * Validates the environment once and returns a frozen `Config`.
+ *
+ * @throws ConfigError listing every problem, each naming its variable. Nothing has been sent anywhere.
+ * @example const config = loadConfig(process.env); // in a handler or the CLI only
+ */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const problems: string[] = [];
+
+  const cloudRaw = present(env, 'TASK_JANITOR_CLOUD') ?? CONFIG_DEFAULTS.cloud;
+  const cloud = (CLOUDS as readonly string[]).includes(cloudRaw) ? (cloudRaw as CloudName) : undefined;
+  if (cloud === undefined)
+    problems.push(`TASK_JANITOR_CLOUD must be one of ${CLOUDS.join(', ')}, got "${cloudRaw}"`);
+
+  const region = present(env, 'TASK_JANITOR_REGION');
+  if (region === undefined)
+    problems.push('TASK_JANITOR_REGION is required (a region id such as eu-de or cn-north-4)');
+  else if (!REGION_PATTERN.test(region)) {
+    problems.push(`TASK_JANITOR_REGION must be a region id such as eu-de or cn-north-4, got "${region}"`);
+  }
+
+  const projectId = present(env, 'TASK_JANITOR_PROJECT_ID');
+  if (projectId !== undefined && !PROJECT_ID_PATTERN.test(projectId)) {
+    problems.push(
+      `TASK_JANITOR_PROJECT_ID must be a project id (letters, digits, - and _), got "${projectId}"`,
+    );
+  }
+
+  const endpoints = {} as Record<CloudService, string>;
+  for (const service of CLOUD_SERVICES) {
+    const name = ENDPOINT_VARS[service];
+    const raw = present(env, name);
+    if (raw !== undefined) {
+      const parsed = parseEndpoint(name, raw);
+      if ('problem' in parsed) problems.push(parsed.problem);
+      else endpoints[service] = parsed.url;
+    } else if (cloud !== undefined && region !== undefined && REGION_PATTERN.test(region)) {
+      endpoints[service] = defaultEndpoint(cloud, service, region);
+    }
+  }
+
+  const credentials = readCredentials(env, problems);
+
+  const logLevelRaw = present(env, 'TASK_JANITOR_LOG_LEVEL') ?? CONFIG_DEFAULTS.logLevel;
+  const logLevel = (LOG_LEVELS as readonly string[]).includes(logLevelRaw)
+    ? (logLevelRaw as LogLevel)
+    : undefined;
+  if (logLevel === undefined) {
+    problems.push(`TASK_JANITOR_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${logLevelRaw}"`);
+  }
+
+  const requestTimeoutMs = parsePositiveInt(
+    env,
+    'TASK_JANITOR_REQUEST_TIMEOUT_MS',
+    CONFIG_DEFAULTS.requestTimeoutMs,
+    problems,
+    { max: 900_000 },
+  );
+  const concurrencyPerHost = parsePositiveInt(
+    env,
+    'TASK_JANITOR_CONCURRENCY',
+    CONFIG_DEFAULTS.concurrencyPerHost,
+    problems,
+    { max: 256 },
+  );
+  const maxAttempts = parsePositiveInt(
+    env,
+    'TASK_JANITOR_MAX_ATTEMPTS',
+    CONFIG_DEFAULTS.maxAttempts,
+    problems,
+    {
+      max: 20,
+    },
+  );
+  const maxRetryTimeMs = parsePositiveInt(
+    env,
+    'TASK_JANITOR_MAX_RETRY_TIME_MS',
+    CONFIG_DEFAULTS.maxRetryTimeMs,
+    problems,
+    { max: 900_000 },
+  );
+
+  if (problems.length > 0 || cloud === undefined || region === undefined || !credentials || !logLevel) {
+    throw new ConfigError(problems);
+  }
+  return Object.freeze({
+    cloud,
+    region,
+    projectId,
+    endpoints: Object.freeze(endpoints),
+    credentials: Object.freeze(credentials),
+    logLevel,
+    requestTimeoutMs,
+    concurrencyPerHost,
+    maxAttempts,
+    maxRetryTimeMs,
+  });
+}

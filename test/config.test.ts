@@ -1,0 +1,157 @@
+import { inspect } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../lib/config';
+import { ConfigError } from '../lib/errors';
+
+const AKSK = { HUAWEICLOUD_SDK_AK: 'AKEXAMPLE', HUAWEICLOUD_SDK_SK: 'sk-very-secret-value' };
+const PASSWORD = { OS_USERNAME: 'janitor', OS_PASSWORD: 'pw-very-secret', OS_DOMAIN_NAME: 'acme' };
+
+function makeEnv(extra: Record<string, string | undefined> = {}): Record<string, string | undefined> {
+  return { TASK_JANITOR_REGION: 'eu-de', ...AKSK, ...extra };
+}
+
+function problemsOf(env: Record<string, string | undefined>): readonly string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as ConfigError).problems;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  it('applies defaults and builds Huawei Cloud endpoints from the region', () => {
+    const config = loadConfig(makeEnv());
+    expect(config).toMatchObject({
+      cloud: 'huaweicloud',
+      region: 'eu-de',
+      projectId: undefined,
+      logLevel: 'info',
+      requestTimeoutMs: 30_000,
+      concurrencyPerHost: 16,
+      maxAttempts: 5,
+      maxRetryTimeMs: 60_000,
+    });
+    expect(config.endpoints).toEqual({
+      iam: 'https://iam.eu-de.myhuaweicloud.com',
+      dcs: 'https://dcs.eu-de.myhuaweicloud.com',
+      modelarts: 'https://modelarts.eu-de.myhuaweicloud.com',
+      oms: 'https://oms.eu-de.myhuaweicloud.com',
+      dis: 'https://dis.eu-de.myhuaweicloud.com',
+    });
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.endpoints)).toBe(true);
+  });
+
+  it('builds OTC endpoints and accepts overrides, loopback http and a trailing slash', () => {
+    const config = loadConfig(
+      makeEnv({
+        TASK_JANITOR_CLOUD: 'otc',
+        TASK_JANITOR_ENDPOINT_DCS: 'http://127.0.0.1:8080/',
+        TASK_JANITOR_ENDPOINT_DIS: 'http://localhost:9000',
+        TASK_JANITOR_ENDPOINT_OMS: 'http://[::1]:9001/prefix/',
+      }),
+    );
+    expect(config.endpoints.iam).toBe('https://iam.eu-de.otc.t-systems.com');
+    expect(config.endpoints.modelarts).toBe('https://modelarts.eu-de.otc.t-systems.com');
+    expect(config.endpoints.dcs).toBe('http://127.0.0.1:8080');
+    expect(config.endpoints.dis).toBe('http://localhost:9000');
+    expect(config.endpoints.oms).toBe('http://[::1]:9001/prefix');
+  });
+
+  it.each([
+    ['aksk', AKSK],
+    ['aksk', { OS_ACCESS_KEY: 'AK', OS_SECRET_KEY: 'SK' }],
+    ['password', PASSWORD],
+    ['token', { TASK_JANITOR_AUTH_TOKEN: 'tok' }],
+  ])('accepts %s credentials', (kind, creds) => {
+    const config = loadConfig({ TASK_JANITOR_REGION: 'cn-north-4', ...creds });
+    expect(config.credentials.kind).toBe(kind);
+  });
+
+  it('never prints secrets, whichever way the config is serialized', () => {
+    const secrets = ['sk-very-secret-value', 'temp-token-secret'];
+    const config = loadConfig(makeEnv({ HUAWEICLOUD_SDK_SECURITY_TOKEN: 'temp-token-secret' }));
+    const renderings = [
+      JSON.stringify(config),
+      inspect(config, { depth: 10 }),
+      String(config.credentials),
+      `${JSON.stringify(config.credentials)}`,
+    ];
+    for (const text of renderings) for (const secret of secrets) expect(text).not.toContain(secret);
+    expect(config.credentials.kind === 'aksk' && config.credentials.secretKey.reveal()).toBe(
+      'sk-very-secret-value',
+    );
+
+    const pw = loadConfig({ TASK_JANITOR_REGION: 'eu-de', ...PASSWORD });
+    expect(JSON.stringify(pw) + inspect(pw, { depth: 10 })).not.toContain('pw-very-secret');
+  });
+
+  it('reports every problem at once, naming each variable', () => {
+    const problems = problemsOf({
+      TASK_JANITOR_CLOUD: 'aws',
+      HUAWEICLOUD_SDK_AK: 'AK',
+      OS_USERNAME: 'janitor',
+      TASK_JANITOR_ENDPOINT_DCS: 'http://dcs.example.com',
+      TASK_JANITOR_ENDPOINT_DIS: 'not a url',
+      TASK_JANITOR_LOG_LEVEL: 'verbose',
+      TASK_JANITOR_CONCURRENCY: 'abc',
+      TASK_JANITOR_REQUEST_TIMEOUT_MS: '-5',
+    });
+    const text = problems.join('\n');
+    expect(problems.length).toBe(9);
+    for (const name of [
+      'TASK_JANITOR_CLOUD',
+      'TASK_JANITOR_REGION',
+      'HUAWEICLOUD_SDK_SK',
+      'OS_PASSWORD',
+      'OS_DOMAIN_NAME',
+      'TASK_JANITOR_ENDPOINT_DCS',
+      'TASK_JANITOR_ENDPOINT_DIS',
+      'TASK_JANITOR_LOG_LEVEL',
+      'TASK_JANITOR_CONCURRENCY',
+      'TASK_JANITOR_REQUEST_TIMEOUT_MS',
+    ]) {
+      expect(text).toContain(name);
+    }
+  });
+
+  it('rejects several complete credential kinds, saying which', () => {
+    const problems = problemsOf(makeEnv({ ...PASSWORD, TASK_JANITOR_AUTH_TOKEN: 't' }));
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/AK\/SK.*password.*token/);
+  });
+
+  it('rejects missing credentials, and a security token without AK/SK', () => {
+    expect(problemsOf({ TASK_JANITOR_REGION: 'eu-de' })[0]).toMatch(/no credentials/);
+    expect(problemsOf({ TASK_JANITOR_REGION: 'eu-de', HUAWEICLOUD_SDK_SECURITY_TOKEN: 'x' })[0]).toMatch(
+      /HUAWEICLOUD_SDK_AK.*HUAWEICLOUD_SDK_SK/,
+    );
+  });
+
+  it.each([
+    ['TASK_JANITOR_ENDPOINT_IAM', 'ftp://127.0.0.1'],
+    ['TASK_JANITOR_ENDPOINT_IAM', 'http://128.0.0.1'],
+    ['TASK_JANITOR_ENDPOINT_IAM', 'http://localhost.evil.com'],
+    ['TASK_JANITOR_ENDPOINT_IAM', 'https://iam.example.com/?x=1'],
+    ['TASK_JANITOR_ENDPOINT_IAM', 'https://user:pw@iam.example.com'],
+    ['TASK_JANITOR_ENDPOINT_IAM', '//iam.example.com'],
+    ['TASK_JANITOR_REGION', 'eu_de'],
+    ['TASK_JANITOR_REGION', 'eu-de.evil.com/'],
+    ['TASK_JANITOR_PROJECT_ID', 'a/b'],
+    ['TASK_JANITOR_MAX_ATTEMPTS', '1.5'],
+    ['TASK_JANITOR_MAX_ATTEMPTS', '0'],
+    ['TASK_JANITOR_MAX_RETRY_TIME_MS', 'NaN'],
+  ])('refuses %s=%s', (name, value) => {
+    const problems = problemsOf(makeEnv({ [name]: value }));
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toContain(name);
+  });
+
+  it('rejects an AK given under both names with different values', () => {
+    expect(problemsOf(makeEnv({ OS_ACCESS_KEY: 'OTHER' }))[0]).toMatch(
+      /HUAWEICLOUD_SDK_AK and OS_ACCESS_KEY/,
+    );
+  });
+});
