@@ -38,8 +38,13 @@ export interface PrepareInvocationOptions {
   readonly env: EnvGetter;
   /** Narrowing overrides (CLI flags). @default {} */
   readonly overrides?: PolicyOverrides;
-  /** A platform event, turned into overrides by `overridesFromEvent` (wins over `overrides`). */
+  /** A platform event, turned into overrides by `parseEvent` (wins over `overrides`). */
   readonly event?: unknown;
+  /**
+   * How `event` becomes overrides: the platform's event shapes (FunctionGraph's TIMER `user_event`). Its
+   * `ConfigError` is reported with every other problem. @default overridesFromEvent (EventBridge / manual event)
+   */
+  readonly parseEvent?: (event: unknown) => PolicyOverrides;
   /** A policy path or inline text that wins over `TASK_JANITOR_POLICY` (the CLI's `--policy`). */
   readonly policySource?: string;
   /** @default fs.readFile(path, 'utf8') */
@@ -85,7 +90,7 @@ export async function prepareInvocation(options: PrepareInvocationOptions): Prom
   let overrides: PolicyOverrides | undefined = options.overrides ?? {};
   if ('event' in options) {
     try {
-      overrides = overridesFromEvent(options.event);
+      overrides = (options.parseEvent ?? overridesFromEvent)(options.event);
     } catch (error) {
       overrides = undefined;
       collect('event', error);
@@ -137,6 +142,11 @@ export interface ExecuteInvocationOptions {
    * platform's error metric means something). @default true
    */
   readonly throwOnFullFailure?: boolean;
+  /**
+   * A platform token getter (FunctionGraph agency: `context.getToken()`), used for credentials of kind `token`
+   * instead of their fixed value and asked again when the token expires.
+   */
+  readonly tokenGetter?: () => string | Promise<string>;
 }
 
 /**
@@ -167,7 +177,11 @@ export async function executeInvocation(
     Math.max(0, deadlineAtMs - nowMs),
   );
   const signal = options.signal ? AbortSignal.any([deadline.signal, options.signal]) : deadline.signal;
-  const client = createCloudClientFromConfig(deps, prepared.config);
+  const client = createCloudClientFromConfig(
+    deps,
+    prepared.config,
+    options.tokenGetter ? { tokenGetter: options.tokenGetter } : {},
+  );
   try {
     const projectId = await client.resolveProjectId(signal);
     const result = await runPurge(deps, {
