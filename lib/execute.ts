@@ -4,8 +4,9 @@
  * run. Mutates the run's report.
  */
 import pLimit from 'p-limit';
+import { isRetryable } from './cloud/retry-policy';
 import type { Deps } from './deps';
-import { AuthError, CloudApiError, MalformedResponseError, NetworkError, TimeoutError } from './errors';
+import { CloudApiError } from './errors';
 import { type DeleteCandidate, evaluateTask } from './plan';
 import type { Policy } from './policy/types';
 import { type Report, type ServiceReport, type SkipReason, serviceReportOf } from './report';
@@ -43,12 +44,12 @@ export interface ExecutePlanOptions {
   readonly onProgress?: (event: ProgressEvent) => void;
 }
 
-/** The few errors worth one more try at the end of the run (issue 7: a later pass, not an immediate hammer). */
+/**
+ * The errors worth one more try at the end of the run (issue 7: a later pass, not an immediate hammer):
+ * the client's own allow-list, so there is one definition of "retryable".
+ */
 export function isRetryableDeleteError(error: unknown): boolean {
-  if (error instanceof AuthError) return false;
-  if (error instanceof CloudApiError) return [408, 429, 500, 502, 503, 504].includes(error.status);
-  if (error instanceof TimeoutError) return error.kind === 'request';
-  return error instanceof NetworkError || error instanceof MalformedResponseError;
+  return isRetryable(error);
 }
 
 function describeError(error: unknown): {

@@ -8,7 +8,10 @@ import { type ZodIssue, ZodIssueCode } from 'zod';
 export function formatPath(path: readonly (string | number)[]): string {
   let out = '';
   for (const segment of path) {
-    out += typeof segment === 'number' ? `[${segment}]` : out === '' ? segment : `.${segment}`;
+    if (typeof segment === 'number') out += `[${segment}]`;
+    // A key that could be misread (spaces, dots, colons, empty) is quoted.
+    else if (!/^[A-Za-z0-9_-]+$/.test(segment)) out += `[${JSON.stringify(segment)}]`;
+    else out += out === '' ? segment : `.${segment}`;
   }
   return out === '' ? '(root)' : out;
 }

@@ -21,7 +21,7 @@ export interface ParsePolicyOptions {
 }
 
 function locate(filename: string | undefined, line: number, column: number): string {
-  return `${filename ?? 'policy'}:${line}:${column}`;
+  return `${filename ?? 'policy'} (line ${line}, column ${column})`;
 }
 
 /** Parses policy text into a plain value; syntax errors become ConfigError with line and column. */

@@ -60,7 +60,9 @@ export function applyOverrides(policy: Policy, overrides: PolicyOverrides): Poli
   if (problems.length > 0) throw new ConfigError(problems, { subject: 'overrides' });
 
   const services: Partial<Record<ServiceId, ServicePolicy>> = {};
-  for (const id of selected) {
+  // Without a `services` override the policy keeps its disabled entries too (same digest when nothing changes).
+  const kept = overrides.services === undefined ? SERVICE_IDS : selected;
+  for (const id of kept) {
     const sp = policy.services[id];
     if (!sp) continue;
     services[id] =

@@ -1,0 +1,165 @@
+/**
+ * Small in-memory collaborators for engine tests: a TaskSource fake (dependency injection through the
+ * TaskSource interface, no module mocking), a recording logger and fixed-clock deps.
+ */
+import type { CloudClient } from '../../lib/cloud/types';
+import type { Deps, Logger } from '../../lib/deps';
+import { DELETABLE_STATES } from '../../lib/policy/states';
+import type { DeleteOutcome, ServiceId, SourceContext, StateClass, Task, TaskSource } from '../../lib/types';
+
+export const NOW = new Date('2025-01-01T00:00:00Z');
+export const NOW_MS = NOW.getTime();
+export const DAY_MS = 86_400_000;
+
+export interface LogCall {
+  readonly level: 'debug' | 'info' | 'warn' | 'error';
+  readonly obj: Record<string, unknown>;
+  readonly msg: string | undefined;
+}
+
+/** A Logger that records every call (children write to the same list, with their bindings merged in). */
+export function createCaptureLogger(
+  calls: LogCall[] = [],
+  bindings: Record<string, unknown> = {},
+): Logger & { calls: LogCall[] } {
+  const at =
+    (level: LogCall['level']) =>
+    (obj: object, msg?: string): void => {
+      calls.push({ level, obj: { ...bindings, ...(obj as Record<string, unknown>) }, msg });
+    };
+  return {
+    calls,
+    debug: at('debug'),
+    info: at('info'),
+    warn: at('warn'),
+    error: at('error'),
+    child: (more) => createCaptureLogger(calls, { ...bindings, ...more }),
+  };
+}
+
+/** Deps with a clock that the test controls (`clock.ms`); no network. */
+export function makeDeps(
+  clock = { ms: NOW_MS },
+): Deps & { log: ReturnType<typeof createCaptureLogger>; clock: { ms: number } } {
+  return {
+    clock,
+    fetch: () => Promise.reject(new Error('no network in unit tests')),
+    now: () => new Date(clock.ms),
+    sleep: () => Promise.resolve(),
+    random: () => 0.5,
+    log: createCaptureLogger(),
+  };
+}
+
+export const unusedClient: CloudClient = {
+  request: () => Promise.reject(new Error('the fake sources never call the client')),
+};
+
+let counter = 0;
+
+/** A task fixture; `ageDays` sets `endedAtMs` relative to NOW; the state class follows DELETABLE_STATES. */
+export function makeTask(
+  overrides: Partial<Omit<Task, 'endedAtMs'>> & { ageDays?: number; endedAtMs?: number | undefined } = {},
+): Task {
+  counter += 1;
+  const service: ServiceId = overrides.service ?? 'oms-migration-tasks';
+  const state = overrides.state ?? DELETABLE_STATES[service][0] ?? 'unknown';
+  const stateClass: StateClass =
+    overrides.stateClass ?? (DELETABLE_STATES[service].includes(state) ? 'deletable' : 'in-progress');
+  const endedAtMs =
+    'endedAtMs' in overrides ? overrides.endedAtMs : NOW_MS - (overrides.ageDays ?? 100) * DAY_MS;
+  return {
+    service,
+    id: overrides.id ?? `t${counter}`,
+    name: overrides.name ?? `task-${counter}`,
+    ...(overrides.parentId !== undefined ? { parentId: overrides.parentId } : {}),
+    ...(overrides.parentName !== undefined ? { parentName: overrides.parentName } : {}),
+    state,
+    stateClass,
+    endedAtMs,
+  };
+}
+
+export interface FakeSourceOptions {
+  readonly tasks?: readonly Task[];
+  /** Thrown by `list` after yielding `failAfter` tasks. */
+  readonly listError?: Error;
+  readonly failAfter?: number;
+  /** Per task id: the outcome, or an error to throw. Default 'deleted'. */
+  readonly deleteResult?: (task: Task, call: number) => DeleteOutcome | Error | Promise<DeleteOutcome>;
+  /** When given, the source has `recheck`. */
+  readonly recheck?: (task: Task) => Task | undefined;
+}
+
+/** An in-memory TaskSource that records every call and the deletes in flight. */
+export function createFakeSource(id: ServiceId, options: FakeSourceOptions = {}) {
+  const state = {
+    listCalls: 0,
+    deleted: [] as string[],
+    deleteCalls: [] as string[],
+    recheckCalls: [] as string[],
+    inFlight: 0,
+    maxInFlight: 0,
+    /** True while `list` is iterating: a delete during it is a bug. */
+    listing: false,
+    deletesWhileListing: 0,
+    contexts: [] as SourceContext[],
+  };
+  const source: TaskSource = {
+    id,
+    cloudService: id.startsWith('dcs')
+      ? 'dcs'
+      : id.startsWith('oms')
+        ? 'oms'
+        : id.startsWith('dis')
+          ? 'dis'
+          : 'modelarts',
+    deletableStates: DELETABLE_STATES[id],
+    async *list(ctx) {
+      state.listCalls += 1;
+      state.contexts.push(ctx);
+      state.listing = true;
+      try {
+        let yielded = 0;
+        for (const task of options.tasks ?? []) {
+          if (options.listError && yielded === (options.failAfter ?? 0)) throw options.listError;
+          if (task.parentName !== undefined && ctx.includeParent && !ctx.includeParent(task.parentName))
+            continue;
+          await Promise.resolve();
+          yield task;
+          yielded += 1;
+        }
+        if (options.listError) throw options.listError;
+      } finally {
+        state.listing = false;
+      }
+    },
+    async delete(task) {
+      if (state.listing) state.deletesWhileListing += 1;
+      state.deleteCalls.push(task.id);
+      state.inFlight += 1;
+      state.maxInFlight = Math.max(state.maxInFlight, state.inFlight);
+      try {
+        await new Promise((resolve) => setTimeout(resolve, 1));
+        const result = options.deleteResult
+          ? await options.deleteResult(task, state.deleteCalls.filter((x) => x === task.id).length)
+          : 'deleted';
+        if (result instanceof Error) throw result;
+        if (result === 'deleted') state.deleted.push(task.id);
+        return result;
+      } finally {
+        state.inFlight -= 1;
+      }
+    },
+  };
+  if (options.recheck) {
+    const recheck = options.recheck;
+    Object.assign(source, {
+      recheck: async (task: Task) => {
+        state.recheckCalls.push(task.id);
+        return recheck(task);
+      },
+    });
+  }
+  return { source, state };
+}
