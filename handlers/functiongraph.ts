@@ -14,11 +14,9 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { DestinationStream } from 'pino';
-import type { LogLevel } from '../lib/config';
 import { createDefaultDeps } from '../lib/default-deps';
-import type { Deps } from '../lib/deps';
 import { ConfigError } from '../lib/errors';
-import { type EnvGetter, executeInvocation, prepareInvocation } from '../lib/invocation';
+import { type EnvGetter, invokePurge } from '../lib/invocation';
 import { parseManualEvent } from '../lib/policy/overrides';
 import type { PolicyOverrides } from '../lib/policy/types';
 import type { Report } from '../lib/report';
@@ -53,7 +51,7 @@ export const EXPLICIT_CREDENTIAL_KEYS = [
 const PROJECT_ID_KEY = 'TASK_JANITOR_PROJECT_ID';
 
 export interface FunctionGraphHandlerOptions {
-  /** Where log lines go. @default stdout (collected by LTS) */
+  /** Where the JSON log lines go. @default stdout, which LTS collects */
   readonly logDestination?: DestinationStream;
   /** The runtime's own environment (RUNTIME_PROJECT_ID, RUNTIME_CODE_ROOT). @default process.env */
   readonly runtimeEnv?: Readonly<Record<string, string | undefined>>;
@@ -65,31 +63,27 @@ export type FunctionGraphHandler = (event: unknown, context: FunctionGraphContex
 
 /** Builds the handler; `handler` below is the one FunctionGraph calls. */
 export function createHandler(options: FunctionGraphHandlerOptions = {}): FunctionGraphHandler {
-  const buildDeps = (logLevel: LogLevel, logBase: Record<string, unknown>): Deps =>
-    createDefaultDeps({
-      logLevel,
-      logBase,
-      ...(options.logDestination ? { destination: options.logDestination } : {}),
-    });
   return async (event, context) => {
     const runtimeEnv = options.runtimeEnv ?? process.env;
     const codeRoot = options.codeRoot ?? defaultCodeRoot(runtimeEnv);
-    const logBase = { requestId: context.getRequestID() };
-    try {
-      const overrides = overridesFromFunctionGraphEvent(event);
-      const prepared = await prepareWithAgencyHint(context, {
-        env: functionGraphEnv(context, runtimeEnv),
-        overrides,
-        readTextFile: (file) => readFile(path.resolve(codeRoot, file), 'utf8'),
-      });
-      const deps = buildDeps(prepared.config.logLevel, logBase);
-      const remainingTimeMs = context.getRemainingTimeInMilliSeconds();
-      const { report } = await executeInvocation(prepared, { deps, remainingTimeMs });
-      return report;
-    } catch (error) {
-      buildDeps('error', logBase).log.error({ err: error }, 'purge failed');
-      throw error;
-    }
+    const settings = functionGraphSettings(context, runtimeEnv);
+    const { report } = await invokePurge({
+      env: settings.env,
+      event,
+      parseEvent: overridesFromFunctionGraphEvent,
+      readTextFile: (file) => readFile(path.resolve(codeRoot, file), 'utf8'),
+      buildDeps: (deps) =>
+        createDefaultDeps({
+          ...deps,
+          ...(options.logDestination ? { destination: options.logDestination } : {}),
+        }),
+      logBase: { requestId: context.getRequestID(), credentialSource: settings.credentialSource },
+      remainingTimeMs: () => context.getRemainingTimeInMilliSeconds(),
+      ...(settings.credentialSource === 'agency-token'
+        ? { tokenGetter: () => context.getToken() ?? '' }
+        : {}),
+    });
+    return report;
   };
 }
 
@@ -133,61 +127,54 @@ export function overridesFromFunctionGraphEvent(event: unknown): PolicyOverrides
   }
 }
 
+/** Where the run's credentials come from: the user data, the agency's token, its temporary AK/SK, or nowhere. */
+export type CredentialSource = 'user-data' | 'agency-token' | 'agency-aksk' | 'none';
+
+export interface FunctionGraphSettings {
+  readonly env: EnvGetter;
+  readonly credentialSource: CredentialSource;
+}
+
 /**
  * Settings for `prepareInvocation`: the function's user data first; the project id falls back to the
  * runtime's RUNTIME_PROJECT_ID; credentials fall back to the agency unless the user data names any.
  */
-export function functionGraphEnv(
+export function functionGraphSettings(
   context: FunctionGraphContextLike,
   runtimeEnv: Readonly<Record<string, string | undefined>>,
-): EnvGetter {
+): FunctionGraphSettings {
   const userData = (key: string): string | undefined => nonEmpty(call(() => context.getUserData(key)));
   const hasExplicitCredentials = EXPLICIT_CREDENTIAL_KEYS.some((key) => userData(key) !== undefined);
-  const agency = hasExplicitCredentials ? {} : agencyCredentialEnv(context);
-  return (key) => {
+  const agency = hasExplicitCredentials ? undefined : agencyCredentials(context);
+  const env: EnvGetter = (key) => {
     const value = userData(key);
     if (value !== undefined) return value;
     if (key === PROJECT_ID_KEY) {
       return nonEmpty(runtimeEnv.RUNTIME_PROJECT_ID) ?? nonEmpty(call(() => context.getProjectID?.()));
     }
-    return agency[key];
+    return agency?.env[key];
   };
+  return { env, credentialSource: hasExplicitCredentials ? 'user-data' : (agency?.source ?? 'none') };
 }
 
 /** The agency's credentials, as the variables `loadConfig` reads: a token if there is one, else temporary AK/SK. */
-function agencyCredentialEnv(context: FunctionGraphContextLike): Record<string, string | undefined> {
+function agencyCredentials(
+  context: FunctionGraphContextLike,
+): { source: 'agency-token' | 'agency-aksk'; env: Record<string, string> } | undefined {
   const token = nonEmpty(call(() => context.getToken()));
-  if (token !== undefined) return { TASK_JANITOR_AUTH_TOKEN: token };
+  if (token !== undefined) return { source: 'agency-token', env: { TASK_JANITOR_AUTH_TOKEN: token } };
   const accessKey = nonEmpty(call(() => context.getSecurityAccessKey()));
   const secretKey = nonEmpty(call(() => context.getSecuritySecretKey()));
   const securityToken = nonEmpty(call(() => context.getSecurityToken()));
-  if (accessKey === undefined || secretKey === undefined || securityToken === undefined) return {};
+  if (accessKey === undefined || secretKey === undefined || securityToken === undefined) return undefined;
   return {
-    HUAWEICLOUD_SDK_AK: accessKey,
-    HUAWEICLOUD_SDK_SK: secretKey,
-    HUAWEICLOUD_SDK_SECURITY_TOKEN: securityToken,
+    source: 'agency-aksk',
+    env: {
+      HUAWEICLOUD_SDK_AK: accessKey,
+      HUAWEICLOUD_SDK_SK: secretKey,
+      HUAWEICLOUD_SDK_SECURITY_TOKEN: securityToken,
+    },
   };
-}
-
-/** `prepareInvocation`, plus one hint when credentials are missing because the function has no agency. */
-async function prepareWithAgencyHint(
-  context: FunctionGraphContextLike,
-  options: Parameters<typeof prepareInvocation>[0],
-): ReturnType<typeof prepareInvocation> {
-  try {
-    return await prepareInvocation(options);
-  } catch (error) {
-    const noCredentials =
-      error instanceof ConfigError && error.problems.some((problem) => problem.includes('no credentials'));
-    if (!noCredentials || nonEmpty(call(() => context.getToken())) !== undefined) throw error;
-    throw new ConfigError(
-      [
-        ...error.problems,
-        'agency: the function has no agency (context.getToken() is empty): configure one, or put credentials in its encrypted user data',
-      ],
-      { cause: error },
-    );
-  }
 }
 
 function isTimerEvent(event: unknown): event is { readonly user_event?: unknown } {

@@ -49,6 +49,8 @@ export async function packageFunctionGraph(
     write: false,
     outfile: 'index.js',
     legalComments: 'none',
+    // Error class names survive minification: pino logs `err.type` from the constructor's name.
+    keepNames: true,
     logLevel: 'warning',
   });
   const indexJs = bundle.outputFiles.find((file) => file.path.endsWith('index.js'));

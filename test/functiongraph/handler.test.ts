@@ -1,0 +1,284 @@
+/**
+ * The FunctionGraph artifact end to end: the zip `npm run package:functiongraph` writes is unpacked, its
+ * `index.js` (the minified CommonJS bundle, not the TypeScript source) is loaded with `createRequire`, and
+ * `handler` is called with the documented TIMER event and a fake FunctionGraph context against the emulator,
+ * over real loopback HTTP.
+ */
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { inflateRawSync } from 'node:zlib';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startEmulator } from '../../emulator/index';
+import type { Emulator } from '../../emulator/types';
+import type { FunctionGraphContextLike, FunctionGraphHandlerOptions } from '../../handlers/functiongraph';
+import type { Report } from '../../lib/report';
+import { classifyDcsState } from '../../lib/sources/dcs-common';
+import { classifyDisState } from '../../lib/sources/dis-dump-tasks';
+import { classifyModelArtsStatus } from '../../lib/sources/modelarts-processor-tasks';
+import { classifyOmsStatus } from '../../lib/sources/oms-migration-tasks';
+import type { ServiceId, StateClass } from '../../lib/types';
+import { SERVICE_IDS } from '../../lib/types';
+import { packageFunctionGraph } from '../../scripts/package-functiongraph';
+import { getToken } from '../emulator/helpers';
+
+/** What the bundle exports (its types are the source's; its code is the built one). */
+interface BuiltModule {
+  handler: (event: unknown, context: FunctionGraphContextLike) => Promise<Report>;
+  createHandler: (
+    options?: FunctionGraphHandlerOptions,
+  ) => (event: unknown, context: FunctionGraphContextLike) => Promise<Report>;
+}
+
+type LogLine = Record<string, unknown> & { msg?: string };
+
+const classify: Record<ServiceId, (state: unknown) => { stateClass: StateClass }> = {
+  'dcs-center-tasks': classifyDcsState,
+  'dcs-background-tasks': classifyDcsState,
+  'modelarts-processor-tasks': classifyModelArtsStatus,
+  'oms-migration-tasks': classifyOmsStatus,
+  'dis-dump-tasks': classifyDisState,
+};
+
+/** The documented timer event (FG-NODE fg-events/fg-timer-event/resources/timer_event.json) with our user_event. */
+function makeTimerEvent(userEvent: string): Record<string, string> {
+  return {
+    version: 'v1.0',
+    time: '2023-06-01T08:30:00+08:00',
+    trigger_type: 'TIMER',
+    trigger_name: 'Timer_001',
+    user_event: userEvent,
+  };
+}
+
+interface ContextFixture {
+  userData: Record<string, string>;
+  token?: string;
+  tempAkSk?: { accessKey: string; secretKey: string; securityToken: string };
+}
+
+function makeContext({ userData, token = '', tempAkSk }: ContextFixture): FunctionGraphContextLike {
+  return Object.freeze({
+    getRequestID: () => 'fg-request-1',
+    getRemainingTimeInMilliSeconds: () => 60_000,
+    getUserData: (key: string) => userData[key],
+    getToken: () => token,
+    getSecurityAccessKey: () => tempAkSk?.accessKey ?? '',
+    getSecuritySecretKey: () => tempAkSk?.secretKey ?? '',
+    getSecurityToken: () => tempAkSk?.securityToken ?? '',
+  });
+}
+
+/** Settings as the Terraform writes them: cloud, region, policy, plus the emulator's endpoints; no credentials. */
+function userDataFor(emu: Emulator): Record<string, string> {
+  const endpoints = Object.entries(emu.endpointEnv()).filter(([key]) =>
+    key.startsWith('TASK_JANITOR_ENDPOINT_'),
+  );
+  return {
+    ...Object.fromEntries(endpoints),
+    TASK_JANITOR_CLOUD: 'huaweicloud',
+    TASK_JANITOR_REGION: emu.account.region,
+    TASK_JANITOR_POLICY: 'examples/policy.yml',
+  };
+}
+
+/** Reads a stored/deflate zip (EOCD → central directory → local headers), enough for our own writer's output. */
+function readZip(zip: Buffer): Map<string, Buffer> {
+  const eocd = zip.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
+  if (eocd < 0) throw new Error('no end of central directory');
+  const count = zip.readUInt16LE(eocd + 10);
+  let cursor = zip.readUInt32LE(eocd + 16);
+  const files = new Map<string, Buffer>();
+  for (let i = 0; i < count; i++) {
+    if (zip.readUInt32LE(cursor) !== 0x02014b50) throw new Error('bad central directory entry');
+    const method = zip.readUInt16LE(cursor + 10);
+    const compressedSize = zip.readUInt32LE(cursor + 20);
+    const nameLength = zip.readUInt16LE(cursor + 28);
+    const extraLength = zip.readUInt16LE(cursor + 30);
+    const commentLength = zip.readUInt16LE(cursor + 32);
+    const localOffset = zip.readUInt32LE(cursor + 42);
+    const name = zip.toString('utf8', cursor + 46, cursor + 46 + nameLength);
+    const dataStart =
+      localOffset + 30 + zip.readUInt16LE(localOffset + 26) + zip.readUInt16LE(localOffset + 28);
+    const data = zip.subarray(dataStart, dataStart + compressedSize);
+    files.set(name, method === 8 ? inflateRawSync(data) : Buffer.from(data));
+    cursor += 46 + nameLength + extraLength + commentLength;
+  }
+  return files;
+}
+
+let workDir: string;
+let built: BuiltModule;
+let zipSizeBytes: number;
+
+beforeAll(async () => {
+  workDir = await mkdtemp(path.join(tmpdir(), 'task-janitor-fg-'));
+  const result = await packageFunctionGraph({ outDir: workDir });
+  zipSizeBytes = result.zipSizeBytes;
+  const codeDir = path.join(workDir, 'code');
+  for (const [name, data] of readZip(await readFile(result.zipPath))) {
+    await mkdir(path.dirname(path.join(codeDir, name)), { recursive: true });
+    await writeFile(path.join(codeDir, name), data);
+  }
+  built = createRequire(import.meta.url)(path.join(codeDir, 'index.js')) as BuiltModule;
+});
+
+afterAll(async () => {
+  await rm(workDir, { recursive: true, force: true });
+});
+
+describe('package:functiongraph', () => {
+  it('packs one CommonJS index.js exporting handler, next to the packaged policies', async () => {
+    const files = readZip(await readFile(path.join(workDir, 'functiongraph.zip')));
+
+    expect([...files.keys()]).toEqual(['index.js', 'examples/policy.yml', 'examples/otc-policy.yml']);
+    expect(files.get('examples/policy.yml')?.toString()).toBe(await readFile('examples/policy.yml', 'utf8'));
+    expect(typeof built.handler).toBe('function');
+    expect(zipSizeBytes).toBeGreaterThan(10_000);
+    expect(zipSizeBytes).toBeLessThan(5_000_000);
+  });
+});
+
+describe('FunctionGraph handler (built index.js) against the emulator', () => {
+  let emu: Emulator;
+  let lines: LogLine[];
+  let handler: BuiltModule['handler'];
+
+  beforeEach(async () => {
+    emu = await startEmulator({ seed: 9, tasks: 80 });
+    lines = [];
+    handler = built.createHandler({
+      logDestination: { write: (line: string) => void lines.push(JSON.parse(line) as LogLine) },
+      runtimeEnv: { RUNTIME_PROJECT_ID: emu.account.projectId },
+    });
+  });
+
+  afterEach(async () => {
+    await emu.close();
+  });
+
+  it('runs the timer event with the agency token, keeps in-progress tasks and returns and logs the report', async () => {
+    const agencyToken = await getToken(emu);
+    const inProgressBefore = SERVICE_IDS.flatMap((service) =>
+      emu
+        .tasks(service)
+        .filter((task) => classify[service](task.state).stateClass === 'in-progress')
+        .map((task) => `${service}/${task.parentId ?? ''}/${task.id}`),
+    );
+    emu.clearRequestLog();
+
+    const report = await handler(
+      makeTimerEvent('{"dryRun": false}'),
+      makeContext({ userData: userDataFor(emu), token: agencyToken }),
+    );
+
+    const log = emu.requestLog();
+    expect(log.length).toBeGreaterThan(0);
+    expect(log.every((entry) => entry.auth === 'token')).toBe(true);
+    // No token was minted and no project looked up: the agency token and RUNTIME_PROJECT_ID were used.
+    expect(log.filter((entry) => entry.service === 'iam')).toEqual([]);
+    expect(report).toMatchObject({ dryRun: false });
+    expect(report.totals.deleted).toBeGreaterThan(0);
+    expect(report.totals.deleted).toBe(emu.deletions().length);
+    for (const deletion of emu.deletions()) {
+      expect(classify[deletion.service](deletion.state).stateClass).toBe('deletable');
+    }
+    const remaining = new Set(
+      SERVICE_IDS.flatMap((service) =>
+        emu.tasks(service).map((task) => `${service}/${task.parentId ?? ''}/${task.id}`),
+      ),
+    );
+    expect(inProgressBefore.length).toBeGreaterThan(0);
+    expect(inProgressBefore.filter((key) => !remaining.has(key))).toEqual([]);
+    const reportLine = lines.find((line) => line.msg === 'purge report');
+    expect(reportLine).toMatchObject({ requestId: 'fg-request-1', credentialSource: 'agency-token' });
+    expect(reportLine?.report).toEqual(JSON.parse(JSON.stringify(report)));
+    expect(JSON.stringify(lines)).not.toContain(agencyToken);
+  });
+
+  it('signs with the temporary AK/SK and security token when the agency gives no token', async () => {
+    const { tempAccessKey, tempSecretKey, securityToken } = emu.account;
+
+    const report = await handler(
+      makeTimerEvent(''),
+      makeContext({
+        userData: userDataFor(emu),
+        tempAkSk: { accessKey: tempAccessKey, secretKey: tempSecretKey, securityToken },
+      }),
+    );
+
+    const log = emu.requestLog();
+    expect(log.length).toBeGreaterThan(0);
+    expect(log.every((entry) => entry.auth === 'aksk' && entry.status < 400)).toBe(true);
+    expect(report.dryRun).toBe(true);
+    expect(emu.deletions()).toEqual([]);
+    expect(lines.find((line) => line.msg === 'purge report')).toMatchObject({
+      credentialSource: 'agency-aksk',
+    });
+  });
+
+  it('prefers explicit credentials in the user data over the agency', async () => {
+    const agencyToken = await getToken(emu);
+    emu.clearRequestLog();
+    const { OS_USERNAME = '', OS_PASSWORD = '', OS_DOMAIN_NAME = '' } = emu.endpointEnv();
+
+    await handler(
+      makeTimerEvent('   '),
+      makeContext({
+        userData: { ...userDataFor(emu), OS_USERNAME, OS_PASSWORD, OS_DOMAIN_NAME },
+        token: agencyToken,
+      }),
+    );
+
+    expect(emu.requestLog().some((entry) => entry.operation === 'CreateToken')).toBe(true);
+    expect(lines.find((line) => line.msg === 'purge report')).toMatchObject({
+      credentialSource: 'user-data',
+    });
+  });
+
+  it('takes a manual invocation whose body is the manual event', async () => {
+    const report = await handler(
+      { dryRun: true, services: ['dis-dump-tasks'] },
+      makeContext({ userData: userDataFor(emu), token: await getToken(emu) }),
+    );
+
+    expect(report.policy.services).toEqual(['dis-dump-tasks']);
+    expect(report.dryRun).toBe(true);
+    expect(emu.deletions()).toEqual([]);
+  });
+
+  it.each([
+    ['text that is not JSON', 'Hello world', 'user_event: expected empty text or a JSON object'],
+    ['a JSON array', '[1, 2]', 'user_event: (root): expected a JSON object, got an array'],
+    ['an unknown key', '{"dryrun": false}', 'user_event: dryrun: unknown key'],
+    ['a bad value', '{"dryRun": "no"}', 'user_event: dryRun'],
+  ])('refuses a user_event holding %s, sending nothing', async (_label, userEvent, expected) => {
+    const token = await getToken(emu);
+    emu.clearRequestLog();
+
+    const run = handler(makeTimerEvent(userEvent), makeContext({ userData: userDataFor(emu), token }));
+
+    await expect(run).rejects.toMatchObject({ name: 'ConfigError' });
+    const error = (await run.catch((e: unknown) => e)) as { problems: string[] };
+    expect(error.problems.some((problem) => problem.startsWith(`event: ${expected}`))).toBe(true);
+    expect(emu.requestLog()).toEqual([]);
+    expect(lines.find((line) => line.msg === 'invalid input, nothing sent')).toBeDefined();
+  });
+
+  it('exports the platform entry point `handler`, which refuses a malformed user_event before any request', async () => {
+    const token = await getToken(emu);
+    emu.clearRequestLog();
+
+    const run = built.handler(
+      makeTimerEvent('Hello world'),
+      makeContext({ userData: userDataFor(emu), token }),
+    );
+
+    await expect(run).rejects.toMatchObject({
+      name: 'ConfigError',
+      message: expect.stringContaining('user_event'),
+    });
+    expect(emu.requestLog()).toEqual([]);
+  });
+});
