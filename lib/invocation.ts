@@ -11,6 +11,7 @@
  * Settings come from an env-like getter (`(key) => process.env[key]` on Lambda, `context.getUserData` on
  * FunctionGraph): `lib/` never reads `process.env` itself.
  */
+import { setMaxListeners } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import { createCloudClientFromConfig } from './cloud/from-config';
 import { type Config, type LogLevel, loadConfig } from './config';
@@ -133,7 +134,7 @@ export interface ExecuteInvocationOptions {
   /** plan/apply: delete exactly these tasks, each re-checked first. */
   readonly savedPlan?: SavedPlan;
   readonly onProgress?: (event: ProgressEvent) => void;
-  /** Also log the report as CloudWatch Embedded Metric Format lines. @default false */
+  /** Also log the report as CloudWatch Embedded Metric Format lines (the report line itself is always logged). @default false */
   readonly emitMetrics?: boolean;
   /** Added to the metric lines (not a dimension). */
   readonly functionName?: string;
@@ -177,6 +178,8 @@ export async function executeInvocation(
     Math.max(0, deadlineAtMs - nowMs),
   );
   const signal = options.signal ? AbortSignal.any([deadline.signal, options.signal]) : deadline.signal;
+  // Every in-flight request listens on the run's signal: many more than Node's default of 10.
+  setMaxListeners(0, deadline.signal, signal);
   const client = createCloudClientFromConfig(
     deps,
     prepared.config,
@@ -194,7 +197,7 @@ export async function executeInvocation(
       ...(options.savedPlan ? { savedPlan: options.savedPlan } : {}),
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     });
-    logReport(deps, result.report, options);
+    if (options.emitMetrics) logMetrics(deps, result.report, options);
     if ((options.throwOnFullFailure ?? true) && shouldFail(result.report)) {
       const errors = reportErrors(result.report);
       throw new FullRunFailureError(`every attempted operation failed (${errors.length} errors)`, errors);
@@ -248,14 +251,15 @@ export async function invokePurge(options: InvokePurgeOptions): Promise<PurgeRes
   }
 }
 
-/** Logs the end-of-run report as one line, and optionally its EMF form (one line per service plus a total). */
-export function logReport(
+/**
+ * Logs the report's CloudWatch Embedded Metric Format lines (one per service plus a total); `runPurge` has
+ * already logged the report line itself.
+ */
+export function logMetrics(
   deps: Deps,
   report: Report,
-  options: { readonly emitMetrics?: boolean; readonly functionName?: string } = {},
+  options: { readonly functionName?: string } = {},
 ): void {
-  deps.log.info({ report }, 'purge report');
-  if (!options.emitMetrics) return;
   const emf = toEmbeddedMetricFormat(report, {
     ...(options.functionName !== undefined ? { functionName: options.functionName } : {}),
   });
