@@ -165,3 +165,39 @@ describe('createCloudClient over node-fetch (wiring)', () => {
     expect(server.seen).toHaveLength(2);
   });
 });
+
+describe('createCloudClient error bodies that are not JSON (wiring)', () => {
+  it.each([
+    ['HTML', 'text/html', '<html><body><h1>502 Bad Gateway</h1></body></html>', '502 Bad Gateway'],
+    ['plain text', 'text/plain', 'upstream connect error', 'upstream connect error'],
+    ['empty', 'text/plain', '', undefined],
+  ])('logs one line for a 502 with a %s body', async (_name, contentType, body, errorMsg) => {
+    const server = await startServer((_req, res) => {
+      res.writeHead(502, { 'content-type': contentType });
+      res.end(body);
+    });
+    cleanups.push(server.close);
+    const { deps, captured } = makeDeps();
+    const client = createCloudClient(deps, {
+      endpoints: {
+        iam: server.url,
+        dcs: server.url,
+        modelarts: server.url,
+        oms: server.url,
+        dis: server.url,
+      },
+      auth: createStaticTokenAuth(new Secret('t')),
+      region: 'eu-de',
+      maxAttempts: 1,
+    });
+    cleanups.push(() => client.close());
+
+    await expect(
+      client.request({ service: 'dis', operation: 'ListStreams', method: 'GET', path: '/v2/p/streams' }),
+    ).rejects.toMatchObject({ name: 'CloudApiError', status: 502, errorCode: undefined, errorMsg });
+    const lines = captured.records();
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({ level: 'error', status: 502, willRetry: false, service: 'dis' });
+    expect(lines[0]?.errorMsg).toBe(errorMsg);
+  });
+});
