@@ -197,6 +197,36 @@ describe('FunctionGraph handler (built index.js) against the emulator', () => {
     expect(JSON.stringify(lines)).not.toContain(agencyToken);
   });
 
+  it('asks the agency for its token again when the cloud says it expired', async () => {
+    let clockMs = Date.parse('2025-01-01T00:00:00Z');
+    const clockedEmu = await startEmulator({ seed: 9, tasks: 20, tokenTtlSeconds: 60, nowMs: () => clockMs });
+    try {
+      const staleToken = await getToken(clockedEmu);
+      clockMs += 120_000;
+      const freshToken = await getToken(clockedEmu);
+      clockedEmu.clearRequestLog();
+      // The first two reads (choosing the credentials, the first request) still see the old token.
+      let reads = 0;
+      const context = {
+        ...makeContext({ userData: userDataFor(clockedEmu) }),
+        getToken: () => (++reads <= 2 ? staleToken : freshToken),
+      };
+
+      const report = await built
+        .createHandler({
+          logDestination: { write: () => undefined },
+          runtimeEnv: { RUNTIME_PROJECT_ID: clockedEmu.account.projectId },
+        })
+        .call(undefined, makeTimerEvent(''), context);
+
+      const failures = clockedEmu.requestLog().filter((entry) => entry.status >= 400);
+      expect(failures.map((entry) => [entry.status, entry.errorCode])).toEqual([[401, 'APIG.0307']]);
+      expect(report.totals.failedServices).toBe(0);
+    } finally {
+      await clockedEmu.close();
+    }
+  });
+
   it('signs with the temporary AK/SK and security token when the agency gives no token', async () => {
     const { tempAccessKey, tempSecretKey, securityToken } = emu.account;
 
