@@ -1,0 +1,208 @@
+import { describe, expect, it } from 'vitest';
+import { AuthError, CloudApiError, NetworkError } from '../../lib/errors';
+import { executePlan } from '../../lib/execute';
+import type { DeleteCandidate } from '../../lib/plan';
+import { parsePolicyText } from '../../lib/policy/load';
+import { createReport, type Report } from '../../lib/report';
+import type { DeleteOutcome, ServiceId, Task, TaskSource } from '../../lib/types';
+import { createFakeSource, DAY_MS, makeDeps, makeTask, NOW, NOW_MS, unusedClient } from './fakes';
+
+const policy = parsePolicyText(`
+version: 1
+dryRun: false
+services:
+  oms-migration-tasks: { olderThan: 30d }
+  dis-dump-tasks: { olderThan: 30d }
+`);
+
+function apiError(status: number, errorCode: string, errorMsg = 'boom', Kind = CloudApiError): CloudApiError {
+  return new Kind({
+    service: 'oms',
+    operation: 'DeleteTask',
+    method: 'DELETE',
+    path: '/v2/p/tasks/1',
+    status,
+    errorCode,
+    errorMsg,
+    requestId: 'req-1',
+    attempts: 3,
+  });
+}
+
+function candidates(tasks: readonly Task[]): DeleteCandidate[] {
+  return tasks.map((task) => ({ task, ageMs: NOW_MS - (task.endedAtMs ?? 0), reason: 'older-than-30d' }));
+}
+
+async function run(
+  sources: readonly TaskSource[],
+  tasks: readonly Task[],
+  options: {
+    deadlineAtMs?: number;
+    concurrency?: number;
+    deps?: ReturnType<typeof makeDeps>;
+    signal?: AbortSignal;
+  } = {},
+): Promise<{ report: Report; deps: ReturnType<typeof makeDeps> }> {
+  const deps = options.deps ?? makeDeps();
+  const services = [...new Set(tasks.map((t) => t.service))] as ServiceId[];
+  const report = createReport({ dryRun: false, startedAt: NOW, policy, services });
+  await executePlan(deps, {
+    policy,
+    deletes: candidates(tasks),
+    sources: new Map(sources.map((s) => [s.id, s])),
+    contextFor: () => ({
+      client: unusedClient,
+      projectId: 'p',
+      signal: options.signal ?? new AbortController().signal,
+      log: deps.log,
+    }),
+    deadlineAtMs: options.deadlineAtMs ?? NOW_MS + 60_000,
+    signal: options.signal ?? new AbortController().signal,
+    report,
+    ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
+  });
+  return { report, deps };
+}
+
+describe('executePlan', () => {
+  it('counts each outcome: deleted, already gone, refused in progress', async () => {
+    const tasks = [makeTask({ id: 'a' }), makeTask({ id: 'b' }), makeTask({ id: 'c' })];
+    const outcomes: Record<string, DeleteOutcome> = {
+      a: 'deleted',
+      b: 'already-gone',
+      c: 'refused-in-progress',
+    };
+    const { source, state } = createFakeSource('oms-migration-tasks', {
+      deleteResult: (t) => outcomes[t.id] ?? 'deleted',
+    });
+
+    const { report } = await run([source], tasks);
+
+    expect(report.services['oms-migration-tasks']).toMatchObject({
+      deleted: 1,
+      alreadyGone: 1,
+      failed: 0,
+      refused: 1,
+      skipped: { inProgress: 1 },
+    });
+    // A refusal is never retried or forced.
+    expect(state.deleteCalls).toEqual(['a', 'b', 'c']);
+  });
+
+  it('records a failure with its API fields and goes on with the other deletes', async () => {
+    const tasks = [makeTask({ id: 'bad', name: 'n-bad' }), makeTask({ id: 'good' })];
+    const { source, state } = createFakeSource('oms-migration-tasks', {
+      deleteResult: (t) => (t.id === 'bad' ? apiError(400, 'OMS.0001', 'bad request') : 'deleted'),
+    });
+
+    const { report, deps } = await run([source], tasks);
+
+    expect(state.deleted).toEqual(['good']);
+    expect(report.services['oms-migration-tasks']).toMatchObject({ deleted: 1, failed: 1 });
+    expect(report.services['oms-migration-tasks']?.failures).toEqual([
+      { taskId: 'bad', name: 'n-bad', status: 400, errorCode: 'OMS.0001', errorMsg: 'bad request' },
+    ]);
+    expect(deps.log.calls).toContainEqual(
+      expect.objectContaining({
+        level: 'warn',
+        obj: expect.objectContaining({ taskId: 'bad', action: 'failed', status: 400 }),
+      }),
+    );
+  });
+
+  it('tries a retryable failure once more at the end of the run, then records it', async () => {
+    const tasks = [makeTask({ id: 'flaky' }), makeTask({ id: 'down' }), makeTask({ id: 'authz' })];
+    const { source, state } = createFakeSource('oms-migration-tasks', {
+      deleteResult: (t, call) => {
+        if (t.id === 'flaky') return call === 1 ? apiError(503, 'APIG.0201') : 'deleted';
+        if (t.id === 'down') return new NetworkError('socket hang up', { code: 'ECONNRESET' });
+        return apiError(403, 'IAM.0001', 'forbidden', AuthError);
+      },
+    });
+
+    const { report } = await run([source], tasks);
+
+    expect(state.deleteCalls.filter((id) => id === 'flaky')).toHaveLength(2);
+    expect(state.deleteCalls.filter((id) => id === 'down')).toHaveLength(2);
+    expect(state.deleteCalls.filter((id) => id === 'authz')).toHaveLength(1);
+    expect(report.services['oms-migration-tasks']).toMatchObject({ deleted: 1, failed: 2 });
+    expect(report.services['oms-migration-tasks']?.failures.map((f) => [f.taskId, f.errorCode])).toEqual([
+      ['authz', 'IAM.0001'],
+      ['down', 'NetworkError'],
+    ]);
+  });
+
+  it('checks the deadline before each delete and reports the rest as skipped for the deadline', async () => {
+    const deps = makeDeps();
+    const tasks = [
+      makeTask({ id: '1' }),
+      makeTask({ id: '2' }),
+      makeTask({ id: '3' }),
+      makeTask({ id: '4' }),
+    ];
+    // Each delete moves the clock 10 s on; the deadline is 15 s away: two deletes start, two do not.
+    const { source, state } = createFakeSource('oms-migration-tasks', {
+      deleteResult: () => {
+        deps.clock.ms += 10_000;
+        return 'deleted';
+      },
+    });
+
+    const { report } = await run([source], tasks, { deps, deadlineAtMs: NOW_MS + 15_000, concurrency: 1 });
+
+    expect(state.deleteCalls).toEqual(['1', '2']);
+    expect(report.services['oms-migration-tasks']).toMatchObject({ deleted: 2, skipped: { deadline: 2 } });
+    expect(deps.log.calls.filter((c) => c.obj.reason === 'deadline').map((c) => c.obj.taskId)).toEqual([
+      '3',
+      '4',
+    ]);
+  });
+
+  it('starts nothing once the signal is aborted', async () => {
+    const controller = new AbortController();
+    controller.abort();
+    const { source, state } = createFakeSource('oms-migration-tasks');
+
+    const { report } = await run([source], [makeTask(), makeTask()], { signal: controller.signal });
+
+    expect(state.deleteCalls).toEqual([]);
+    expect(report.services['oms-migration-tasks']?.skipped.deadline).toBe(2);
+  });
+
+  it('keeps at most `concurrency` deletes in flight per service', async () => {
+    const tasks = Array.from({ length: 20 }, (_, i) => makeTask({ id: `t${i}` }));
+    const { source, state } = createFakeSource('oms-migration-tasks');
+
+    await run([source], tasks, { concurrency: 3 });
+
+    expect(state.deleted).toHaveLength(20);
+    expect(state.maxInFlight).toBe(3);
+  });
+
+  it('re-checks before deleting where the source can, and skips a task that turned in progress or changed', async () => {
+    const tasks = [
+      makeTask({ service: 'dis-dump-tasks', id: 'still-stale', state: 'ERROR' }),
+      makeTask({ service: 'dis-dump-tasks', id: 'now-running', state: 'ERROR' }),
+      makeTask({ service: 'dis-dump-tasks', id: 'restarted', state: 'ERROR' }),
+      makeTask({ service: 'dis-dump-tasks', id: 'vanished', state: 'ERROR' }),
+    ];
+    const { source, state } = createFakeSource('dis-dump-tasks', {
+      recheck: (task) => {
+        if (task.id === 'now-running') return { ...task, state: 'RUNNING', stateClass: 'in-progress' };
+        if (task.id === 'restarted') return { ...task, endedAtMs: NOW_MS - DAY_MS };
+        if (task.id === 'vanished') return undefined;
+        return task;
+      },
+    });
+
+    const { report } = await run([source], tasks);
+
+    expect(state.recheckCalls).toHaveLength(4);
+    expect(state.deleteCalls).toEqual(['still-stale']);
+    expect(report.services['dis-dump-tasks']).toMatchObject({
+      deleted: 1,
+      alreadyGone: 1,
+      skipped: { inProgress: 1, changed: 1 },
+    });
+  });
+});

@@ -1,0 +1,216 @@
+import { describe, expect, it } from 'vitest';
+import { applyCap, type DeleteCandidate, evaluateTask, planPurge } from '../../lib/plan';
+import { parsePolicyText } from '../../lib/policy/load';
+import type { ServicePolicy } from '../../lib/policy/types';
+import type { ServiceId, StateClass } from '../../lib/types';
+import { DAY_MS, makeTask, NOW_MS } from './fakes';
+
+function servicePolicy(overrides: Partial<ServicePolicy> = {}): ServicePolicy {
+  return {
+    enabled: true,
+    olderThanMs: 30 * DAY_MS,
+    olderThan: '30d',
+    states: undefined,
+    include: undefined,
+    exclude: undefined,
+    parents: undefined,
+    ...overrides,
+  };
+}
+
+// Issue 5's state table, row by row: the source's classification of each wire state, and what the engine does.
+const STATE_TABLE: readonly (readonly [ServiceId, string, StateClass, 'delete' | 'keep'])[] = [
+  ['dcs-center-tasks', 'SUCCESS', 'deletable', 'delete'],
+  ['dcs-center-tasks', 'FAILED', 'deletable', 'delete'],
+  ['dcs-center-tasks', 'FAIL', 'deletable', 'delete'],
+  ['dcs-center-tasks', 'EXECUTING', 'in-progress', 'keep'],
+  ['dcs-center-tasks', 'PENDING', 'unknown', 'keep'],
+  ['dcs-background-tasks', 'SUCCESS', 'deletable', 'delete'],
+  ['dcs-background-tasks', 'FAILED', 'deletable', 'delete'],
+  ['dcs-background-tasks', 'FAIL', 'deletable', 'delete'],
+  ['dcs-background-tasks', 'EXECUTING', 'in-progress', 'keep'],
+  ['modelarts-processor-tasks', 'completed', 'deletable', 'delete'],
+  ['modelarts-processor-tasks', 'failed', 'deletable', 'delete'],
+  ['modelarts-processor-tasks', 'stopped', 'deletable', 'delete'],
+  ['modelarts-processor-tasks', 'initialized', 'in-progress', 'keep'],
+  ['modelarts-processor-tasks', 'running', 'in-progress', 'keep'],
+  ['modelarts-processor-tasks', 'status-9', 'unknown', 'keep'],
+  ['oms-migration-tasks', 'paused', 'deletable', 'delete'],
+  ['oms-migration-tasks', 'failed', 'deletable', 'delete'],
+  ['oms-migration-tasks', 'succeeded', 'deletable', 'delete'],
+  ['oms-migration-tasks', 'status-0', 'in-progress', 'keep'],
+  ['oms-migration-tasks', 'waiting', 'in-progress', 'keep'],
+  ['oms-migration-tasks', 'executing', 'in-progress', 'keep'],
+  ['oms-migration-tasks', 'retrying', 'in-progress', 'keep'],
+  ['oms-migration-tasks', 'pausing', 'in-progress', 'keep'],
+  ['oms-migration-tasks', 'status-8', 'unknown', 'keep'],
+  ['dis-dump-tasks', 'ERROR', 'deletable', 'delete'],
+  ['dis-dump-tasks', 'ABNORMAL', 'deletable', 'delete'],
+  ['dis-dump-tasks', 'PAUSED', 'deletable', 'delete'],
+  ['dis-dump-tasks', 'STARTING', 'in-progress', 'keep'],
+  ['dis-dump-tasks', 'RUNNING', 'in-progress', 'keep'],
+  ['dis-dump-tasks', 'DELETED', 'unknown', 'keep'],
+];
+
+describe('evaluateTask', () => {
+  it.each(STATE_TABLE)('%s %s (%s) → %s when old enough', (service, state, stateClass, action) => {
+    const task = makeTask({ service, state, stateClass, ageDays: 365 });
+
+    const decision = evaluateTask(task, servicePolicy(), NOW_MS);
+
+    expect(decision.action).toBe(action);
+    if (action === 'delete') expect(decision.reason).toBe('older-than-30d');
+    else expect(decision.reason).toBe(stateClass === 'in-progress' ? 'in-progress' : 'unknown-state');
+  });
+
+  it('keeps a task a source calls deletable with a state outside the deletable table', () => {
+    const task = makeTask({
+      service: 'oms-migration-tasks',
+      state: 'executing',
+      stateClass: 'deletable',
+      ageDays: 365,
+    });
+    expect(evaluateTask(task, servicePolicy(), NOW_MS)).toMatchObject({
+      action: 'keep',
+      reason: 'unknown-state',
+    });
+  });
+
+  it.each([
+    ['no end time', undefined],
+    ['a NaN end time', Number.NaN],
+  ])('keeps a task with %s as unknown-age', (_label, endedAtMs) => {
+    const task = makeTask({ endedAtMs });
+    expect(evaluateTask(task, servicePolicy(), NOW_MS)).toEqual({
+      action: 'keep',
+      reason: 'unknown-age',
+      ageMs: undefined,
+    });
+  });
+
+  it.each([
+    [29, 'keep'],
+    [30, 'keep'],
+    [30.0001, 'delete'],
+    [31, 'delete'],
+    [-1, 'keep'],
+  ])('with olderThan 30d, a task that ended %d days ago → %s', (ageDays, action) => {
+    const decision = evaluateTask(makeTask({ ageDays }), servicePolicy(), NOW_MS);
+    expect(decision.action).toBe(action);
+    if (action === 'keep') expect(decision.reason).toBe('too-young');
+  });
+
+  it('reports the age in ms', () => {
+    expect(evaluateTask(makeTask({ ageDays: 40 }), servicePolicy(), NOW_MS).ageMs).toBe(40 * DAY_MS);
+  });
+
+  it.each([
+    ['include matches', { include: ['nightly-*'] }, 'nightly-1', 'delete'],
+    ['include does not match', { include: ['nightly-*'] }, 'weekly-1', 'excluded'],
+    ['exclude matches', { exclude: ['keep-*'] }, 'keep-me', 'excluded'],
+    ['exclude wins over include', { include: ['*'], exclude: ['keep-*'] }, 'keep-me', 'excluded'],
+    ['* matches across /', { exclude: ['keep-*'] }, 'keep-a/b', 'excluded'],
+    ['* matches dot names', { include: ['*'] }, '.hidden', 'delete'],
+    ['? is one character', { include: ['job-?'] }, 'job-12', 'excluded'],
+  ] as const)('name globs: %s', (_label, globs, name, expected) => {
+    const decision = evaluateTask(makeTask({ name }), servicePolicy(globs), NOW_MS);
+    expect(expected === 'delete' ? decision.action : decision.reason).toBe(expected);
+  });
+
+  it('keeps a deletable state the policy does not select', () => {
+    const task = makeTask({ service: 'dis-dump-tasks', state: 'PAUSED' });
+    expect(evaluateTask(task, servicePolicy({ states: ['ERROR'] }), NOW_MS)).toMatchObject({
+      action: 'keep',
+      reason: 'state-not-selected',
+    });
+  });
+
+  it.each([
+    ['prod-1', 'delete'],
+    ['dev-1', 'parent-excluded'],
+    [undefined, 'parent-excluded'],
+  ])('parent globs: parent %s → %s', (parentName, expected) => {
+    const task = makeTask({
+      service: 'dis-dump-tasks',
+      state: 'ERROR',
+      ...(parentName ? { parentName } : {}),
+    });
+    const decision = evaluateTask(task, servicePolicy({ parents: ['prod-*'] }), NOW_MS);
+    expect(expected === 'delete' ? decision.action : decision.reason).toBe(expected);
+  });
+});
+
+function candidate(service: ServiceId, id: string, endedAtMs: number): DeleteCandidate {
+  return { task: makeTask({ service, id, endedAtMs }), ageMs: NOW_MS - endedAtMs, reason: 'older-than-30d' };
+}
+
+describe('applyCap', () => {
+  it('keeps the oldest, ties broken by service then id, whatever the input order', () => {
+    const items = [
+      candidate('oms-migration-tasks', 'b', 100),
+      candidate('dis-dump-tasks', 'z', 100),
+      candidate('oms-migration-tasks', 'a', 100),
+      candidate('oms-migration-tasks', 'old', 50),
+      candidate('dcs-center-tasks', 'young', 200),
+    ];
+    const key = (c: DeleteCandidate) => `${c.task.service}/${c.task.id}`;
+
+    const forward = applyCap(items, 3);
+    const backward = applyCap([...items].reverse(), 3);
+
+    expect(forward.deletes.map(key)).toEqual([
+      'oms-migration-tasks/old',
+      'dis-dump-tasks/z',
+      'oms-migration-tasks/a',
+    ]);
+    expect(forward.capped.map(key)).toEqual(['oms-migration-tasks/b', 'dcs-center-tasks/young']);
+    expect(backward.deletes.map(key)).toEqual(forward.deletes.map(key));
+  });
+
+  it('plans nothing with a cap of 0', () => {
+    const { deletes, capped } = applyCap([candidate('oms-migration-tasks', 'a', 1)], 0);
+    expect(deletes).toEqual([]);
+    expect(capped).toHaveLength(1);
+  });
+});
+
+describe('planPurge', () => {
+  it('plans the stale tasks of enabled services, counting kept ones by reason', () => {
+    const policy = parsePolicyText(`
+version: 1
+maxDeletesPerRun: 2
+services:
+  oms-migration-tasks: { olderThan: 30d, exclude: [keep-*] }
+  dcs-center-tasks: { olderThan: 30d, enabled: false }
+`);
+    const tasks = [
+      makeTask({ id: 'stale-1', ageDays: 90 }),
+      makeTask({ id: 'stale-2', ageDays: 60 }),
+      makeTask({ id: 'stale-3', ageDays: 31 }),
+      makeTask({ id: 'young', ageDays: 3 }),
+      makeTask({ id: 'busy', state: 'executing', ageDays: 90 }),
+      makeTask({ id: 'kept', name: 'keep-this', ageDays: 90 }),
+      makeTask({ id: 'odd', state: 'status-9', stateClass: 'unknown' }),
+      makeTask({ id: 'ageless', endedAtMs: undefined }),
+      makeTask({ service: 'dcs-center-tasks', id: 'disabled', ageDays: 90 }),
+    ];
+
+    const plan = planPurge(tasks, policy, NOW_MS);
+
+    expect(plan.deletes.map((c) => c.task.id)).toEqual(['stale-1', 'stale-2']);
+    expect(plan.capped.map((c) => c.task.id)).toEqual(['stale-3']);
+    expect(plan.services['dcs-center-tasks']).toBeUndefined();
+    expect(plan.services['oms-migration-tasks']).toMatchObject({
+      listed: 8,
+      kept: {
+        'too-young': 1,
+        'in-progress': 1,
+        excluded: 1,
+        'unknown-state': 1,
+        'unknown-age': 1,
+        'state-not-selected': 0,
+        'parent-excluded': 0,
+      },
+    });
+  });
+});

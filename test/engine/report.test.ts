@@ -1,0 +1,191 @@
+import { describe, expect, it } from 'vitest';
+import {
+  computeTotals,
+  createReport,
+  finishReport,
+  type Report,
+  renderReportTable,
+  SKIP_REASONS,
+  serviceReportOf,
+  shouldFail,
+  toEmbeddedMetricFormat,
+} from '../../lib/report';
+import { NOW } from './fakes';
+
+function makeReport(dryRun = false): Report {
+  const report = createReport({
+    dryRun,
+    startedAt: NOW,
+    policy: { digest: 'abcdef123456', maxDeletesPerRun: 1000 },
+    services: ['oms-migration-tasks', 'dis-dump-tasks'],
+  });
+  const oms = serviceReportOf(report, 'oms-migration-tasks');
+  Object.assign(oms, { listed: 10, stale: 6, deleted: 3, alreadyGone: 1, failed: 1 });
+  oms.skipped.inProgress = 2;
+  oms.skipped.cap = 1;
+  oms.failures.push({
+    taskId: '191297407830872',
+    name: 'mig',
+    status: 500,
+    errorCode: 'OMS.0500',
+    errorMsg: 'internal',
+  });
+  const dis = serviceReportOf(report, 'dis-dump-tasks');
+  dis.error = {
+    message: 'GET /v2/p/streams failed: 401 APIG.1002 bad token',
+    status: 401,
+    errorCode: 'APIG.1002',
+  };
+  return finishReport(report, new Date(NOW.getTime() + 5000));
+}
+
+describe('report', () => {
+  it('totals every service', () => {
+    const report = makeReport();
+    expect(report.totals).toEqual({
+      listed: 10,
+      stale: 6,
+      deleted: 3,
+      wouldDelete: 0,
+      alreadyGone: 1,
+      failed: 1,
+      skipped: {
+        inProgress: 2,
+        unknownState: 0,
+        unknownAge: 0,
+        excluded: 0,
+        cap: 1,
+        deadline: 0,
+        changed: 0,
+      },
+      failedServices: 1,
+    });
+    expect(report.finishedAt).toBe('2025-01-01T00:00:05.000Z');
+    expect(Object.keys(report.totals.skipped)).toEqual([...SKIP_REASONS]);
+  });
+
+  it('renders a table with one row per service, totals, and the errors below', () => {
+    const table = renderReportTable(makeReport());
+    const lines = table.split('\n');
+
+    expect(lines[0]).toMatch(/^APPLIED {2}policy abcdef123456 {2}cap 1000/);
+    expect(lines[1]).toMatch(/^service\s+listed\s+stale\s+deleted\s+gone\s+failed\s+in progress/);
+    expect(lines[1]).not.toMatch(/would delete/);
+    expect(table).toMatch(/^oms-migration-tasks\s+10\s+6\s+3\s+1\s+1\s+2\s/m);
+    expect(table).toMatch(/^dis-dump-tasks \(ERROR\)\s+0/m);
+    expect(table).toMatch(/^total\s+10\s+6\s+3/m);
+    expect(table).toContain('dis-dump-tasks: not listed, nothing deleted: GET /v2/p/streams failed: 401');
+    expect(table).toContain('oms-migration-tasks: 191297407830872 (mig) failed: 500 OMS.0500 internal');
+    // Columns line up: every table row is as wide as the header.
+    const width = lines[1]?.length;
+    for (const line of lines.slice(1, 6)) expect(line.length).toBe(width);
+  });
+
+  it('shows "would delete" instead of "deleted" for a dry run', () => {
+    const table = renderReportTable(makeReport(true));
+    expect(table.split('\n')[0]).toMatch(/^DRY RUN/);
+    expect(table).toMatch(/would delete/);
+    expect(table.split('\n')[1]).not.toMatch(/\bdeleted\b/);
+  });
+
+  it('emits one EMF object per service and one for the whole run', () => {
+    const emf = toEmbeddedMetricFormat(makeReport(), { functionName: 'task-janitor-purge' });
+
+    expect(emf.map((o) => o.Service)).toEqual(['oms-migration-tasks', 'dis-dump-tasks', 'ALL']);
+    const [oms, dis, all] = emf;
+    expect(oms).toMatchObject({
+      _aws: {
+        Timestamp: NOW.getTime() + 5000,
+        CloudWatchMetrics: [{ Namespace: 'TaskJanitor', Dimensions: [['Service']] }],
+      },
+      Service: 'oms-migration-tasks',
+      FunctionName: 'task-janitor-purge',
+      Deleted: 3,
+      Failed: 1,
+      SkippedInProgress: 2,
+      SkippedCap: 1,
+      ListingFailed: 0,
+    });
+    expect(dis).toMatchObject({ ListingFailed: 1, Deleted: 0 });
+    expect(all).toMatchObject({ Deleted: 3, ListingFailed: 1 });
+  });
+
+  it.each(toEmbeddedMetricFormat(makeReport()).map((o) => [o.Service, o]))(
+    'EMF object for %s follows the spec: every metric and dimension is a top-level member',
+    (_service, object) => {
+      const aws = (
+        object as {
+          _aws: {
+            CloudWatchMetrics: { Dimensions: string[][]; Metrics: { Name: string; Unit: string }[] }[];
+          };
+        }
+      )._aws;
+      const directive = aws.CloudWatchMetrics[0];
+      expect(directive?.Metrics.length).toBeLessThanOrEqual(100);
+      for (const metric of directive?.Metrics ?? []) {
+        expect(typeof (object as Record<string, unknown>)[metric.Name]).toBe('number');
+        expect(metric.Unit).toBe('Count');
+      }
+      for (const dimension of directive?.Dimensions.flat() ?? []) {
+        expect(typeof (object as Record<string, unknown>)[dimension]).toBe('string');
+      }
+    },
+  );
+});
+
+describe('shouldFail', () => {
+  function reportWith(
+    entries: Record<
+      string,
+      Partial<{ deleted: number; alreadyGone: number; failed: number; refused: number; error: boolean }>
+    >,
+  ): Report {
+    const report = createReport({
+      dryRun: false,
+      startedAt: NOW,
+      policy: { digest: 'x', maxDeletesPerRun: 10 },
+      services: ['oms-migration-tasks', 'dis-dump-tasks'],
+    });
+    for (const [service, e] of Object.entries(entries)) {
+      const entry = serviceReportOf(report, service as 'oms-migration-tasks');
+      entry.deleted = e.deleted ?? 0;
+      entry.alreadyGone = e.alreadyGone ?? 0;
+      entry.failed = e.failed ?? 0;
+      if (e.refused !== undefined) entry.refused = e.refused;
+      if (e.error) entry.error = { message: 'down' };
+    }
+    return report;
+  }
+
+  it.each([
+    ['nothing to do', {}, false],
+    ['some deleted, some failed', { 'oms-migration-tasks': { deleted: 1, failed: 3 } }, false],
+    ['every delete failed', { 'oms-migration-tasks': { failed: 3 }, 'dis-dump-tasks': { failed: 1 } }, true],
+    ['failures and only already-gone', { 'oms-migration-tasks': { alreadyGone: 1, failed: 3 } }, false],
+    ['failures and only refusals', { 'oms-migration-tasks': { refused: 1, failed: 3 } }, false],
+    [
+      'every listing failed',
+      { 'oms-migration-tasks': { error: true }, 'dis-dump-tasks': { error: true } },
+      true,
+    ],
+    [
+      'one listing failed, the other listed with nothing to do',
+      { 'oms-migration-tasks': { error: true } },
+      false,
+    ],
+    [
+      'one listing failed, every delete of the other failed',
+      { 'oms-migration-tasks': { error: true }, 'dis-dump-tasks': { failed: 2 } },
+      true,
+    ],
+  ])('%s → %s', (_label, entries, expected) => {
+    expect(shouldFail(reportWith(entries))).toBe(expected);
+  });
+
+  it('computeTotals carries the refused count', () => {
+    expect(
+      computeTotals(reportWith({ 'oms-migration-tasks': { refused: 2 }, 'dis-dump-tasks': { refused: 1 } }))
+        .refused,
+    ).toBe(3);
+  });
+});
