@@ -18,9 +18,12 @@ import { DEFAULT_PAGE_CONCURRENCY, listOffsetPaged, type Page, runPool } from '.
 import {
   apiErrorOf,
   ignoreBody,
+  isAddressableSegment,
+  onlyAddressable,
   readArray,
   readCount,
   readName,
+  requireAddressable,
   requireItemRecord,
   requireRecord,
   requireString,
@@ -106,14 +109,22 @@ export const dcsBackgroundTasks: TaskSource = {
       fetchPage: (offset) => fetchInstancePage(ctx, offset),
       keyOf: (instance) => instance.id,
     })) {
-      if (ctx.includeParent === undefined || ctx.includeParent(instance.name)) instances.push(instance);
+      if (ctx.includeParent !== undefined && !ctx.includeParent(instance.name)) continue;
+      if (!isAddressableSegment(instance.id)) {
+        ctx.log.warn(
+          { service: 'dcs-background-tasks', instanceId: instance.id },
+          'instance id cannot be addressed; its tasks are not listed',
+        );
+        continue;
+      }
+      instances.push(instance);
     }
     for await (const tasks of runPool(
       instances,
       (instance) => listInstanceTasks(ctx, instance),
       DEFAULT_PAGE_CONCURRENCY,
     )) {
-      yield* tasks;
+      yield* onlyAddressable(tasks, ctx.log);
     }
   },
 
@@ -123,6 +134,7 @@ export const dcsBackgroundTasks: TaskSource = {
         `DCS background task ${task.id} has no instance id; cannot build its delete path`,
       );
     }
+    requireAddressable(DELETE, { instance_id: task.parentId, task_id: task.id });
     try {
       await ctx.client.request({
         service: 'dcs',

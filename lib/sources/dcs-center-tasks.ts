@@ -8,7 +8,16 @@ import { ListingError } from '../errors';
 import type { DeleteOutcome, SourceContext, Task, TaskSource } from '../types';
 import { DCS_DELETABLE_STATES, DCS_PAGE_LIMIT, dcsDeleteOutcome, toDcsTask } from './dcs-common';
 import { listOffsetPaged, type Page } from './paging';
-import { apiErrorOf, ignoreBody, readArray, readCount, requireItemRecord, requireRecord } from './wire';
+import {
+  apiErrorOf,
+  ignoreBody,
+  onlyAddressable,
+  readArray,
+  readCount,
+  requireAddressable,
+  requireItemRecord,
+  requireRecord,
+} from './wire';
 
 const LIST = 'ListCenterTasks';
 const DELETE = 'DeleteCenterTask';
@@ -47,17 +56,19 @@ export const dcsCenterTasks: TaskSource = {
   deletableStates: DCS_DELETABLE_STATES,
 
   list(ctx: SourceContext): AsyncIterable<Task> {
-    return listOffsetPaged({
+    const tasks = listOffsetPaged({
       what: 'DCS task-center tasks',
       limit: DCS_PAGE_LIMIT,
       offsetMode: 'records',
       fetchPage: (offset) => fetchCenterPage(ctx, offset),
       keyOf: (task) => task.id,
     });
+    return onlyAddressable(tasks, ctx.log);
   },
 
   async delete(task: Task, ctx: SourceContext): Promise<DeleteOutcome> {
     try {
+      requireAddressable(DELETE, { task_id: task.id });
       // No body: the optional `{"message"}` body is not needed (TF-HW sends none either).
       await ctx.client.request({
         service: 'dcs',

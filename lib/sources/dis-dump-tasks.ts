@@ -14,10 +14,13 @@ import {
   apiErrorOf,
   ignoreBody,
   isAbsent,
+  isAddressableSegment,
   isGatewayCode,
+  onlyAddressable,
   readArray,
   readCount,
   readEpochMs,
+  requireAddressable,
   requireItemRecord,
   requireRecord,
   requireString,
@@ -188,20 +191,27 @@ export const disDumpTasks: TaskSource = {
   deletableStates: DIS_DELETABLE_STATES,
 
   async *list(ctx: SourceContext): AsyncIterable<Task> {
-    const streams = (await listStreamNames(ctx)).filter(
-      (name) => ctx.includeParent === undefined || ctx.includeParent(name),
-    );
+    const streams = (await listStreamNames(ctx)).filter((name) => {
+      if (ctx.includeParent !== undefined && !ctx.includeParent(name)) return false;
+      if (isAddressableSegment(name)) return true;
+      ctx.log.warn(
+        { service: 'dis-dump-tasks', stream: name },
+        'stream name cannot be addressed; its tasks are not listed',
+      );
+      return false;
+    });
     for await (const tasks of runPool(
       streams,
       (name) => listStreamTasks(ctx, name),
       DEFAULT_PAGE_CONCURRENCY,
     )) {
-      yield* tasks;
+      yield* onlyAddressable(tasks, ctx.log);
     }
   },
 
   async recheck(task: Task, ctx: SourceContext): Promise<Task | undefined> {
     const stream = requireStream(task);
+    requireAddressable(SHOW, { stream_name: stream, task_name: task.id });
     try {
       const { body } = await ctx.client.request({
         service: 'dis',
@@ -222,6 +232,7 @@ export const disDumpTasks: TaskSource = {
 
   async delete(task: Task, ctx: SourceContext): Promise<DeleteOutcome> {
     const stream = requireStream(task);
+    requireAddressable(DELETE, { stream_name: stream, task_name: task.id });
     try {
       await ctx.client.request({
         service: 'dis',

@@ -12,12 +12,14 @@ import {
   apiErrorOf,
   ignoreBody,
   isGatewayCode,
+  onlyAddressable,
   readArray,
   readCount,
   readDuration,
   readEpochMs,
   readInteger,
   readName,
+  requireAddressable,
   requireItemRecord,
   requireRecord,
   requireString,
@@ -96,16 +98,18 @@ export const modelArtsProcessorTasks: TaskSource = {
   deletableStates: MODELARTS_DELETABLE_STATES,
 
   list(ctx: SourceContext): AsyncIterable<Task> {
-    return listOffsetPaged({
+    const tasks = listOffsetPaged({
       what: 'ModelArts processor tasks',
       limit: MODELARTS_PAGE_LIMIT,
       offsetMode: 'page-index',
       fetchPage: (pageIndex) => fetchPage(ctx, pageIndex),
       keyOf: (task) => task.id,
     });
+    return onlyAddressable(tasks, ctx.log);
   },
 
   async recheck(task: Task, ctx: SourceContext): Promise<Task | undefined> {
+    requireAddressable(SHOW, { task_id: task.id });
     try {
       const { body } = await ctx.client.request({
         service: 'modelarts',
@@ -122,6 +126,7 @@ export const modelArtsProcessorTasks: TaskSource = {
   },
 
   async delete(task: Task, ctx: SourceContext): Promise<DeleteOutcome> {
+    requireAddressable(DELETE, { task_id: task.id });
     try {
       await ctx.client.request({
         service: 'modelarts',

@@ -19,6 +19,7 @@ import {
   readEpochMs,
   readInteger,
   readName,
+  requireAddressable,
   requireItemRecord,
   requireRecord,
 } from './wire';
@@ -109,6 +110,7 @@ export const omsMigrationTasks: TaskSource = {
   },
 
   async delete(task: Task, ctx: SourceContext): Promise<DeleteOutcome> {
+    requireAddressable(DELETE, { task_id: task.id });
     try {
       await ctx.client.request({
         service: 'oms',
