@@ -191,7 +191,7 @@ describe('FunctionGraph handler (built index.js) against the emulator', () => {
     );
     expect(inProgressBefore.length).toBeGreaterThan(0);
     expect(inProgressBefore.filter((key) => !remaining.has(key))).toEqual([]);
-    const reportLine = lines.find((line) => line.msg === 'purge report');
+    const reportLine = lines.findLast((line) => line.msg === 'purge report');
     expect(reportLine).toMatchObject({ requestId: 'fg-request-1', credentialSource: 'agency-token' });
     expect(reportLine?.report).toEqual(JSON.parse(JSON.stringify(report)));
     expect(JSON.stringify(lines)).not.toContain(agencyToken);
