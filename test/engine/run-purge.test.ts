@@ -285,6 +285,17 @@ describe('runPurge', () => {
     expect(report.services['oms-migration-tasks']).toMatchObject({ listed: 2, stale: 1, deleted: 1 });
   });
 
+  it('deletes nothing with maxDeletesPerRun 0 and reports every stale task as skipped for the cap', async () => {
+    const { oms, dis, dcs, sources } = setup();
+    const policy = parsePolicyText(POLICY_TEXT.replace('maxDeletesPerRun: 1000', 'maxDeletesPerRun: 0'));
+
+    const { report, plannedDeletes } = await runPurge(makeDeps(), options(policy, sources));
+
+    expect([...oms.state.deleteCalls, ...dis.state.deleteCalls, ...dcs.state.deleteCalls]).toEqual([]);
+    expect(plannedDeletes).toEqual([]);
+    expect(report.totals).toMatchObject({ stale: 4, deleted: 0, skipped: { cap: 4 } });
+  });
+
   it('reports a service with no registered source as an error', async () => {
     const policy = parsePolicyText('version: 1\nservices: { oms-migration-tasks: { olderThan: 30d } }');
     const { report } = await runPurge(makeDeps(), options(policy, []));
