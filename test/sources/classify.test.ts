@@ -237,3 +237,24 @@ describe('delete outcomes', () => {
     else expect(requests[0]?.path).toContain('a%2Fb%20..%25%3F%23%C3%BC');
   });
 });
+
+describe('DCS task-center listing on a cloud without it (OTC, REFERENCE §0.3)', () => {
+  it('reports a 404 as a clear ListingError for that service, not a crash', async () => {
+    const { client } = scriptedClient({ status: 404, code: 'APIG.0101' });
+    const ctx: SourceContext = {
+      client,
+      projectId: 'p1',
+      signal: new AbortController().signal,
+      log: silentLog,
+    };
+    const listing = (async () => {
+      for await (const _task of getSource('dcs-center-tasks').list(ctx)) {
+        // nothing is listed
+      }
+    })();
+    await expect(listing).rejects.toMatchObject({
+      name: 'ListingError',
+      message: expect.stringMatching(/not available on this cloud: 404 APIG\.0101/),
+    });
+  });
+});
