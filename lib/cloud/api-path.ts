@@ -12,11 +12,17 @@ export function apiPath(strings: TemplateStringsArray, ...segments: ReadonlyArra
   return out;
 }
 
-/** RFC 3986 segment encoding: everything but unreserved characters is escaped; `.` and `..` are escaped too. */
+/**
+ * RFC 3986 segment encoding: everything but unreserved characters is escaped.
+ * Empty, `.` and `..` segments are refused: no encoding of them survives URL parsing (WHATWG URL
+ * resolves `%2E%2E` as `..` too), so `DELETE …/streams/s/transfer-tasks/..` would become a DeleteStream.
+ */
 export function encodePathSegment(segment: string): string {
-  if (segment === '' ) throw new TypeError('an API path segment must not be empty');
-  const encoded = encodeURIComponent(segment).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
-  // "." and ".." are unreserved, but a URL parser would resolve them as dot-segments.
-  if (encoded === '.' || encoded === '..') return encoded.replace(/\./g, '%2E');
-  return encoded;
+  if (segment === '' || segment === '.' || segment === '..') {
+    throw new TypeError(`an API path segment must not be empty, "." or "..", got ${JSON.stringify(segment)}`);
+  }
+  return encodeURIComponent(segment).replace(
+    /[!'()*]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
 }
