@@ -250,7 +250,7 @@ describe('AK/SK over HTTP, cross-checked with the official SDK signer', () => {
       { ak: emu.account.accessKey, sk: emu.account.secretKey },
     );
     expect(stale.status).toBe(401);
-    expect((await stale.json()).error_msg).toMatch(/15 minutes/);
+    expect(((await stale.json()) as { error_msg: string }).error_msg).toMatch(/15 minutes/);
     const foreign = await sendSigned(
       { ...req, headers: { 'X-Project-Id': 'ffffffffffffffffffffffffffffffff' } },
       { ak: emu.account.accessKey, sk: emu.account.secretKey },

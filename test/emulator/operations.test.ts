@@ -23,7 +23,7 @@ describe('IAM', () => {
         passwordBody(emu, emu.account.password, { project: { id: emu.account.projectId } }),
       ),
     });
-    const body = await res.json();
+    const body = (await res.json()) as { token: Record<string, unknown> };
     expect(res.status).toBe(201);
     expect(res.headers.get('x-subject-token')).toMatch(/^MII/);
     expect(res.headers.get('x-request-id')).toBeTruthy();
