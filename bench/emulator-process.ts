@@ -1,0 +1,178 @@
+/**
+ * The emulator in its own process, for the benchmark: forked by `bench/run.ts` with `EmulatorOptions` as JSON
+ * in argv[2]; answers commands over IPC. Its own CPU time is reported so a saturated emulator is visible.
+ *
+ * Messages in: `{ id, cmd: 'stats', sinceMs? } | { id, cmd: 'setFaults', target, settings } |
+ * { id, cmd: 'clearFaults' } | { id, cmd: 'close' }`. Messages out: `{ type: 'ready', ... }` once listening,
+ * then `{ id, result }` or `{ id, error }` per command.
+ */
+import { startEmulator } from '../emulator/index';
+import type { EmulatorOptions, FaultSettings, FaultTarget } from '../emulator/types';
+import { CLOUD_SERVICES, type CloudService, type ServiceId } from '../lib/types';
+
+/** Per-host counters of the request log (optionally only requests that arrived at or after `sinceMs`). */
+export interface HostStats {
+  requests: number;
+  byStatus: Record<string, number>;
+  byFault: Record<string, number>;
+  byOperation: Record<string, number>;
+  /** TCP connections accepted since start. */
+  connections: number;
+  /** Arrival second (relative to `sinceMs`) → [2xx, 429, 5xx, reset/other]. */
+  perSecond: Record<string, [number, number, number, number]>;
+  firstAtMs: number | undefined;
+  lastAtMs: number | undefined;
+}
+
+export interface EmulatorStats {
+  hosts: Record<CloudService, HostStats>;
+  /** Deleted tasks per service, by the wire state they were in. */
+  deletions: Record<string, Record<string, number>>;
+  deletionCount: number;
+  /** Tasks still held per service. */
+  remaining: Record<string, number>;
+  /** The emulator process' own CPU time (µs) and wall time since start (ms). */
+  cpuUserUs: number;
+  cpuSystemUs: number;
+  uptimeMs: number;
+  rssBytes: number;
+}
+
+export type EmulatorCommand =
+  | { id: number; cmd: 'stats'; sinceMs?: number; perSecond?: boolean }
+  | { id: number; cmd: 'setFaults'; target: FaultTarget; settings: FaultSettings }
+  | { id: number; cmd: 'clearFaults' }
+  | { id: number; cmd: 'close' };
+
+export interface ReadyMessage {
+  type: 'ready';
+  urls: Record<CloudService, string>;
+  env: Record<string, string>;
+  generateMs: number;
+}
+
+const TASK_SERVICES: readonly ServiceId[] = [
+  'dcs-center-tasks',
+  'dcs-background-tasks',
+  'modelarts-processor-tasks',
+  'oms-migration-tasks',
+  'dis-dump-tasks',
+];
+
+async function main(): Promise<void> {
+  const options = JSON.parse(process.argv[2] ?? '{}') as EmulatorOptions;
+  const startedMs = Date.now();
+  const cpuStart = process.cpuUsage();
+  const emulator = await startEmulator(options);
+  const send = (message: unknown): void => {
+    process.send?.(message);
+  };
+  send({
+    type: 'ready',
+    urls: { ...emulator.urls },
+    env: emulator.endpointEnv(),
+    generateMs: Date.now() - startedMs,
+  } satisfies ReadyMessage);
+
+  const stats = (sinceMs: number, perSecond: boolean): EmulatorStats => {
+    const hosts = {} as Record<CloudService, HostStats>;
+    for (const service of CLOUD_SERVICES) {
+      hosts[service] = {
+        requests: 0,
+        byStatus: {},
+        byFault: {},
+        byOperation: {},
+        connections: emulator.connectionCount(service),
+        perSecond: {},
+        firstAtMs: undefined,
+        lastAtMs: undefined,
+      };
+    }
+    const bump = (record: Record<string, number>, key: string): void => {
+      record[key] = (record[key] ?? 0) + 1;
+    };
+    for (const entry of emulator.requestLog()) {
+      if (entry.atMs < sinceMs) continue;
+      const host = hosts[entry.service];
+      host.requests += 1;
+      bump(host.byStatus, String(entry.status));
+      if (entry.fault !== undefined) bump(host.byFault, entry.fault);
+      bump(host.byOperation, entry.operation);
+      host.firstAtMs ??= entry.atMs;
+      host.lastAtMs = entry.atMs;
+      if (perSecond) {
+        const second = String(Math.floor((entry.atMs - sinceMs) / 1000));
+        const row = host.perSecond[second] ?? [0, 0, 0, 0];
+        const column =
+          entry.status >= 200 && entry.status < 300
+            ? 0
+            : entry.status === 429
+              ? 1
+              : entry.status >= 500
+                ? 2
+                : 3;
+        row[column] += 1;
+        host.perSecond[second] = row;
+      }
+    }
+    const deletions: Record<string, Record<string, number>> = {};
+    let deletionCount = 0;
+    for (const deletion of emulator.deletions()) {
+      if (deletion.atMs < sinceMs) continue;
+      const byState = deletions[deletion.service] ?? {};
+      bump(byState, String(deletion.state));
+      deletions[deletion.service] = byState;
+      deletionCount += 1;
+    }
+    const remaining: Record<string, number> = {};
+    for (const service of TASK_SERVICES) remaining[service] = emulator.tasks(service).length;
+    const cpu = process.cpuUsage(cpuStart);
+    return {
+      hosts,
+      deletions,
+      deletionCount,
+      remaining,
+      cpuUserUs: cpu.user,
+      cpuSystemUs: cpu.system,
+      uptimeMs: Date.now() - startedMs,
+      rssBytes: process.memoryUsage().rss,
+    };
+  };
+
+  process.on('message', (raw: unknown) => {
+    const message = raw as EmulatorCommand;
+    void (async () => {
+      try {
+        switch (message.cmd) {
+          case 'stats':
+            send({ id: message.id, result: stats(message.sinceMs ?? 0, message.perSecond ?? false) });
+            return;
+          case 'setFaults':
+            emulator.setFaults(message.target, message.settings);
+            send({ id: message.id, result: null });
+            return;
+          case 'clearFaults':
+            emulator.clearFaults();
+            send({ id: message.id, result: null });
+            return;
+          case 'close':
+            await emulator.close();
+            send({ id: message.id, result: null });
+            process.disconnect?.();
+            return;
+        }
+      } catch (error) {
+        send({ id: message.id, error: error instanceof Error ? error.message : String(error) });
+      }
+    })();
+  });
+  // The parent went away: stop serving.
+  process.on('disconnect', () => {
+    void emulator.close().finally(() => process.exit(0));
+  });
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`emulator process failed: ${error instanceof Error ? error.stack : String(error)}\n`);
+  process.exit(1);
+});
