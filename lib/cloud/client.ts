@@ -21,7 +21,16 @@ import type { CloudService } from '../types';
 import { encodeRfc3986 } from './auth/aksk-signer';
 import type { AuthContext, AuthProvider, IamResponse } from './auth/types';
 import { parseErrorPayload, readBodyCapped } from './error-payload';
-import { computeRetryDelayMs, isRetryable, isTokenExpired } from './retry-policy';
+import { AdaptivePacer, type AdaptivePacerOptions, type PacerSnapshot } from './pacing';
+import { RetryBudget, type RetryBudgetOptions } from './retry-budget';
+import {
+  computeRetryDelayMs,
+  isRetryable,
+  isThrottling,
+  isTokenExpired,
+  parseRetryAfterMs,
+  RETRYABLE_STATUSES,
+} from './retry-policy';
 import type { CloudClient, CloudRequest, CloudResponse } from './types';
 
 export interface CloudClientOptions {
@@ -48,6 +57,18 @@ export interface CloudClientOptions {
   readonly createAgent?: (origin: URL, maxSockets: number) => unknown;
   /** @default 'task-janitor' */
   readonly userAgent?: string;
+  /**
+   * Adaptive per-host pacing (a token bucket learned from throttling answers) and host-wide `Retry-After`.
+   * `false` turns it off. @default on, with the `AdaptivePacer` defaults
+   */
+  readonly pacing?: false | AdaptivePacerOptions;
+  /** Per-host retry budget: no retries to a host where most attempts fail. `false` turns it off. @default on */
+  readonly retryBudget?: false | RetryBudgetOptions;
+}
+
+export interface HostStats {
+  readonly pacing: PacerSnapshot | undefined;
+  readonly retryBudgetTokens: number | undefined;
 }
 
 export interface JanitorCloudClient extends CloudClient {
@@ -55,6 +76,8 @@ export interface JanitorCloudClient extends CloudClient {
   resolveProjectId(signal?: AbortSignal): Promise<string>;
   /** Closes the keep-alive pools. Call once the run is over. */
   close(): void;
+  /** Pacing and retry-budget state per service host (for the run summary and the benchmark). */
+  hostStats(): Partial<Record<CloudService, HostStats>>;
 }
 
 interface InternalRequest extends CloudRequest {
@@ -73,6 +96,7 @@ interface FailureLogFields {
   willRetry: boolean;
   delayMs: number;
   tokenRefresh?: boolean;
+  retryBudgetExhausted?: boolean;
 }
 
 function defaultCreateAgent(origin: URL, maxSockets: number): unknown {
@@ -118,6 +142,8 @@ export function createCloudClient(deps: Deps, options: CloudClientOptions): Jani
 
   const agents = new Map<string, unknown>();
   const limiters = new Map<string, LimitFunction>();
+  const pacers = new Map<CloudService, AdaptivePacer>();
+  const budgets = new Map<CloudService, RetryBudget>();
   /** The `Retry-After` of the answer an error came from. */
   const retryAfterOf = new WeakMap<object, string>();
   let knownProjectId = options.projectId;
@@ -139,6 +165,57 @@ export function createCloudClient(deps: Deps, options: CloudClientOptions): Jani
     return { agent, limit };
   }
 
+  function pacerFor(service: CloudService): AdaptivePacer | undefined {
+    if (options.pacing === false) return undefined;
+    let pacer = pacers.get(service);
+    if (!pacer) {
+      pacer = new AdaptivePacer(options.pacing);
+      pacers.set(service, pacer);
+    }
+    return pacer;
+  }
+
+  function budgetFor(service: CloudService): RetryBudget | undefined {
+    if (options.retryBudget === false) return undefined;
+    let budget = budgets.get(service);
+    if (!budget) {
+      budget = new RetryBudget(options.retryBudget);
+      budgets.set(service, budget);
+    }
+    return budget;
+  }
+
+  /** Feeds one attempt's outcome to the host's pacer and retry budget. */
+  function recordOutcome(service: CloudService, error: unknown, retryAfter: string | null): void {
+    const nowMs = deps.now().getTime();
+    const throttled = isThrottling(error);
+    pacerFor(service)?.onAnswer(nowMs, { throttled, retryAfterMs: parseRetryAfterMs(retryAfter, nowMs) });
+    if (throttled) return; // neutral for the budget: pacing handles it
+    const unhealthy =
+      (error instanceof CloudApiError && RETRYABLE_STATUSES.has(error.status)) ||
+      (error !== undefined && !(error instanceof CloudApiError) && isRetryable(error));
+    if (unhealthy) budgetFor(service)?.recordFailure();
+    else budgetFor(service)?.recordSuccess();
+  }
+
+  /** Waits for the host's pacing slot (and any host-wide Retry-After pause). */
+  async function waitForPacing(req: InternalRequest): Promise<void> {
+    const pacer = pacerFor(req.service);
+    if (!pacer) return;
+    for (;;) {
+      const waitMs = pacer.acquire(deps.now().getTime());
+      if (waitMs === 0) return;
+      try {
+        await deps.sleep(waitMs, req.signal);
+      } catch (error) {
+        throw new TimeoutError(`${req.method} ${req.path}: the run's deadline passed while pacing`, {
+          kind: 'deadline',
+          cause: error,
+        });
+      }
+    }
+  }
+
   function logFailure(req: InternalRequest, error: unknown, fields: FailureLogFields): void {
     const base = {
       service: req.service,
@@ -149,6 +226,7 @@ export function createCloudClient(deps: Deps, options: CloudClientOptions): Jani
       willRetry: fields.willRetry,
       delayMs: fields.delayMs,
       ...(fields.tokenRefresh ? { tokenRefresh: true } : {}),
+      ...(fields.retryBudgetExhausted ? { retryBudgetExhausted: true } : {}),
     };
     if (error instanceof CloudApiError) {
       const expected = req.isExpectedError?.({ status: error.status, errorCode: error.errorCode }) ?? false;
@@ -187,6 +265,8 @@ export function createCloudClient(deps: Deps, options: CloudClientOptions): Jani
   ): Promise<RawResponse> {
     const { agent, limit } = poolFor(url);
     return limit(async () => {
+      // Inside the slot: requests queued behind the concurrency limit must see a pause set meanwhile.
+      await waitForPacing(req);
       const controller = new AbortController();
       const outer = req.signal;
       const onOuterAbort = () => controller.abort(outer?.reason);
@@ -226,7 +306,11 @@ export function createCloudClient(deps: Deps, options: CloudClientOptions): Jani
             agent,
           });
         } catch (error) {
-          throw classify(error);
+          const classified = classify(error);
+          if (!(classified instanceof TimeoutError && classified.kind === 'deadline')) {
+            recordOutcome(req.service, classified, null);
+          }
+          throw classified;
         }
         const requestId = response.headers.get('x-request-id') ?? undefined;
         if (response.status >= 200 && response.status < 300) {
@@ -234,17 +318,24 @@ export function createCloudClient(deps: Deps, options: CloudClientOptions): Jani
           try {
             text = await response.text();
           } catch (error) {
-            throw classify(error);
+            const classified = classify(error);
+            if (!(classified instanceof TimeoutError && classified.kind === 'deadline')) {
+              recordOutcome(req.service, classified, null);
+            }
+            throw classified;
           }
           let parsed: unknown;
           try {
             parsed = (req.parse ?? defaultParse)(text);
           } catch (error) {
-            throw new MalformedResponseError(
+            const malformed = new MalformedResponseError(
               `${req.method} ${req.path}: malformed ${response.status} body (${text.length} chars)`,
               { cause: error, method: req.method, path: req.path },
             );
+            recordOutcome(req.service, malformed, null);
+            throw malformed;
           }
+          recordOutcome(req.service, undefined, null);
           return { status: response.status, body: parsed, requestId, headers: response.headers };
         }
         let text = '';
@@ -272,6 +363,7 @@ export function createCloudClient(deps: Deps, options: CloudClientOptions): Jani
             : new CloudApiError(fields);
         const retryAfter = response.headers.get('retry-after');
         if (retryAfter !== null) retryAfterOf.set(error, retryAfter);
+        recordOutcome(req.service, error, retryAfter);
         throw error;
       } finally {
         clearTimeout(timer);
@@ -377,6 +469,7 @@ export function createCloudClient(deps: Deps, options: CloudClientOptions): Jani
           const nowMs = deps.now().getTime();
           let delayMs = 0;
           let willRetry = false;
+          let retryBudgetExhausted = false;
           // p-retry calls this before it checks retries and shouldRetry: decide here, once.
           if (retriesLeft > 0 && isRetryable(error) && !req.signal?.aborted) {
             delayMs = computeRetryDelayMs({
@@ -388,9 +481,19 @@ export function createCloudClient(deps: Deps, options: CloudClientOptions): Jani
               nowMs,
             });
             willRetry = nowMs - startMs + delayMs <= maxRetryTimeMs;
+            // Throttles are paced, not budgeted; anything else needs the host's budget.
+            if (willRetry && !isThrottling(error) && !(budgetFor(req.service)?.allowsRetry() ?? true)) {
+              willRetry = false;
+              retryBudgetExhausted = true;
+            }
           }
           decision = willRetry;
-          logFailure(req, error, { attempt: attemptNumber, willRetry, delayMs: willRetry ? delayMs : 0 });
+          logFailure(req, error, {
+            attempt: attemptNumber,
+            willRetry,
+            delayMs: willRetry ? delayMs : 0,
+            retryBudgetExhausted,
+          });
           if (willRetry && delayMs > 0) {
             try {
               await deps.sleep(delayMs, req.signal);
@@ -490,6 +593,16 @@ export function createCloudClient(deps: Deps, options: CloudClientOptions): Jani
         }
       }
       agents.clear();
+    },
+    hostStats() {
+      const stats: Partial<Record<CloudService, HostStats>> = {};
+      for (const service of new Set([...pacers.keys(), ...budgets.keys()])) {
+        stats[service] = {
+          pacing: pacers.get(service)?.snapshot(),
+          retryBudgetTokens: budgets.get(service)?.tokens,
+        };
+      }
+      return stats;
     },
   };
 }

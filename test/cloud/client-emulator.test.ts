@@ -619,3 +619,80 @@ describe('createCloudClient against the emulator: configuration and connections'
     expect(emulator.connectionCount('dcs')).toBeGreaterThanOrEqual(1);
   });
 });
+
+describe('createCloudClient against the emulator: pacing and the retry budget', () => {
+  it('applies a Retry-After to every request to that host, not only the throttled one', async () => {
+    const emulator = await makeEmulator({
+      faults: [{ service: 'dcs', operation: 'ListCenterTasks', throttleShare: 1 }],
+    });
+    let other: Promise<unknown> | undefined;
+    const { client } = makeClient(emulator, {
+      onSleep: () => {
+        if (other) return;
+        emulator.clearFaults();
+        // Sent while the host is paused: it waits for the Retry-After too.
+        other = client.request({
+          service: 'dcs',
+          operation: 'ListInstances',
+          method: 'GET',
+          path: apiPath`/v2/${emulator.account.projectId}/instances`,
+        });
+      },
+    });
+
+    await client.request(listCenterTasks(emulator));
+    await other;
+
+    const throttled = opLog(emulator, 'ListCenterTasks')[0];
+    const instances = opLog(emulator, 'ListInstances')[0];
+    expect(throttled?.status).toBe(429);
+    expect(instances?.status).toBe(200);
+    expect((instances?.atMs ?? 0) - (throttled?.atMs ?? 0)).toBeGreaterThanOrEqual(950);
+  });
+
+  it('learns a rate limit: few 429s, no failed call, close to the limit', async () => {
+    const emulator = await makeEmulator({ faults: [{ service: 'dcs', rateLimitPerSecond: 100 }] });
+    const { client } = makeClient(emulator, {
+      concurrencyPerHost: 16,
+      env: { TASK_JANITOR_MAX_ATTEMPTS: '10' },
+    });
+    const startedMs = Date.now();
+
+    const results = await Promise.allSettled(
+      Array.from({ length: 300 }, () => client.request(listCenterTasks(emulator))),
+    );
+
+    const elapsedS = (Date.now() - startedMs) / 1000;
+    expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
+    const calls = opLog(emulator, 'ListCenterTasks');
+    const throttled = calls.filter((e) => e.status === 429).length;
+    // The first wave (16 in flight when the server's burst runs out) is the bulk of the 429s.
+    expect(throttled / calls.length).toBeLessThan(0.08);
+    // 300 calls, 100 of them from the server's initial burst: ≥ 2 s at the limit, plus one Retry-After pause.
+    expect(elapsedS).toBeLessThan(4.5);
+    expect(client.hostStats().dcs?.pacing?.enabled).toBe(true);
+  });
+
+  it('stops retrying a host that is down, and resumes when it answers again', async () => {
+    const emulator = await makeEmulator({ faults: [{ service: 'dcs', outage: true }] });
+    const { client, captured } = makeClient(emulator);
+
+    for (let i = 0; i < 30; i++) await client.request(listCenterTasks(emulator)).catch(() => undefined);
+
+    // 5 attempts per call without a budget (150 requests); with it, ten failures drain the budget.
+    const duringOutage = opLog(emulator, 'ListCenterTasks').length;
+    expect(duringOutage).toBeLessThanOrEqual(30 + 10);
+    expect(captured.records().some((line) => line.retryBudgetExhausted === true)).toBe(true);
+
+    emulator.clearFaults();
+    for (let i = 0; i < 12; i++) await client.request(listCenterTasks(emulator));
+    emulator.setFaults({ service: 'dcs', operation: 'ListCenterTasks' }, { serverErrorShare: 1 });
+    let retried = false;
+    const { client: probe } = { client };
+    await probe
+      .request(listCenterTasks(emulator, { signal: AbortSignal.timeout(5_000) }))
+      .catch(() => undefined);
+    retried = captured.records().some((line) => line.willRetry === true && (line.attempt as number) === 1);
+    expect(retried).toBe(true);
+  });
+});

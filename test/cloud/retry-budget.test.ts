@@ -1,0 +1,110 @@
+import { describe, expect, it } from 'vitest';
+import { RetryBudget } from '../../lib/cloud/retry-budget';
+
+/** A seeded generator (mulberry32), so the failure pattern is the same on every run. */
+function makeRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Runs `calls` calls with up to `maxAttempts` attempts each; each attempt fails with `failureShare`. */
+function runCalls(
+  budget: RetryBudget,
+  {
+    calls,
+    failureShare,
+    maxAttempts = 5,
+    seed = 7,
+  }: {
+    calls: number;
+    failureShare: number;
+    maxAttempts?: number;
+    seed?: number;
+  },
+) {
+  const random = makeRandom(seed);
+  let attempts = 0;
+  let retriesRefused = 0;
+  let failedCalls = 0;
+  for (let call = 0; call < calls; call++) {
+    for (let attempt = 1; ; attempt++) {
+      attempts++;
+      if (random() >= failureShare) {
+        budget.recordSuccess();
+        break;
+      }
+      budget.recordFailure();
+      if (attempt >= maxAttempts) {
+        failedCalls++;
+        break;
+      }
+      if (!budget.allowsRetry()) {
+        retriesRefused++;
+        failedCalls++;
+        break;
+      }
+    }
+  }
+  return { attempts, retriesRefused, failedCalls };
+}
+
+describe('RetryBudget', () => {
+  it('keeps retrying through scattered failures (a fifth of attempts failing)', () => {
+    const budget = new RetryBudget();
+
+    const result = runCalls(budget, { calls: 10_000, failureShare: 0.2 });
+
+    expect(result.retriesRefused).toBe(0);
+    expect(result.failedCalls).toBeLessThanOrEqual(10); // 0.2^5 ≈ 0.03 % of calls exhaust their attempts
+    expect(result.attempts / 10_000).toBeLessThan(1.3);
+  });
+
+  it('stops hammering a host that is down: about one attempt per call', () => {
+    const budget = new RetryBudget();
+
+    const result = runCalls(budget, { calls: 1_000, failureShare: 1 });
+
+    expect(result.failedCalls).toBe(1_000);
+    // Ten failures drain it; after that every call makes its single attempt and no retry.
+    expect(result.attempts).toBeLessThanOrEqual(1_000 + 10);
+    expect(budget.allowsRetry()).toBe(false);
+  });
+
+  it('stops retrying when most calls fail (80 %)', () => {
+    const result = runCalls(new RetryBudget(), { calls: 2_000, failureShare: 0.8 });
+    expect(result.attempts / 2_000).toBeLessThan(1.2);
+  });
+
+  it('resumes retrying as calls succeed again', () => {
+    const budget = new RetryBudget();
+    runCalls(budget, { calls: 100, failureShare: 1 });
+    expect(budget.allowsRetry()).toBe(false);
+
+    for (let i = 0; i < 11; i++) budget.recordSuccess(); // back above half of 20
+
+    expect(budget.allowsRetry()).toBe(true);
+    // Just above the threshold a few early failures may still be refused; the drift then refills the bucket.
+    expect(runCalls(budget, { calls: 1_000, failureShare: 0.2, seed: 9 }).retriesRefused).toBeLessThanOrEqual(
+      5,
+    );
+    expect(budget.tokens).toBe(20);
+  });
+
+  it.each([
+    [0.1, 0],
+    [0.2, 0],
+    [0.3, 0],
+  ])(
+    'with %f of attempts failing refuses no more than %i retries over 5 000 calls',
+    (failureShare, maxRefused) => {
+      const result = runCalls(new RetryBudget(), { calls: 5_000, failureShare });
+      expect(result.retriesRefused).toBeLessThanOrEqual(maxRefused);
+    },
+  );
+});
