@@ -124,9 +124,15 @@ function errorCodeOf(error: unknown): string | undefined {
   return typeof code === 'string' ? code : undefined;
 }
 
-/** node-fetch's `FetchError` (system errors, premature close, invalid body) has this name. */
+/**
+ * A transport failure: node-fetch's `FetchError` (system errors, premature close), or a raw socket error with
+ * an errno-style code (ECONNRESET, ENOTFOUND, …) or an undici one. Anything else is a bug, not retried.
+ */
 function isFetchError(error: unknown): boolean {
-  return error instanceof Error && (error.name === 'FetchError' || errorCodeOf(error) !== undefined);
+  if (!(error instanceof Error)) return false;
+  if (error.name === 'FetchError') return true;
+  const code = errorCodeOf(error);
+  return code !== undefined && (/^E[A-Z]+$/.test(code) || code.startsWith('UND_ERR_'));
 }
 
 export function createCloudClient(deps: Deps, options: CloudClientOptions): JanitorCloudClient {
@@ -189,7 +195,12 @@ export function createCloudClient(deps: Deps, options: CloudClientOptions): Jani
   function recordOutcome(service: CloudService, error: unknown, retryAfter: string | null): void {
     const nowMs = deps.now().getTime();
     const throttled = isThrottling(error);
-    pacerFor(service)?.onAnswer(nowMs, { throttled, retryAfterMs: parseRetryAfterMs(retryAfter, nowMs) });
+    const retryAfterMs = parseRetryAfterMs(retryAfter, nowMs);
+    // A host pause never outlasts what one call may spend retrying (a Retry-After of an hour is not waited out).
+    pacerFor(service)?.onAnswer(nowMs, {
+      throttled,
+      retryAfterMs: retryAfterMs === undefined ? undefined : Math.min(retryAfterMs, maxRetryTimeMs),
+    });
     if (throttled) return; // neutral for the budget: pacing handles it
     const unhealthy =
       (error instanceof CloudApiError && RETRYABLE_STATUSES.has(error.status)) ||

@@ -309,6 +309,31 @@ describe('createCloudClient against the emulator: tokens', () => {
     expect(opLog(emulator, 'ListCenterTasks').every((e) => e.status === 200)).toBe(true);
   });
 
+  it('asks a platform token getter (FunctionGraph context.getToken) again once when its token expired', async () => {
+    let serverNowMs = Date.parse('2025-01-01T00:00:00Z');
+    const emulator = await makeEmulator({ nowMs: () => serverNowMs, tokenTtlSeconds: 600 });
+    const stale = await mintToken(emulator);
+    serverNowMs += 3_600_000;
+    const fresh = await mintToken(emulator);
+    const handedOut: string[] = [];
+    const withGetter = createCloudClientFromConfig(
+      makeDeps().deps,
+      loadConfig(envFor(emulator, 'token', { token: 'unused' })),
+      {
+        tokenGetter: () => {
+          const token = handedOut.length === 0 ? stale : fresh;
+          handedOut.push(token);
+          return Promise.resolve(token);
+        },
+      },
+    );
+    cleanups.push(() => withGetter.close());
+
+    await expect(withGetter.request(listCenterTasks(emulator))).resolves.toMatchObject({ status: 200 });
+    expect(handedOut).toEqual([stale, fresh]);
+    expect(opLog(emulator, 'ListCenterTasks').map((e) => e.status)).toEqual([401, 200]);
+  });
+
   it('never loops on a token that stays rejected: one refresh, then the AuthError', async () => {
     const emulator = await makeEmulator();
     const { client } = makeClient(emulator, { kind: 'token', token: 'MIIEnot-a-token' });

@@ -201,3 +201,49 @@ describe('createCloudClient error bodies that are not JSON (wiring)', () => {
     expect(lines[0]?.errorMsg).toBe(errorMsg);
   });
 });
+
+describe('createCloudClient network failures (wiring)', () => {
+  it('wraps a refused connection in a NetworkError, retried, with one log line per attempt', async () => {
+    const server = await startServer(() => undefined);
+    const url = server.url;
+    await server.close(); // nothing listens there any more: ECONNREFUSED
+    const { deps, captured } = makeDeps();
+    const client = createCloudClient(deps, {
+      endpoints: { iam: url, dcs: url, modelarts: url, oms: url, dis: url },
+      auth: createStaticTokenAuth(new Secret('t')),
+      region: 'eu-de',
+      maxAttempts: 2,
+      backoffBaseMs: 1,
+    });
+    cleanups.push(() => client.close());
+
+    await expect(
+      client.request({ service: 'oms', operation: 'ListMigrationTasks', method: 'GET', path: '/v2/p/tasks' }),
+    ).rejects.toMatchObject({ name: 'NetworkError', code: 'ECONNREFUSED' });
+    expect(captured.records().map((line) => [line.level, line.code, line.attempt, line.willRetry])).toEqual([
+      ['warn', 'ECONNREFUSED', 1, true],
+      ['error', 'ECONNREFUSED', 2, false],
+    ]);
+  });
+
+  it('does not retry a POST (not idempotent) even on a 503', async () => {
+    const server = await startServer((_req, res) => {
+      res.writeHead(503);
+      res.end();
+    });
+    cleanups.push(server.close);
+    const { deps } = makeDeps();
+    const client = makeClient(server.url, deps);
+
+    await expect(
+      client.request({
+        service: 'oms',
+        operation: 'StopMigrationTask',
+        method: 'POST',
+        path: '/v2/p/tasks/1/stop',
+        body: {},
+      }),
+    ).rejects.toMatchObject({ status: 503, attempts: 1 });
+    expect(server.seen).toHaveLength(1);
+  });
+});
