@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // task-janitor command. In a clone (after `npm ci`) it runs the TypeScript source through tsx, so it never
-// runs stale code; where the source or tsx is absent it runs the esbuild bundle `dist/cli.mjs`
-// (`npm run build:cli`).
+// runs stale code; where the source or tsx is absent it falls back to an esbuild bundle at `dist/cli.mjs`
+// if one was built (there is no build script for it yet).
 import { existsSync } from 'node:fs';
 
 const source = new URL('../cli/main.ts', import.meta.url);
