@@ -35,6 +35,7 @@ import type {
   EmulatorOptions,
   FaultSettings,
   FaultTarget,
+  ReceivedAuthHeaders,
   RequestLogEntry,
 } from './types';
 
@@ -260,6 +261,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   }
 
   const log: RequestLogEntry[] = [];
+  const authHeaderLog: ReceivedAuthHeaders[] = [];
   const deletions: EmulatorDeletion[] = [];
   const connections = Object.fromEntries(CLOUD_SERVICES.map((s) => [s, 0])) as Record<CloudService, number>;
   const sockets = new Set<Socket>();
@@ -751,6 +753,21 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       atMs: Date.now(),
     };
     log.push(entry);
+    const header = (name: string): string | undefined => {
+      const value = req.headers[name];
+      return typeof value === 'string' ? value : undefined;
+    };
+    const authorization = header('authorization');
+    const xAuthToken = header('x-auth-token');
+    const xSecurityToken = header('x-security-token');
+    if (authorization !== undefined || xAuthToken !== undefined || xSecurityToken !== undefined) {
+      authHeaderLog.push({
+        operation: r.operation,
+        ...(authorization !== undefined ? { authorization } : {}),
+        ...(xAuthToken !== undefined ? { xAuthToken } : {}),
+        ...(xSecurityToken !== undefined ? { xSecurityToken } : {}),
+      });
+    }
     const requestId = randomUUID().replace(/-/g, '');
     const fx = faults.resolve(service, r.operation);
     const ctx: Context = {
@@ -785,6 +802,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       if (kind) entry.fault = kind;
       const write = (): void => {
         if (res.destroyed || closing) return;
+        entry.answeredAtMs = Date.now();
         const headers: Record<string, string | number> = { 'X-Request-Id': requestId, ...answer.headers };
         if (text !== undefined) {
           headers['Content-Type'] = 'application/json;charset=UTF-8';
@@ -1052,7 +1070,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     requestLog: () => log.map((e) => ({ ...e })),
     clearRequestLog: () => {
       log.length = 0;
+      authHeaderLog.length = 0;
     },
+    receivedAuthHeaders: () => authHeaderLog.map((e) => ({ ...e })),
     connectionCount: (service) => connections[service],
     close: async () => {
       if (closing) return;

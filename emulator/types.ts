@@ -121,6 +121,20 @@ export interface RequestLogEntry {
   atMs: number;
   /** Auth kind the request used. */
   auth?: 'token' | 'aksk' | 'none';
+  /**
+   * Wall-clock ms when the answer was written to the socket; absent when nothing was written (a hang, a
+   * reset, or a client that had already gone away, e.g. after its own timeout).
+   */
+  answeredAtMs?: number;
+}
+
+/** The credential headers one request carried (for the secret-leak tests: what must never be logged). */
+export interface ReceivedAuthHeaders {
+  operation: EmulatorOperation | 'Unknown';
+  /** `SDK-HMAC-SHA256 Access=…, SignedHeaders=…, Signature=…` */
+  authorization?: string;
+  xAuthToken?: string;
+  xSecurityToken?: string;
 }
 
 export interface EmulatorDeletion {
@@ -154,7 +168,10 @@ export interface Emulator {
 
   /** Every request, in arrival order. */
   requestLog(): RequestLogEntry[];
+  /** Also clears `receivedAuthHeaders()`. */
   clearRequestLog(): void;
+  /** The credential headers of every request that carried any, in arrival order. */
+  receivedAuthHeaders(): ReceivedAuthHeaders[];
   /** TCP connections accepted so far, per service host. */
   connectionCount(service: CloudService): number;
 
