@@ -1,0 +1,341 @@
+/**
+ * Runs one chaos schedule against a shared emulator: resets the account, seeds its tasks and faults, runs a
+ * purge through `invokePurge` (real config, real client over loopback HTTP, a pino logger kept in memory) and
+ * returns everything the invariants need, read from the emulator's own records.
+ */
+import type { EmulatedTask, Emulator, EmulatorDeletion, RequestLogEntry } from '../../emulator/types';
+import { nodeFetchLike, sleep } from '../../lib/default-deps';
+import type { Deps } from '../../lib/deps';
+import { type InvokePurgeOptions, invokePurge } from '../../lib/invocation';
+import { createLogger } from '../../lib/logger';
+import type { Report } from '../../lib/report';
+import { SERVICE_IDS, type ServiceId } from '../../lib/types';
+import {
+  createRandom,
+  DAY_MS,
+  isWireDeletable,
+  type Mutation,
+  PARENT_GLOB,
+  policyDocument,
+  type Schedule,
+  type ScheduledTask,
+  stateLabel,
+  WIRE_STATES,
+} from './schedule';
+
+/** The emulator's clock runs `skew.ms` ahead of the wall clock (token expiry without waiting a day). */
+export interface Clock {
+  skewMs: number;
+}
+
+export interface AppliedMutation {
+  readonly mutation: Mutation;
+  /** Wall-clock ms it was applied at; undefined when it could not be (the task was already gone). */
+  readonly atMs: number | undefined;
+  readonly key: string;
+  readonly newState?: string | number;
+}
+
+export interface LogRecord {
+  readonly level: string;
+  readonly msg?: string;
+  readonly [field: string]: unknown;
+}
+
+export interface Outcome {
+  readonly schedule: Schedule;
+  /** Tasks in the emulator right before the run, by key. */
+  readonly before: ReadonlyMap<string, EmulatedTask>;
+  /** Tasks added while the run was under way (never listed by it). */
+  readonly unlisted: ReadonlySet<string>;
+  readonly mutations: readonly AppliedMutation[];
+  readonly deletions: readonly EmulatorDeletion[];
+  readonly requests: readonly RequestLogEntry[];
+  readonly logs: readonly LogRecord[];
+  /** The raw log text, for the secret scans. */
+  readonly rawLogs: string;
+  readonly report: Report | undefined;
+  readonly thrown: unknown;
+  readonly startMs: number;
+  readonly endMs: number;
+}
+
+/** Identity of a task in the emulator (DIS names are unique per stream only). */
+export function taskKey(service: ServiceId, id: string, parentId?: string): string {
+  return service === 'dis-dump-tasks' ? `${service}|${parentId ?? ''}|${id}` : `${service}|${id}`;
+}
+
+const TIME_FIELD: Record<ServiceId, string> = {
+  'dcs-center-tasks': 'created_at',
+  'dcs-background-tasks': 'created_at',
+  'modelarts-processor-tasks': 'create_time',
+  'oms-migration-tasks': 'start_time',
+  'dis-dump-tasks': 'create_time',
+};
+
+function addScheduledTask(emulator: Emulator, task: ScheduledTask, nowMs: number): EmulatedTask {
+  const field = TIME_FIELD[task.service];
+  const time =
+    task.age === 'unknown'
+      ? null
+      : field === 'created_at'
+        ? new Date(nowMs - task.ageMs).toISOString()
+        : nowMs - task.ageMs;
+  return emulator.addTask({
+    service: task.service,
+    id: task.id,
+    name: task.name,
+    state: task.state,
+    ...(task.parentId !== undefined ? { parentId: task.parentId } : {}),
+    fields: { [field]: time },
+  });
+}
+
+/** Removes every task of every service, so one emulator serves many schedules. */
+export function emptyAccount(emulator: Emulator): void {
+  for (const service of SERVICE_IDS) {
+    for (const task of emulator.tasks(service)) emulator.removeTask(service, task.id, task.parentId);
+  }
+}
+
+/** A token minted straight from the emulator's IAM (the `token` credential kind hands one over). */
+async function mintToken(emulator: Emulator): Promise<string> {
+  const { account } = emulator;
+  const response = await fetch(`${emulator.urls.iam}/v3/auth/tokens`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      auth: {
+        identity: {
+          methods: ['password'],
+          password: {
+            user: {
+              name: account.userName,
+              password: account.password,
+              domain: { name: account.domainName },
+            },
+          },
+        },
+        scope: { project: { id: account.projectId } },
+      },
+    }),
+  });
+  await response.text();
+  const token = response.headers.get('x-subject-token');
+  if (!token) throw new Error(`could not mint a token: ${response.status}`);
+  return token;
+}
+
+function envFor(emulator: Emulator, schedule: Schedule, token: string | undefined): Record<string, string> {
+  const env: Record<string, string> = {
+    ...emulator.endpointEnv(),
+    TASK_JANITOR_POLICY: JSON.stringify(policyDocument(schedule)),
+    TASK_JANITOR_REQUEST_TIMEOUT_MS: String(schedule.requestTimeoutMs),
+    TASK_JANITOR_MAX_ATTEMPTS: String(schedule.maxAttempts),
+    TASK_JANITOR_MAX_RETRY_TIME_MS: '1500',
+    TASK_JANITOR_CONCURRENCY: String(schedule.concurrency),
+    TASK_JANITOR_LOG_LEVEL: 'info',
+  };
+  if (schedule.credentials !== 'password') {
+    delete env.OS_USERNAME;
+    delete env.OS_PASSWORD;
+    delete env.OS_DOMAIN_NAME;
+  }
+  if (schedule.credentials === 'aksk') {
+    env.HUAWEICLOUD_SDK_AK = emulator.account.accessKey;
+    env.HUAWEICLOUD_SDK_SK = emulator.account.secretKey;
+  }
+  if (schedule.credentials === 'token' && token !== undefined) env.TASK_JANITOR_AUTH_TOKEN = token;
+  if (schedule.resolveProjectId) delete env.TASK_JANITOR_PROJECT_ID;
+  return env;
+}
+
+/** A task the policy would select, added after the listing: it must never be deleted by this run. */
+function unlistedTask(schedule: Schedule, service: ServiceId, serial: string): ScheduledTask {
+  const rule = schedule.rules[service];
+  const deletable = WIRE_STATES[service].deletable.filter(
+    (s) => rule?.states === undefined || rule.states.includes(stateLabel(service, s)),
+  );
+  const state = deletable[0] ?? WIRE_STATES[service].deletable[0] ?? 'SUCCESS';
+  const parentId =
+    service === 'dcs-background-tasks'
+      ? 'prod0001-0000-4000-8000-000000000001'
+      : service === 'dis-dump-tasks'
+        ? 'prod-a'
+        : undefined;
+  const id =
+    service === 'oms-migration-tasks'
+      ? String(5_000_000_000_000_000n + BigInt(serial.replace(/\D/g, '').slice(0, 12) || '1'))
+      : service === 'dcs-background-tasks'
+        ? `bg-added-${serial}`
+        : `job-added-${serial}`;
+  return {
+    service,
+    id,
+    name: service === 'dis-dump-tasks' ? id : `job-added-${serial}`,
+    ...(parentId !== undefined ? { parentId } : {}),
+    state,
+    age: 'old',
+    ageMs: 400 * DAY_MS,
+  };
+}
+
+export interface RunScheduleOptions {
+  readonly emulator: Emulator;
+  readonly clock: Clock;
+  readonly schedule: Schedule;
+  /** Unique per schedule on this emulator (ids of added tasks). */
+  readonly serial: number;
+}
+
+export async function runSchedule({
+  emulator,
+  clock,
+  schedule,
+  serial,
+}: RunScheduleOptions): Promise<Outcome> {
+  emulator.clearFaults();
+  // Each run starts on the wall clock (an AK/SK signature is refused 15 minutes off the server's time).
+  clock.skewMs = 0;
+  emptyAccount(emulator);
+  const nowMs = Date.now();
+  for (const task of schedule.tasks) addScheduledTask(emulator, task, nowMs);
+  const token = schedule.credentials === 'token' ? await mintToken(emulator) : undefined;
+  const before = new Map<string, EmulatedTask>();
+  for (const service of SERVICE_IDS) {
+    for (const task of emulator.tasks(service)) before.set(taskKey(service, task.id, task.parentId), task);
+  }
+  const deletionsBefore = emulator.deletions().length;
+  emulator.clearRequestLog();
+  for (const { service, operation, ...settings } of schedule.faults) {
+    emulator.setFaults(operation === undefined ? { service } : { service, operation }, settings);
+  }
+
+  const unlisted = new Set<string>();
+  const applied: AppliedMutation[] = [];
+  const apply = (mutation: Mutation, index: number): void => {
+    const task = schedule.tasks[mutation.task];
+    if (mutation.kind === 'add-unlisted') {
+      const added = unlistedTask(schedule, mutation.service, `${serial}-${index}`);
+      const key = taskKey(added.service, added.id, added.parentId);
+      try {
+        addScheduledTask(emulator, added, Date.now());
+        unlisted.add(key);
+        applied.push({ mutation, atMs: Date.now(), key });
+      } catch {
+        applied.push({ mutation, atMs: undefined, key });
+      }
+      return;
+    }
+    if (!task) return;
+    const key = taskKey(task.service, task.id, task.parentId);
+    const states = WIRE_STATES[task.service];
+    try {
+      if (mutation.kind === 'remove') {
+        emulator.removeTask(task.service, task.id, task.parentId);
+        applied.push({ mutation, atMs: Date.now(), key });
+      } else {
+        const newState = mutation.kind === 'to-in-progress' ? states.inProgress[0] : states.deletable[0];
+        if (newState === undefined) return;
+        emulator.setTaskState(task.service, task.id, newState, task.parentId);
+        applied.push({ mutation, atMs: Date.now(), key, newState });
+      }
+    } catch {
+      applied.push({ mutation, atMs: undefined, key });
+    }
+  };
+
+  const lines: string[] = [];
+  const random = createRandom(schedule.seed ^ 0x5bd1e995);
+  const buildDeps: InvokePurgeOptions['buildDeps'] = ({ logLevel, logBase }) => {
+    const deps: Deps = {
+      fetch: nodeFetchLike,
+      now: () => new Date(),
+      // Backoff and Retry-After waits, compressed a hundredfold: 200 schedules must fit in a minute.
+      sleep: (ms, signal) => sleep(Math.min(Math.ceil(ms / 100), 20), signal),
+      random,
+      log: createLogger({
+        level: logLevel,
+        destination: { write: (line: string) => void lines.push(line) },
+        ...(logBase ? { base: logBase } : {}),
+      }),
+    };
+    return deps;
+  };
+
+  const env = envFor(emulator, schedule, token);
+  const timers: NodeJS.Timeout[] = [];
+  const startMs = Date.now();
+  schedule.mutations.forEach((mutation, index) => {
+    if (typeof mutation.at === 'number') timers.push(setTimeout(() => apply(mutation, index), mutation.at));
+  });
+  if (schedule.tokenExpiryAtMs !== undefined) {
+    timers.push(
+      setTimeout(() => {
+        clock.skewMs += 2 * DAY_MS;
+      }, schedule.tokenExpiryAtMs),
+    );
+  }
+  let thrown: unknown;
+  try {
+    await invokePurge({
+      env: (key) => env[key],
+      buildDeps,
+      remainingTimeMs: () => 10_000 + schedule.deadlineMs,
+      onProgress: (event) => {
+        if (event.phase !== 'plan') return;
+        schedule.mutations.forEach((mutation, index) => {
+          if (mutation.at === 'plan') apply(mutation, index);
+        });
+      },
+    });
+  } catch (error) {
+    thrown = error;
+  }
+  const endMs = Date.now();
+  for (const timer of timers) clearTimeout(timer);
+
+  const logs = lines.map((line) => JSON.parse(line) as LogRecord);
+  const reportLine = logs.find((l) => l.msg === 'purge report');
+  return {
+    schedule,
+    before,
+    unlisted,
+    mutations: applied,
+    deletions: emulator.deletions().slice(deletionsBefore),
+    requests: emulator.requestLog(),
+    logs,
+    rawLogs: lines.join(''),
+    report: reportLine?.report as Report | undefined,
+    thrown,
+    startMs,
+    endMs,
+  };
+}
+
+/**
+ * True when the schedule's policy selects this task in this wire state (the test's own reading, with its own
+ * prefix matching for the few globs the schedules use). `wireState` undefined: everything but the state.
+ */
+export function policySelects(
+  schedule: Schedule,
+  task: { service: ServiceId; name: string; parentId?: string | undefined },
+  wireState: string | number | undefined,
+  age: 'old' | 'young' | 'unknown',
+): boolean {
+  const rule = schedule.rules[task.service];
+  if (!rule) return false;
+  const parent = PARENT_GLOB[task.service];
+  if (rule.parents && parent) {
+    const name =
+      task.service === 'dcs-background-tasks' ? `dcs-${(task.parentId ?? '').slice(0, 8)}` : task.parentId;
+    if (!(name ?? '').startsWith(parent.prefix)) return false;
+  }
+  if (rule.include && !(task.name.startsWith('job-') || task.name.startsWith('keep-'))) return false;
+  if (rule.exclude && task.name.startsWith('keep-')) return false;
+  if (wireState !== undefined) {
+    if (!isWireDeletable(task.service, wireState)) return false;
+    if (rule.states && !rule.states.includes(stateLabel(task.service, wireState))) return false;
+  }
+  return age === 'old';
+}

@@ -1,0 +1,310 @@
+/**
+ * A chaos schedule: everything one randomized run does, drawn from one seed so that `CHAOS_SEED=<n>` replays
+ * it (the account, the policy, the fault mix, the clock and state changes, the deadline, the client knobs).
+ * Plain data: printed as JSON when a run breaks an invariant.
+ */
+import type { FaultSettings, FaultTarget } from '../../emulator/types';
+import { SERVICE_IDS, type ServiceId } from '../../lib/types';
+
+/** mulberry32: small, fast, good enough for drawing schedules. */
+export function createRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
+export const DAY_MS = 86_400_000;
+
+/** Wire states per service: deletable (REFERENCE §2.6, §3.2, §5.3, §6.2), in progress, and undocumented. */
+export const WIRE_STATES: Readonly<
+  Record<
+    ServiceId,
+    {
+      readonly deletable: readonly (string | number)[];
+      readonly inProgress: readonly (string | number)[];
+      readonly unknown: readonly (string | number)[];
+    }
+  >
+> = {
+  'dcs-center-tasks': {
+    deletable: ['SUCCESS', 'FAILED', 'FAIL'],
+    inProgress: ['EXECUTING'],
+    unknown: ['QUEUED'],
+  },
+  'dcs-background-tasks': {
+    deletable: ['SUCCESS', 'FAILED', 'FAIL'],
+    inProgress: ['EXECUTING'],
+    unknown: ['ROLLBACK'],
+  },
+  'modelarts-processor-tasks': { deletable: [2, 3, 4], inProgress: [0, 1], unknown: [7] },
+  'oms-migration-tasks': { deletable: [3, 4, 5], inProgress: [1, 2, 6, 7], unknown: [9] },
+  'dis-dump-tasks': {
+    deletable: ['ERROR', 'ABNORMAL', 'PAUSED'],
+    inProgress: ['STARTING', 'RUNNING'],
+    unknown: ['UPGRADING'],
+  },
+};
+
+/** The label a policy's `states` names a deletable wire state by (ModelArts and OMS states are numbers). */
+export function stateLabel(service: ServiceId, wire: string | number): string {
+  if (service === 'modelarts-processor-tasks')
+    return ({ 2: 'completed', 3: 'failed', 4: 'stopped' } as Record<number, string>)[Number(wire)] ?? '?';
+  if (service === 'oms-migration-tasks')
+    return ({ 3: 'paused', 4: 'failed', 5: 'succeeded' } as Record<number, string>)[Number(wire)] ?? '?';
+  return String(wire);
+}
+
+export function isWireDeletable(service: ServiceId, wire: string | number): boolean {
+  return WIRE_STATES[service].deletable.includes(wire);
+}
+
+/** DCS instances (display name `dcs-` + first 8 chars of the id) and DIS streams the accounts use. */
+export const DCS_INSTANCES = ['prod0001-0000-4000-8000-000000000001', 'test0001-0000-4000-8000-000000000002'];
+export const DIS_STREAMS = ['prod-a', 'prod-ü ?#/%..', 'test-b'];
+/** `instances` / `streams` globs a policy may carry, and the prefix each selects. */
+export const PARENT_GLOB: Partial<Record<ServiceId, { glob: string; prefix: string }>> = {
+  'dcs-background-tasks': { glob: 'dcs-prod*', prefix: 'dcs-prod' },
+  'dis-dump-tasks': { glob: 'prod-*', prefix: 'prod-' },
+};
+
+export function parentName(service: ServiceId, parentId: string | undefined): string | undefined {
+  if (parentId === undefined) return undefined;
+  return service === 'dcs-background-tasks' ? `dcs-${parentId.slice(0, 8)}` : parentId;
+}
+
+/** Names are drawn from these; `keep-*` and `job-*` are what the policies' globs name. */
+const NAME_STEMS = ['job-', 'keep-', 'tmp ', 'ü名 ', 'a/b ', 'x..%?#'];
+
+export type AgeClass = 'old' | 'young' | 'unknown';
+
+export interface ScheduledTask {
+  readonly service: ServiceId;
+  readonly id: string;
+  readonly name: string;
+  readonly parentId?: string;
+  readonly state: string | number;
+  readonly age: AgeClass;
+  /** Age in ms at schedule time (old: well past olderThan; young: well inside it). */
+  readonly ageMs: number;
+}
+
+export interface ServiceRule {
+  readonly olderThanDays: number;
+  readonly states?: readonly string[];
+  readonly include?: readonly string[];
+  readonly exclude?: readonly string[];
+  readonly parents?: boolean;
+}
+
+export type Mutation = {
+  /** `plan`: right after listing, before any delete (onProgress); a number: ms after the run starts (timer). */
+  readonly at: 'plan' | number;
+  readonly kind: 'to-in-progress' | 'to-deletable' | 'remove' | 'add-unlisted';
+  /** Index into the schedule's tasks (ignored for add-unlisted, which names its service). */
+  readonly task: number;
+  readonly service: ServiceId;
+};
+
+export interface Schedule {
+  readonly seed: number;
+  readonly credentials: 'password' | 'aksk' | 'token';
+  /** Leave TASK_JANITOR_PROJECT_ID unset: the project id is resolved through IAM. */
+  readonly resolveProjectId: boolean;
+  readonly dryRun: boolean;
+  readonly maxDeletesPerRun: number;
+  readonly rules: Partial<Record<ServiceId, ServiceRule>>;
+  readonly tasks: readonly ScheduledTask[];
+  readonly faults: ReadonlyArray<FaultTarget & FaultSettings>;
+  /** ms after the start at which the emulator's clock jumps past every token's expiry (password/token only). */
+  readonly tokenExpiryAtMs?: number;
+  readonly mutations: readonly Mutation[];
+  readonly deadlineMs: number;
+  readonly requestTimeoutMs: number;
+  readonly maxAttempts: number;
+  readonly concurrency: number;
+}
+
+const CLOUD_OF: Record<ServiceId, FaultTarget['service']> = {
+  'dcs-center-tasks': 'dcs',
+  'dcs-background-tasks': 'dcs',
+  'modelarts-processor-tasks': 'modelarts',
+  'oms-migration-tasks': 'oms',
+  'dis-dump-tasks': 'dis',
+};
+
+/** Draws the schedule of `seed`. `serial` makes ids unique across schedules sharing one emulator. */
+export function drawSchedule(seed: number, serial: number): Schedule {
+  const random = createRandom(seed);
+  const chance = (p: number) => random() < p;
+  const int = (min: number, max: number) => min + Math.floor(random() * (max - min + 1));
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
+
+  const credentials = chance(0.65) ? 'password' : chance(0.6) ? 'aksk' : 'token';
+  const enabled = SERVICE_IDS.filter(() => chance(0.6));
+  if (enabled.length === 0) enabled.push(pick(SERVICE_IDS));
+
+  const rules: Partial<Record<ServiceId, ServiceRule>> = {};
+  for (const service of enabled) {
+    const deletableLabels = WIRE_STATES[service].deletable.map((s) => stateLabel(service, s));
+    const states = chance(0.25) ? deletableLabels.filter(() => chance(0.5)) : [];
+    rules[service] = {
+      olderThanDays: pick([2, 7, 30]),
+      ...(states.length > 0 ? { states } : {}),
+      ...(chance(0.15) ? { include: ['job-*', 'keep-*'] } : {}),
+      ...(chance(0.5) ? { exclude: ['keep-*'] } : {}),
+      ...(PARENT_GLOB[service] && chance(0.35) ? { parents: true } : {}),
+    };
+  }
+
+  const tasks: ScheduledTask[] = [];
+  let n = 0;
+  for (const service of SERVICE_IDS) {
+    // Disabled services get a few tasks too: they must never be touched.
+    const count = int(0, rules[service] ? 7 : 2);
+    const olderThanDays = rules[service]?.olderThanDays ?? 2;
+    for (let i = 0; i < count; i++) {
+      n += 1;
+      const unique = `${serial}-${n}`;
+      const stem = pick(NAME_STEMS);
+      const stateKind = random();
+      const states = WIRE_STATES[service];
+      const state =
+        stateKind < 0.6
+          ? pick(states.deletable)
+          : stateKind < 0.85
+            ? pick(states.inProgress)
+            : pick(states.unknown);
+      const ageDraw = random();
+      const age: AgeClass = ageDraw < 0.65 ? 'old' : ageDraw < 0.92 ? 'young' : 'unknown';
+      const ageMs =
+        age === 'old'
+          ? (olderThanDays + int(2, 90)) * DAY_MS
+          : age === 'young'
+            ? int(0, (olderThanDays - 1) * 24 - 1) * 3_600_000 + int(0, 3_000_000)
+            : 0;
+      let id: string;
+      let parentId: string | undefined;
+      switch (service) {
+        case 'dcs-center-tasks':
+          id = chance(0.2) ? `c ${unique}/..%?#ü` : `c${unique}`;
+          break;
+        case 'dcs-background-tasks':
+          id = `bg-${unique}`;
+          parentId = pick(DCS_INSTANCES);
+          break;
+        case 'modelarts-processor-tasks':
+          id = chance(0.2) ? `ma ${unique}/..%?#名` : `ma${unique}`;
+          break;
+        case 'oms-migration-tasks': {
+          // Half of the ids are above 2^53, where a double would round them onto a neighbour.
+          const base = chance(0.5) ? 9_007_199_254_740_993n : 191_297_407_830_872n;
+          id = String(base + BigInt(serial) * 1000n + BigInt(n) * 2n);
+          break;
+        }
+        case 'dis-dump-tasks':
+          id = `${stem}${unique}`;
+          parentId = pick(DIS_STREAMS);
+          break;
+      }
+      const name = service === 'dis-dump-tasks' ? id : `${stem}${unique}`;
+      tasks.push({
+        service,
+        id,
+        name,
+        ...(parentId !== undefined ? { parentId } : {}),
+        state,
+        age,
+        ageMs,
+      });
+    }
+  }
+
+  const faults: Array<FaultTarget & FaultSettings> = [];
+  const hosts = ['iam', 'dcs', 'modelarts', 'oms', 'dis'] as const;
+  const faultCount = int(0, 4);
+  for (let i = 0; i < faultCount; i++) {
+    const target: FaultTarget = chance(0.35) ? { service: '*' } : { service: pick(hosts) };
+    const kind = random();
+    let settings: FaultSettings;
+    if (kind < 0.15) settings = { latencyMs: int(0, 15), latencyJitterMs: int(1, 40) };
+    else if (kind < 0.3) settings = { throttleShare: random() * 0.3 };
+    else if (kind < 0.38) settings = { rateLimitPerSecond: int(20, 80) };
+    else if (kind < 0.55) settings = { serverErrorShare: random() * 0.35 };
+    else if (kind < 0.65) settings = { resetShare: random() * 0.15 };
+    else if (kind < 0.73) settings = { hangShare: random() * 0.1 };
+    else if (kind < 0.88) settings = { malformedShare: random() * 0.25 };
+    else if (kind < 0.92) settings = { outage: true };
+    else {
+      const service = pick(enabled);
+      faults.push({
+        service: CLOUD_OF[service],
+        pagingQuirk: pick(['repeat', 'lose', 'count-mismatch', 'over-limit', 'endless'] as const),
+      });
+      continue;
+    }
+    // An outage of IAM or of everything makes a dull run; keep outages to one task host.
+    if (settings.outage && (target.service === '*' || target.service === 'iam'))
+      target.service = CLOUD_OF[pick(enabled)] ?? 'dcs';
+    faults.push({ ...target, ...settings });
+  }
+
+  const mutations: Mutation[] = [];
+  const mutationCount = tasks.length === 0 ? 0 : int(0, 4);
+  for (let i = 0; i < mutationCount; i++) {
+    const task = int(0, tasks.length - 1);
+    const kind = pick([
+      'to-in-progress',
+      'to-in-progress',
+      'to-deletable',
+      'remove',
+      'add-unlisted',
+    ] as const);
+    // A task added by a timer may land before the listing; only one added after it is surely unlisted.
+    const at: Mutation['at'] = kind === 'add-unlisted' || chance(0.5) ? 'plan' : int(0, 400);
+    mutations.push({ at, kind, task, service: tasks[task]?.service ?? pick(enabled) });
+  }
+
+  const deadlineMs = chance(0.12) ? int(40, 400) : int(800, 3000);
+  return {
+    seed,
+    credentials,
+    resolveProjectId: chance(0.2),
+    dryRun: chance(0.25),
+    maxDeletesPerRun: chance(0.15) ? int(0, 3) : 1000,
+    rules,
+    tasks,
+    faults,
+    ...(credentials !== 'aksk' && chance(0.25) ? { tokenExpiryAtMs: int(0, 300) } : {}),
+    mutations,
+    deadlineMs,
+    requestTimeoutMs: int(150, 400),
+    maxAttempts: int(2, 4),
+    concurrency: int(2, 8),
+  };
+}
+
+/** The policy document of a schedule (what TASK_JANITOR_POLICY carries). */
+export function policyDocument(schedule: Schedule): Record<string, unknown> {
+  const services: Record<string, unknown> = {};
+  for (const [service, rule] of Object.entries(schedule.rules) as [ServiceId, ServiceRule][]) {
+    const parentKey = service === 'dcs-background-tasks' ? 'instances' : 'streams';
+    services[service] = {
+      olderThan: `${rule.olderThanDays}d`,
+      ...(rule.states ? { states: rule.states } : {}),
+      ...(rule.include ? { include: rule.include } : {}),
+      ...(rule.exclude ? { exclude: rule.exclude } : {}),
+      ...(rule.parents ? { [parentKey]: [PARENT_GLOB[service]?.glob] } : {}),
+    };
+  }
+  return {
+    version: 1,
+    dryRun: schedule.dryRun,
+    maxDeletesPerRun: schedule.maxDeletesPerRun,
+    services,
+  };
+}
