@@ -132,9 +132,11 @@ describe('handlers/purge', () => {
     emulator.setFaults({ service: '*', operation: 'DeleteMigrationTask' }, { latencyMs: 2000 });
     emulator.setFaults({ service: '*', operation: 'DeleteCenterTask' }, { latencyMs: 2000 });
     emulator.setFaults({ service: '*', operation: 'DeleteTransferTask' }, { latencyMs: 2000 });
+    // Far more stale deletes than the per-service concurrency can start in 3 s.
+    for (let i = 0; i < 150; i += 1) emulator.addTask({ service: 'oms-migration-tasks', state: 5 });
     const handler = createHandler(captureDeps);
 
-    const report = await handler({ dryRun: false }, makeContext(13_000));
+    const report = await handler({ dryRun: false, olderThan: '1s' }, makeContext(13_000));
 
     expect(report.totals.skipped.deadline).toBeGreaterThan(0);
     // A delete in flight at the deadline is aborted and counted failed, though the cloud may have done it.
