@@ -16,11 +16,19 @@ import { readFile } from 'node:fs/promises';
 import { createCloudClientFromConfig } from './cloud/from-config';
 import { type Config, type LogLevel, loadConfig } from './config';
 import type { Deps } from './deps';
-import { ConfigError, FullRunFailureError, TimeoutError } from './errors';
+import { CloudApiError, ConfigError, FullRunFailureError, TimeoutError } from './errors';
 import { loadPolicy } from './policy/load';
-import { applyOverrides, isScheduledEvent, parseManualEvent } from './policy/overrides';
+import { applyOverrides, enabledServices, isScheduledEvent, parseManualEvent } from './policy/overrides';
 import type { Policy, PolicyOverrides } from './policy/types';
-import { type Report, reportErrors, shouldFail, toEmbeddedMetricFormat } from './report';
+import {
+  createReport,
+  finishReport,
+  type Report,
+  reportErrors,
+  serviceReportOf,
+  shouldFail,
+  toEmbeddedMetricFormat,
+} from './report';
 import { type ProgressEvent, type PurgeResult, runPurge } from './run-purge';
 import type { SavedPlan } from './saved-plan';
 import { SOURCES } from './sources/index';
@@ -186,7 +194,17 @@ export async function executeInvocation(
     options.tokenGetter ? { tokenGetter: options.tokenGetter } : {},
   );
   try {
-    const projectId = await client.resolveProjectId(signal);
+    let projectId: string;
+    try {
+      projectId = await client.resolveProjectId(signal);
+    } catch (error) {
+      // No run goes unaccounted for: the report (every service failed, nothing listed) and its metrics are
+      // logged before the error propagates, so a ListingFailed alarm fires for an IAM outage too.
+      const report = reportWithoutProject(prepared.policy, new Date(nowMs), deps.now(), error);
+      deps.log.info({ report }, 'purge report');
+      if (options.emitMetrics) logMetrics(deps, report, options);
+      throw error;
+    }
     const result = await runPurge(deps, {
       policy: prepared.policy,
       client,
@@ -207,6 +225,28 @@ export async function executeInvocation(
     clearTimeout(timer);
     client.close();
   }
+}
+
+/** The report of a run that could not start: every enabled service failed to list for `error`. */
+function reportWithoutProject(policy: Policy, startedAt: Date, finishedAt: Date, error: unknown): Report {
+  const report = createReport({
+    dryRun: policy.dryRun,
+    startedAt,
+    policy,
+    services: enabledServices(policy),
+  });
+  const reason = error instanceof Error ? error.message : String(error);
+  const fields =
+    error instanceof CloudApiError
+      ? { status: error.status, ...(error.errorCode !== undefined ? { errorCode: error.errorCode } : {}) }
+      : {};
+  for (const service of report.policy.services) {
+    serviceReportOf(report, service).error = {
+      message: `the project id could not be resolved, nothing was listed: ${reason}`,
+      ...fields,
+    };
+  }
+  return finishReport(report, finishedAt);
 }
 
 /** Builds the real side effects once the log level is known (`createDefaultDeps`, or a test's own). */
