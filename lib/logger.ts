@@ -27,15 +27,35 @@ export const REDACTED_KEYS = [
   'credentials',
 ] as const;
 
-function redactPaths(): string[] {
-  const paths: string[] = [];
-  for (const key of REDACTED_KEYS) {
-    const segment = /^[A-Za-z_$][\w$]*$/.test(key) ? key : `["${key}"]`;
-    const join = (prefix: string) =>
-      segment.startsWith('[') ? `${prefix}${segment}` : `${prefix}.${segment}`;
-    paths.push(segment.startsWith('[') ? segment : key, join('*'), join('*.*'));
+const REDACTED_KEY_SET: ReadonlySet<string> = new Set(REDACTED_KEYS);
+const CENSOR = '[REDACTED]';
+/** Levels below the top one that are searched, as pino's `*.key` and `*.*.key` paths did. */
+const REDACT_DEPTH = 2;
+
+/**
+ * `value` with every `REDACTED_KEYS` key censored, at the top level and up to two levels deep, in plain
+ * objects and arrays (class instances such as errors keep their own serializers). Returns `value` itself when
+ * nothing matches, so the common line allocates nothing. Replaces pino's `redact`, whose 54 wildcard paths
+ * cost more than the rest of a log call together (bench B4: a third of the CPU of listing a million tasks).
+ */
+export function redactSecrets(value: unknown, depth = 0): unknown {
+  if (depth > REDACT_DEPTH || typeof value !== 'object' || value === null) return value;
+  const isArray = Array.isArray(value);
+  if (!isArray) {
+    const proto: unknown = Object.getPrototypeOf(value);
+    if (proto !== Object.prototype && proto !== null) return value;
   }
-  return paths;
+  const source = value as Record<string, unknown>;
+  let copy: Record<string, unknown> | undefined;
+  for (const key of Object.keys(source)) {
+    const child = source[key];
+    const next = !isArray && REDACTED_KEY_SET.has(key) ? CENSOR : redactSecrets(child, depth + 1);
+    if (next !== child) {
+      copy ??= (isArray ? [...(value as unknown[])] : { ...source }) as Record<string, unknown>;
+      copy[key] = next;
+    }
+  }
+  return copy ?? value;
 }
 
 export interface CreateLoggerOptions {
@@ -53,8 +73,18 @@ export function createLogger(options: CreateLoggerOptions = {}): PinoLogger {
     level: options.level ?? 'info',
     base: options.base ?? null,
     timestamp: pino.stdTimeFunctions.isoTime,
-    formatters: { level: (label: string) => ({ level: label }) },
-    redact: { paths: redactPaths(), censor: '[REDACTED]' },
+    formatters: {
+      level: (label: string) => ({ level: label }),
+      log: (object: Record<string, unknown>) => redactSecrets(object) as Record<string, unknown>,
+      bindings: (bindings: Record<string, unknown>) => redactSecrets(bindings) as Record<string, unknown>,
+    },
   };
-  return options.destination ? pino(pinoOptions, options.destination) : pino(pinoOptions);
+  const logger = options.destination ? pino(pinoOptions, options.destination) : pino(pinoOptions);
+  // pino skips the bindings formatter for children: censor their bindings on the way in. Children inherit
+  // this `child` through their prototype, so grandchildren are covered too.
+  const pinoChild = logger.child;
+  logger.child = function redactingChild(this: PinoLogger, bindings, childOptions) {
+    return pinoChild.call(this, redactSecrets(bindings) as typeof bindings, childOptions);
+  } as typeof pinoChild;
+  return logger;
 }
