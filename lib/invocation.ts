@@ -212,6 +212,8 @@ export async function executeInvocation(
       sources: SOURCES,
       deadlineAtMs,
       signal,
+      // As many deletes per service as the client sends per host: the executor must not be the narrower pool.
+      deleteConcurrency: prepared.config.concurrencyPerHost,
       ...(options.savedPlan ? { savedPlan: options.savedPlan } : {}),
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     });

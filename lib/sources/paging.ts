@@ -4,8 +4,12 @@
  */
 import { ListingError } from '../errors';
 
-/** Pages fetched at once after the first page told the total. @default 4 */
-export const DEFAULT_PAGE_CONCURRENCY = 4;
+/**
+ * Pages (or parents' listings) fetched at once after the first page told the total. As high as the client's
+ * default per-host pool: that pool (`TASK_JANITOR_CONCURRENCY`) is the real bound on what is sent, so a lower
+ * number here only leaves sockets idle (bench B1: 4 made listing 400 DCS instances take 2.5 s at 25 ms).
+ */
+export const DEFAULT_PAGE_CONCURRENCY = 16;
 /** Hard cap on the pages of one listing, so that a list that never ends is bounded. */
 export const MAX_PAGES = 10_000;
 
