@@ -105,7 +105,11 @@ export class AdaptivePacer {
     }
     if (answer.throttled) {
       // Before the first full measurement bucket, the answers seen so far are the only estimate.
-      if (this.#measuredRate === 0) this.#measuredRate = this.#answeredInBucket / this.#bucketSeconds;
+      if (this.#measuredRate === 0 && this.#bucketStartS !== undefined) {
+        // Never over less than a bucket: a server's burst allowance admits far above its sustained rate at first.
+        const elapsedS = Math.max(nowS - this.#bucketStartS, this.#bucketSeconds);
+        this.#measuredRate = this.#answeredInBucket / elapsedS;
+      }
       const measured = this.#measuredRate;
       // Nothing admitted yet, nothing to learn from: the pause alone answers this throttle.
       if (!this.#enabled && measured === 0) return;
@@ -151,18 +155,19 @@ export class AdaptivePacer {
   }
 
   #measure(nowS: number): void {
-    const bucket = Math.floor(nowS / this.#bucketSeconds) * this.#bucketSeconds;
-    if (this.#bucketStartS === undefined) this.#bucketStartS = bucket;
+    // Buckets start at the first answer, not on a clock grid: a partial first bucket would misjudge the rate.
+    if (this.#bucketStartS === undefined) this.#bucketStartS = nowS;
     this.#answeredInBucket += 1;
-    if (bucket > this.#bucketStartS) {
-      const current = this.#answeredInBucket / (bucket - this.#bucketStartS);
+    const elapsedS = nowS - this.#bucketStartS;
+    if (elapsedS >= this.#bucketSeconds) {
+      const current = this.#answeredInBucket / elapsedS;
       // The first bucket seeds the average (averaging with a made-up 0 would understate the host for seconds).
       this.#measuredRate =
         this.#measuredRate === 0
           ? current
           : current * this.#smoothing + this.#measuredRate * (1 - this.#smoothing);
       this.#answeredInBucket = 0;
-      this.#bucketStartS = bucket;
+      this.#bucketStartS = nowS;
     }
   }
 }

@@ -111,7 +111,7 @@ describe('AdaptivePacer', () => {
   it('hands out slots at the paced rate, and a waiter asks again', () => {
     const pacer = new AdaptivePacer({ minRatePerSecond: 10 });
     pacer.onAnswer(T0, { throttled: false });
-    pacer.onAnswer(T0, { throttled: true }); // 2/s seen so far, × 0.7, below the floor: 10/s
+    pacer.onAnswer(T0, { throttled: true }); // 1 answer in a half-second bucket: 2/s × 0.7, below the floor
 
     expect(pacer.snapshot()).toMatchObject({ enabled: true, ratePerSecond: 10 });
     expect(pacer.acquire(T0)).toBe(0);
