@@ -113,10 +113,12 @@ export interface RunPurgeOptions {
   onPlan?: (atMs: number, deletes: number) => void | Promise<void>;
   /** Write a V8 CPU profile of the purge process to bench/results/. */
   cpuProfileName?: string;
+  /** Extra node flags for the purge process (e.g. a heap limit). */
+  nodeFlags?: readonly string[];
 }
 
 export function runPurgeProcess(job: PurgeJob, options: RunPurgeOptions = {}): Promise<PurgeOutcome> {
-  const execArgv: string[] = [];
+  const execArgv: string[] = [...(options.nodeFlags ?? [])];
   if (options.cpuProfileName) {
     mkdirSync(PROFILE_DIR, { recursive: true });
     execArgv.push('--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`, `--cpu-prof-name=${options.cpuProfileName}`);

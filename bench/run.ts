@@ -85,7 +85,7 @@ async function main(): Promise<void> {
     ?.split(',')
     .map((s) => s.trim().toUpperCase())
     .filter(Boolean);
-  const unknown = wanted?.filter((id) => !SCENARIOS.some((s) => s.id === id)) ?? [];
+  const unknown = wanted?.filter((id) => !SCENARIOS.some((s) => s.id.toUpperCase() === id)) ?? [];
   if (unknown.length > 0) {
     process.stderr.write(
       `unknown scenario(s): ${unknown.join(', ')}; known: ${SCENARIOS.map((s) => s.id).join(', ')}\n`,
@@ -93,7 +93,7 @@ async function main(): Promise<void> {
     process.exitCode = 2;
     return;
   }
-  const selected = SCENARIOS.filter((s) => wanted === undefined || wanted.includes(s.id));
+  const selected = SCENARIOS.filter((s) => wanted === undefined || wanted.includes(s.id.toUpperCase()));
   const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
   const ctx: ScenarioContext = {
     quick: values.quick ?? false,
