@@ -1,0 +1,137 @@
+/**
+ * No credential leaks (issue 8): a full purge with each credential kind, through 5xx, throttling and (for
+ * tokens) expiry, then every log line, the report and any thrown error are scanned for each secret value, its
+ * base64 forms, every token the emulator received and every request signature it received.
+ * (test/cloud/client-emulator.test.ts scans the client alone; this goes through invokePurge and the report.)
+ */
+import { inspect } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startEmulator } from '../../emulator/index';
+import type { Emulator } from '../../emulator/types';
+import { SERVICE_IDS } from '../../lib/types';
+import { runInvocation } from './helpers';
+
+const POLICY = {
+  version: 1,
+  dryRun: false,
+  services: Object.fromEntries(SERVICE_IDS.map((id) => [id, { olderThan: '7d' }])),
+};
+
+function variants(secret: string): string[] {
+  const bytes = Buffer.from(secret, 'utf8');
+  return [
+    secret,
+    bytes.toString('base64'),
+    bytes.toString('base64').replace(/=+$/, ''),
+    bytes.toString('base64url'),
+    bytes.toString('hex'),
+    encodeURIComponent(secret),
+  ];
+}
+
+describe('secrets never reach the logs or the report', () => {
+  let emulator: Emulator;
+  let skewMs = 0;
+  let staticToken = '';
+  beforeAll(async () => {
+    emulator = await startEmulator({ seed: 7, tasks: 120, nowMs: () => Date.now() + skewMs });
+    const { account } = emulator;
+    const response = await fetch(`${emulator.urls.iam}/v3/auth/tokens`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        auth: {
+          identity: {
+            methods: ['password'],
+            password: {
+              user: {
+                name: account.userName,
+                password: account.password,
+                domain: { name: account.domainName },
+              },
+            },
+          },
+          scope: { project: { id: account.projectId } },
+        },
+      }),
+    });
+    staticToken = response.headers.get('x-subject-token') ?? '';
+  });
+  afterAll(async () => {
+    await emulator?.close();
+  });
+
+  const kinds = ['aksk', 'aksk-temporary', 'password', 'token'] as const;
+  it.each(kinds)('a full purge with %s credentials leaks none', async (kind) => {
+    const { account } = emulator;
+    const credentials: Record<string, string | undefined> = {
+      OS_USERNAME: undefined,
+      OS_PASSWORD: undefined,
+      OS_DOMAIN_NAME: undefined,
+      ...(kind === 'password' ? { OS_USERNAME: account.userName, OS_PASSWORD: account.password } : {}),
+      ...(kind === 'password'
+        ? { OS_DOMAIN_NAME: account.domainName, TASK_JANITOR_PROJECT_ID: undefined }
+        : {}),
+      ...(kind === 'aksk'
+        ? { HUAWEICLOUD_SDK_AK: account.accessKey, HUAWEICLOUD_SDK_SK: account.secretKey }
+        : {}),
+      ...(kind === 'aksk-temporary'
+        ? {
+            HUAWEICLOUD_SDK_AK: account.tempAccessKey,
+            HUAWEICLOUD_SDK_SK: account.tempSecretKey,
+            HUAWEICLOUD_SDK_SECURITY_TOKEN: account.securityToken,
+          }
+        : {}),
+      ...(kind === 'token' ? { TASK_JANITOR_AUTH_TOKEN: staticToken } : {}),
+    };
+    emulator.clearRequestLog();
+    emulator.setFaults({ service: '*' }, { serverErrorShare: 0.15, throttleShare: 0.02 });
+    // Password tokens expire on the server mid-run: the client mints another (and a static one is refused).
+    const expiry =
+      kind === 'password' || kind === 'token'
+        ? setTimeout(() => {
+            skewMs = 2 * 86_400_000;
+          }, 30)
+        : undefined;
+    const run = await runInvocation(emulator, {
+      policy: POLICY,
+      emitMetrics: true,
+      env: { ...credentials, TASK_JANITOR_LOG_LEVEL: 'debug' },
+    });
+    clearTimeout(expiry);
+    skewMs = 0;
+    emulator.clearFaults();
+
+    const received = emulator.receivedAuthHeaders();
+    const secrets = new Set<string>([account.password, account.secretKey, account.tempSecretKey]);
+    secrets.add(account.securityToken);
+    secrets.add(staticToken);
+    for (const headers of received) {
+      if (headers.xAuthToken) secrets.add(headers.xAuthToken);
+      if (headers.xSecurityToken) secrets.add(headers.xSecurityToken);
+      if (headers.authorization) {
+        secrets.add(headers.authorization);
+        const signature = /Signature=([0-9a-f]+)/.exec(headers.authorization)?.[1];
+        if (signature) secrets.add(signature);
+      }
+    }
+    // The run really authenticated, failed and retried: the scan is over a non-trivial log.
+    expect(received.length).toBeGreaterThan(10);
+    expect(run.report).toBeDefined();
+    expect(run.logs.some((l) => typeof l.status === 'number' && l.status >= 500)).toBe(true);
+    if (kind.startsWith('aksk'))
+      expect(received.some((h) => h.authorization?.includes('Signature='))).toBe(true);
+    else expect(received.some((h) => h.xAuthToken !== undefined)).toBe(true);
+
+    const corpus = [
+      run.lines.join(''),
+      JSON.stringify(run.report),
+      run.thrown === undefined ? '' : `${String(run.thrown)}\n${inspect(run.thrown, { depth: 8 })}`,
+    ].join('\n');
+    for (const secret of secrets) {
+      for (const form of variants(secret))
+        expect(corpus.includes(form), `leaked a form of ${secret.slice(0, 8)}…`).toBe(false);
+    }
+    expect(corpus).not.toMatch(/SDK-HMAC-SHA256|X-Auth-Token|X-Security-Token|"authorization"/i);
+  });
+});
