@@ -196,10 +196,11 @@ export function createCloudClient(deps: Deps, options: CloudClientOptions): Jani
     const nowMs = deps.now().getTime();
     const throttled = isThrottling(error);
     const retryAfterMs = parseRetryAfterMs(retryAfter, nowMs);
-    // A host pause never outlasts what one call may spend retrying (a Retry-After of an hour is not waited out).
+    // A host pause never outlasts what one call may spend retrying (a Retry-After of an hour is not waited
+    // out), nor 5 minutes: an AK/SK signature made before the wait must stay within the gateway's 15-minute skew.
     pacerFor(service)?.onAnswer(nowMs, {
       throttled,
-      retryAfterMs: retryAfterMs === undefined ? undefined : Math.min(retryAfterMs, maxRetryTimeMs),
+      retryAfterMs: retryAfterMs === undefined ? undefined : Math.min(retryAfterMs, maxRetryTimeMs, 300_000),
     });
     if (throttled) return; // neutral for the budget: pacing handles it
     const unhealthy =
