@@ -42,11 +42,21 @@ export const SKIP_REASON_OF: Readonly<Record<KeepReason, SkipReason | undefined>
 type Matcher = (text: string) => boolean;
 const matchers = new WeakMap<readonly string[], Matcher>();
 
+/**
+ * Names are not paths: `/` and `.` are swapped, in the globs and the names alike, for look-alikes picomatch
+ * gives no path meaning, so `*` matches `..`, `.` and `keep-/..` too (picomatch never matches a dot segment,
+ * which let `exclude: ['*']` miss a task named `..`).
+ */
+function withoutPathSyntax(text: string): string {
+  return text.replace(/\//g, '\u2215').replace(/\./g, '\u2024');
+}
+
 /** A task or parent name is matched whole; `*` also matches `/` (names are not paths). */
 function matcherFor(globs: readonly string[]): Matcher {
   let matcher = matchers.get(globs);
   if (!matcher) {
-    matcher = picomatch([...globs], { dot: true, bash: true });
+    const match = picomatch(globs.map(withoutPathSyntax), { dot: true, bash: true });
+    matcher = (text) => match(withoutPathSyntax(text));
     matchers.set(globs, matcher);
   }
   return matcher;
