@@ -4,6 +4,7 @@
  * keeps only counters and the delete candidates, so a million listed tasks cost a few counters.
  */
 import picomatch from 'picomatch';
+import { isAddressableSegment } from './cloud/api-path';
 import { isDeletableState } from './policy/states';
 import type { Policy, ServicePolicy } from './policy/types';
 import type { SkipReason } from './report';
@@ -17,6 +18,7 @@ export const KEEP_REASONS = [
   'excluded',
   'state-not-selected',
   'parent-excluded',
+  'unaddressable',
 ] as const;
 /** Why a listed task is kept. */
 export type KeepReason = (typeof KEEP_REASONS)[number];
@@ -37,6 +39,7 @@ export const SKIP_REASON_OF: Readonly<Record<KeepReason, SkipReason | undefined>
   excluded: 'excluded',
   'state-not-selected': 'excluded',
   'parent-excluded': 'excluded',
+  unaddressable: 'unaddressable',
 };
 
 type Matcher = (text: string) => boolean;
@@ -70,8 +73,9 @@ export function isParentSelected(servicePolicy: ServicePolicy, parentName: strin
 
 /**
  * Decides one task. Order: what the policy filters out (parents, names), then what is never deletable
- * (in progress, unknown state), then states, then age. Deletes only a task whose `stateClass` is
- * `deletable` AND whose state is in the policy's deletable table: a source bug cannot widen a deletion.
+ * (in progress, unknown state), then states, then age, then whether its path can be sent. Deletes only a
+ * task whose `stateClass` is `deletable` AND whose state is in the policy's deletable table: a source bug
+ * cannot widen a deletion.
  */
 export function evaluateTask(task: Task, servicePolicy: ServicePolicy, nowMs: number): Decision {
   const ageMs =
@@ -90,6 +94,9 @@ export function evaluateTask(task: Task, servicePolicy: ServicePolicy, nowMs: nu
   }
   if (ageMs === undefined) return keep('unknown-age');
   if (!(ageMs > servicePolicy.olderThanMs)) return keep('too-young');
+  // Stale, but `.`/`..` cannot be sent as a path segment: kept and counted, never silently dropped.
+  if (!isAddressableSegment(task.id) || (task.parentId !== undefined && !isAddressableSegment(task.parentId)))
+    return keep('unaddressable');
   return { action: 'delete', reason: `older-than-${servicePolicy.olderThan}`, ageMs };
 }
 

@@ -12,10 +12,12 @@ export const SKIP_REASONS = [
   'cap',
   'deadline',
   'changed',
+  'unaddressable',
 ] as const;
 /**
  * Why a stale-or-candidate task was not deleted. `changed`: a saved plan's task is no longer listed,
- * deletable or stale (plan/apply).
+ * deletable or stale (plan/apply). `unaddressable`: a stale task whose id or parent is `.` or `..`, which
+ * no request can address.
  */
 export type SkipReason = (typeof SKIP_REASONS)[number];
 
@@ -67,7 +69,16 @@ export interface Report {
 // Building, totalling and presenting a report.
 
 function emptySkipped(): Record<SkipReason, number> {
-  return { inProgress: 0, unknownState: 0, unknownAge: 0, excluded: 0, cap: 0, deadline: 0, changed: 0 };
+  return {
+    inProgress: 0,
+    unknownState: 0,
+    unknownAge: 0,
+    excluded: 0,
+    cap: 0,
+    deadline: 0,
+    changed: 0,
+    unaddressable: 0,
+  };
 }
 
 /** Zeroed counters. */
@@ -192,6 +203,7 @@ const TABLE_COLUMNS: readonly { readonly title: string; readonly value: (c: Serv
   { title: 'cap', value: (c) => c.skipped.cap },
   { title: 'deadline', value: (c) => c.skipped.deadline },
   { title: 'changed', value: (c) => c.skipped.changed },
+  { title: 'unaddressable', value: (c) => c.skipped.unaddressable },
 ];
 
 /** A plain-text per-service summary table (CLI stdout), with totals and any listing errors below it. */
@@ -255,6 +267,7 @@ const EMF_METRICS: readonly { readonly name: string; readonly value: (c: Service
   { name: 'SkippedCap', value: (c) => c.skipped.cap },
   { name: 'SkippedDeadline', value: (c) => c.skipped.deadline },
   { name: 'SkippedChanged', value: (c) => c.skipped.changed },
+  { name: 'SkippedUnaddressable', value: (c) => c.skipped.unaddressable },
 ];
 
 /**

@@ -134,7 +134,12 @@ export async function runPurge(deps: Deps, options: RunPurgeOptions): Promise<Pu
           const decision = planner.add(task);
           if (decision.action === 'keep' && (accept === undefined || foundPlanned.has(taskKey(task)))) {
             const skip = SKIP_REASON_OF[decision.reason];
-            if (skip === 'inProgress' || skip === 'unknownState' || skip === 'unknownAge') {
+            if (
+              skip === 'inProgress' ||
+              skip === 'unknownState' ||
+              skip === 'unknownAge' ||
+              skip === 'unaddressable'
+            ) {
               logDecision(deps, task, decision.ageMs, 'keep', decision.reason);
             }
           }

@@ -18,11 +18,19 @@ export function apiPath(strings: TemplateStringsArray, ...segments: ReadonlyArra
  * resolves `%2E%2E` as `..` too), so `DELETE …/streams/s/transfer-tasks/..` would become a DeleteStream.
  */
 export function encodePathSegment(segment: string): string {
-  if (segment === '' || segment === '.' || segment === '..') {
+  if (!isAddressableSegment(segment)) {
     throw new TypeError(`an API path segment must not be empty, "." or "..", got ${JSON.stringify(segment)}`);
   }
   return encodeURIComponent(segment).replace(
     /[!'()*]/g,
     (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
   );
+}
+
+/**
+ * True when `segment` can be sent as one path segment: not empty, `.` or `..` (see `encodePathSegment`).
+ * The planner keeps a task whose id or parent fails this, so a dry run plans only what can be deleted.
+ */
+export function isAddressableSegment(segment: string): boolean {
+  return segment !== '' && segment !== '.' && segment !== '..';
 }

@@ -19,7 +19,6 @@ import {
   apiErrorOf,
   ignoreBody,
   isAddressableSegment,
-  onlyAddressable,
   readArray,
   readCount,
   readName,
@@ -124,7 +123,7 @@ export const dcsBackgroundTasks: TaskSource = {
       (instance) => listInstanceTasks(ctx, instance),
       DEFAULT_PAGE_CONCURRENCY,
     )) {
-      yield* onlyAddressable(tasks, ctx.log);
+      yield* tasks;
     }
   },
 

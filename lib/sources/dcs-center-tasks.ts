@@ -11,7 +11,6 @@ import { listOffsetPaged, type Page } from './paging';
 import {
   apiErrorOf,
   ignoreBody,
-  onlyAddressable,
   readArray,
   readCount,
   requireAddressable,
@@ -56,14 +55,13 @@ export const dcsCenterTasks: TaskSource = {
   deletableStates: DCS_DELETABLE_STATES,
 
   list(ctx: SourceContext): AsyncIterable<Task> {
-    const tasks = listOffsetPaged({
+    return listOffsetPaged({
       what: 'DCS task-center tasks',
       limit: DCS_PAGE_LIMIT,
       offsetMode: 'records',
       fetchPage: (offset) => fetchCenterPage(ctx, offset),
       keyOf: (task) => task.id,
     });
-    return onlyAddressable(tasks, ctx.log);
   },
 
   async delete(task: Task, ctx: SourceContext): Promise<DeleteOutcome> {

@@ -16,7 +16,6 @@ import {
   isAbsent,
   isAddressableSegment,
   isGatewayCode,
-  onlyAddressable,
   readArray,
   readCount,
   readEpochMs,
@@ -205,7 +204,7 @@ export const disDumpTasks: TaskSource = {
       (name) => listStreamTasks(ctx, name),
       DEFAULT_PAGE_CONCURRENCY,
     )) {
-      yield* onlyAddressable(tasks, ctx.log);
+      yield* tasks;
     }
   },
 

@@ -12,7 +12,6 @@ import {
   apiErrorOf,
   ignoreBody,
   isGatewayCode,
-  onlyAddressable,
   readArray,
   readCount,
   readDuration,
@@ -98,14 +97,13 @@ export const modelArtsProcessorTasks: TaskSource = {
   deletableStates: MODELARTS_DELETABLE_STATES,
 
   list(ctx: SourceContext): AsyncIterable<Task> {
-    const tasks = listOffsetPaged({
+    return listOffsetPaged({
       what: 'ModelArts processor tasks',
       limit: MODELARTS_PAGE_LIMIT,
       offsetMode: 'page-index',
       fetchPage: (pageIndex) => fetchPage(ctx, pageIndex),
       keyOf: (task) => task.id,
     });
-    return onlyAddressable(tasks, ctx.log);
   },
 
   async recheck(task: Task, ctx: SourceContext): Promise<Task | undefined> {

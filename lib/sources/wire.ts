@@ -3,9 +3,8 @@
  * helpers to map an API error to a delete outcome. External data is narrowed here, never cast.
  */
 import { isSafeNumber, parse as parseLossless } from 'lossless-json';
-import type { Logger } from '../deps';
+import { isAddressableSegment } from '../cloud/api-path';
 import { CloudApiError, JanitorError, MalformedResponseError } from '../errors';
-import type { Task } from '../types';
 
 /** Latest epoch ms accepted as a real time (year 2200); anything later is treated as unparseable. */
 const MAX_PLAUSIBLE_EPOCH_MS = Date.UTC(2200, 0, 1);
@@ -142,14 +141,7 @@ export function readName(value: unknown): string {
   return typeof value === 'string' ? value : '';
 }
 
-/**
- * True when `value` can be sent as one path segment. `.` and `..` cannot: WHATWG URL parsing (node-fetch,
- * undici) resolves `%2E%2E` like `..`, so `DELETE …/streams/s/transfer-tasks/..` would reach
- * `DELETE …/streams/s` (delete the stream). Such a value is never sent.
- */
-export function isAddressableSegment(value: string): boolean {
-  return value !== '' && value !== '.' && value !== '..';
-}
+export { isAddressableSegment };
 
 /** Throws before anything is sent when a path value cannot be addressed safely (see `isAddressableSegment`). */
 export function requireAddressable(operation: string, values: Readonly<Record<string, string>>): void {
@@ -157,35 +149,6 @@ export function requireAddressable(operation: string, values: Readonly<Record<st
     if (!isAddressableSegment(value)) {
       throw new JanitorError(
         `${operation}: ${field} ${JSON.stringify(value)} cannot be sent as a path segment (URL parsers resolve it as a dot-segment even when percent-encoded); nothing was sent`,
-      );
-    }
-  }
-}
-
-/**
- * Passes on the tasks whose id and parent can be addressed; a task that cannot (an id of `.` or `..`) is
- * logged and left out, so it is never planned and never deleted.
- */
-export async function* onlyAddressable(
-  tasks: AsyncIterable<Task> | Iterable<Task>,
-  log: Logger,
-): AsyncGenerator<Task> {
-  for await (const task of tasks) {
-    if (
-      isAddressableSegment(task.id) &&
-      (task.parentId === undefined || isAddressableSegment(task.parentId))
-    ) {
-      yield task;
-    } else {
-      log.warn(
-        {
-          service: task.service,
-          taskId: task.id,
-          parentId: task.parentId,
-          name: task.name,
-          state: task.state,
-        },
-        'task id cannot be sent as a path segment: left out of the plan, never deleted',
       );
     }
   }

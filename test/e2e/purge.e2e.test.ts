@@ -265,7 +265,7 @@ describe('purge end to end (issue 5)', () => {
     }
   });
 
-  it('never sends a task named ".." (it would address its stream), keeps it and logs why', () => {
+  it('never sends a task named ".." (it would address its stream), keeps it, counts it and logs why', () => {
     const stillThere = h.emulator
       .tasks('dis-dump-tasks')
       .some((t) => t.id === '..' && t.parentId === AWKWARD.stream);
@@ -276,6 +276,9 @@ describe('purge end to end (issue 5)', () => {
       .filter((r) => r.rawPath.includes(streamSegment) && r.operation !== 'ListTransferTasks')
       .filter((r) => !r.rawPath.includes('/transfer-tasks/dump'));
     expect(touching).toEqual([]);
-    expect(h.logs.some((l) => l.level === 'warn' && 'taskId' in l.obj && l.obj.taskId === '..')).toBe(true);
+    for (const run of [dry, applied]) {
+      expect(run.report.services['dis-dump-tasks']?.skipped.unaddressable).toBe(1);
+    }
+    expect(h.logs.some((l) => l.obj.taskId === '..' && l.obj.reason === 'unaddressable')).toBe(true);
   });
 });

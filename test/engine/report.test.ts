@@ -57,6 +57,7 @@ describe('report', () => {
         cap: 1,
         deadline: 0,
         changed: 0,
+        unaddressable: 0,
       },
       failedServices: 1,
     });

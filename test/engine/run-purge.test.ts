@@ -303,6 +303,57 @@ describe('runPurge', () => {
   });
 });
 
+describe('runPurge with ids that cannot be sent as a path segment', () => {
+  // '.' and '..' survive no encoding (URL parsers resolve %2E%2E): such a task can never be deleted, but a
+  // stale one must still be counted and reported, the same in a dry run and an applied run.
+  const policyText = `
+version: 1
+dryRun: false
+services:
+  oms-migration-tasks: { olderThan: 30d }
+  dis-dump-tasks: { olderThan: 30d }
+`;
+  const tasks = () => ({
+    oms: [makeTask({ id: '..', ageDays: 200 }), makeTask({ id: 'ok', ageDays: 200 })],
+    dis: [
+      makeTask({ service: 'dis-dump-tasks', id: '.', state: 'ERROR', parentId: 's', parentName: 's' }),
+      makeTask({ service: 'dis-dump-tasks', id: 'd', state: 'ERROR', parentId: '..', parentName: '..' }),
+      makeTask({ service: 'dis-dump-tasks', id: 'young', state: 'ERROR', parentId: '..', ageDays: 1 }),
+    ],
+  });
+
+  it.each([false, true])(
+    'counts stale ones as skipped for unaddressable and never deletes them (dryRun %s)',
+    async (dryRun) => {
+      const { oms: omsTasks, dis: disTasks } = tasks();
+      const oms = createFakeSource('oms-migration-tasks', { tasks: omsTasks });
+      const dis = createFakeSource('dis-dump-tasks', { tasks: disTasks });
+      const policy = applyOverrides(parsePolicyText(policyText), { dryRun });
+      const deps = makeDeps();
+
+      const { report, plannedDeletes } = await runPurge(deps, options(policy, [oms.source, dis.source]));
+
+      expect([...oms.state.deleteCalls, ...dis.state.deleteCalls]).toEqual(dryRun ? [] : ['ok']);
+      expect(plannedDeletes.map((t) => t.id)).toEqual(['ok']);
+      expect(report.services['oms-migration-tasks']).toMatchObject({
+        listed: 2,
+        stale: 1,
+        skipped: { unaddressable: 1 },
+      });
+      expect(report.services['dis-dump-tasks']).toMatchObject({
+        listed: 3,
+        stale: 0,
+        skipped: { unaddressable: 2 },
+      });
+      const logged = deps.log.calls
+        .filter((c) => c.obj.reason === 'unaddressable')
+        .map((c) => `${String(c.obj.service)}:${String(c.obj.taskId)}`)
+        .sort();
+      expect(logged).toEqual(['dis-dump-tasks:.', 'dis-dump-tasks:d', 'oms-migration-tasks:..']);
+    },
+  );
+});
+
 describe('runPurge with a saved plan', () => {
   async function planOut(): Promise<SavedPlan> {
     const { policy, sources } = setup();
