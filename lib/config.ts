@@ -100,6 +100,8 @@ export function parseEndpoint(name: string, raw: string): { url: string } | { pr
   } catch {
     return { problem: `${name} must be an absolute URL, got "${raw}"` };
   }
+  // First: every later message quotes the URL, and it must not quote a password.
+  if (url.username || url.password) return { problem: `${name} must not contain credentials` };
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
     return { problem: `${name} must use https://, got "${raw}"` };
   }
@@ -108,7 +110,6 @@ export function parseEndpoint(name: string, raw: string): { url: string } | { pr
       problem: `${name} uses plain http:// for a non-loopback host (only https:// is allowed), got "${raw}"`,
     };
   }
-  if (url.username || url.password) return { problem: `${name} must not contain credentials` };
   if (url.search || url.hash) return { problem: `${name} must not have a query or fragment, got "${raw}"` };
   return { url: `${url.origin}${url.pathname.replace(/\/+$/, '')}` };
 }

@@ -149,6 +149,17 @@ describe('loadConfig', () => {
     expect(problems[0]).toContain(name);
   });
 
+  it.each([
+    'http://janitor:pw-in-url@dcs.example.com',
+    'ftp://janitor:pw-in-url@127.0.0.1',
+    'https://janitor:pw-in-url@dcs.example.com/?x=1',
+  ])('never echoes credentials embedded in an endpoint URL (%s)', (value) => {
+    const problems = problemsOf(makeEnv({ TASK_JANITOR_ENDPOINT_DCS: value }));
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toContain('TASK_JANITOR_ENDPOINT_DCS');
+    expect(problems.join('\n')).not.toContain('pw-in-url');
+  });
+
   it('rejects an AK given under both names with different values', () => {
     expect(problemsOf(makeEnv({ OS_ACCESS_KEY: 'OTHER' }))[0]).toMatch(
       /HUAWEICLOUD_SDK_AK and OS_ACCESS_KEY/,
