@@ -247,8 +247,9 @@ export function drawSchedule(seed: number, serial: number): Schedule {
       });
       continue;
     }
-    // An outage of IAM or of everything makes a dull run; keep outages to one task host.
-    if (settings.outage && (target.service === '*' || target.service === 'iam'))
+    // An outage of everything makes a dull run: keep outages to one host, IAM now and then (a run that cannot
+    // get a token or resolve its project id must still log its report).
+    if (settings.outage && (target.service === '*' || (target.service === 'iam' && chance(0.7))))
       target.service = CLOUD_OF[pick(enabled)] ?? 'dcs';
     faults.push({ ...target, ...settings });
   }
