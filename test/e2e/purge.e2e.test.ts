@@ -279,6 +279,8 @@ describe('purge end to end (issue 5)', () => {
     for (const run of [dry, applied]) {
       expect(run.report.services['dis-dump-tasks']?.skipped.unaddressable).toBe(1);
     }
-    expect(h.logs.some((l) => l.obj.taskId === '..' && l.obj.reason === 'unaddressable')).toBe(true);
+    const decided = (o: object) =>
+      'taskId' in o && o.taskId === '..' && 'reason' in o && o.reason === 'unaddressable';
+    expect(h.logs.some((l) => decided(l.obj))).toBe(true);
   });
 });
