@@ -118,9 +118,13 @@ function defaultParse(text: string): unknown {
   return text.trim() === '' ? undefined : JSON.parse(text);
 }
 
+/** One field of a JSON object (or error), narrowed from `unknown` without a cast; undefined otherwise. */
+function fieldOf(value: unknown, key: string): unknown {
+  return typeof value === 'object' && value !== null ? Reflect.get(value, key) : undefined;
+}
+
 function errorCodeOf(error: unknown): string | undefined {
-  if (typeof error !== 'object' || error === null) return undefined;
-  const code = (error as { code?: unknown }).code;
+  const code = fieldOf(error, 'code');
   return typeof code === 'string' ? code : undefined;
 }
 
@@ -545,30 +549,23 @@ export function createCloudClient(deps: Deps, options: CloudClientOptions): Jani
       ...(signal ? { signal } : {}),
       authenticate: true,
     });
-    const body = response.body;
-    const projects =
-      typeof body === 'object' && body !== null && Array.isArray((body as { projects?: unknown }).projects)
-        ? ((body as { projects: unknown[] }).projects as unknown[])
-        : undefined;
-    if (projects === undefined) {
+    const projects = fieldOf(response.body, 'projects');
+    if (!Array.isArray(projects)) {
       throw new MalformedResponseError('GET /v3/projects: answer has no projects array', {
         method: 'GET',
         path: '/v3/projects',
       });
     }
-    const match = projects.find(
-      (p): p is { id: string; name: string } =>
-        typeof p === 'object' &&
-        p !== null &&
-        (p as { name?: unknown }).name === options.region &&
-        typeof (p as { id?: unknown }).id === 'string',
-    );
-    if (!match) {
+    const id = projects
+      .filter((p: unknown) => fieldOf(p, 'name') === options.region)
+      .map((p: unknown) => fieldOf(p, 'id'))
+      .find((value): value is string => typeof value === 'string');
+    if (id === undefined) {
       throw new ConfigError([
         `TASK_JANITOR_PROJECT_ID: IAM has no project named "${options.region}"; set the project id explicitly`,
       ]);
     }
-    return match.id;
+    return id;
   }
 
   function resolveProjectId(signal?: AbortSignal): Promise<string> {
