@@ -11,8 +11,8 @@ const MANUAL_EVENT = {
   maxDeletesPerRun: 50,
 };
 
-// One `serverless invoke local` run (slow), against the emulator, with AK/SK credentials passed as the params
-// that stand in for the SSM references.
+// One `serverless invoke local` run (slow), against the emulator, with AK/SK credentials given directly (`--env`):
+// they win over the SSM parameters serverless.yml names, which are then not read (no AWS access needed).
 let emulator: Emulator;
 let result: SlsResult;
 
@@ -34,10 +34,10 @@ beforeAll(async () => {
       `cloudRegion=${account.region}`,
       '--param',
       `projectId=${account.projectId}`,
-      '--param',
-      `accessKey=${account.accessKey}`,
-      '--param',
-      `secretKey=${account.secretKey}`,
+      '--env',
+      `HUAWEICLOUD_SDK_AK=${account.accessKey}`,
+      '--env',
+      `HUAWEICLOUD_SDK_SK=${account.secretKey}`,
     ],
     { ...endpoints, TASK_JANITOR_SLS_WORK_FOLDER: '.esbuild/test-invoke-local' },
   );
@@ -77,5 +77,12 @@ describe('serverless invoke local -f purge (manual event, against the emulator)'
     const taskRequests = emulator.requestLog().filter((r) => r.service === 'oms');
     expect(taskRequests.length).toBeGreaterThan(50);
     expect(taskRequests.every((r) => r.auth === 'aksk')).toBe(true);
+  });
+
+  it('used the credentials given directly (the warn line says the SSM parameters were not read), logged no secret', () => {
+    expect(result.stdout).toContain(
+      'credentials set directly win over their SSM parameters, which are not read',
+    );
+    expect(result.stdout + result.stderr).not.toContain(emulator.account.secretKey);
   });
 });
