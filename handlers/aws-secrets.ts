@@ -69,9 +69,10 @@ export function parseSsmParameters(value: string): SsmParameterRef[] {
 }
 
 /**
- * `GetParameters` (decrypted) through `@aws-sdk/client-ssm` with the default region and credential chains (on Lambda: `AWS_REGION`
- * and the function's role). The SDK honours `AWS_ENDPOINT_URL_SSM` (`@smithy/core` `getEndpointUrlConfig`: the
- * service id "SSM"), which the tests use to point it at a local peer.
+ * `GetParameters` (decrypted) through `@aws-sdk/client-ssm` with the default region and credential chains (on
+ * Lambda: `AWS_REGION` and the function's role). The SDK honours `AWS_ENDPOINT_URL_SSM` (`@smithy/core`
+ * `getEndpointUrlConfig`, service id "SSM"), which the tests use to point it at a local peer. The bundle turns
+ * the `import()` into a `require()` (serverless.yml `supported`), resolved through Lambda's NODE_PATH.
  */
 async function getSecureParameters(
   names: readonly string[],
@@ -122,7 +123,7 @@ export async function resolveSsmSecrets(
   return (key) => values.get(key) ?? env(key);
 }
 
-/** Variable → decrypted value, for every ref; one `GetParameters` call (its limit of 10 names is above the 7 variables). */
+/** Variable → decrypted value for every ref: one `GetParameters` call (its limit, 10 names, exceeds the 7 variables). */
 async function readSecureStrings(
   refs: readonly SsmParameterRef[],
   options: ResolveSsmSecretsOptions,
