@@ -5,6 +5,7 @@
  */
 import picomatch from 'picomatch';
 import { isAddressableSegment } from './cloud/api-path';
+import { detachStrings } from './detach';
 import { isDeletableState } from './policy/states';
 import type { Policy, ServicePolicy } from './policy/types';
 import type { SkipReason } from './report';
@@ -145,8 +146,9 @@ export function createServicePlanner(
       plan.listed += 1;
       const decision = evaluateTask(task, servicePolicy, nowMs);
       if (accept && !accept(task)) return decision;
+      // A candidate outlives the page it was listed from: keep its own copy of the strings (lib/detach.ts).
       if (decision.action === 'delete')
-        plan.candidates.push({ task, ageMs: decision.ageMs, reason: decision.reason });
+        plan.candidates.push({ task: detachStrings(task), ageMs: decision.ageMs, reason: decision.reason });
       else plan.kept[decision.reason] += 1;
       return decision;
     },

@@ -2,6 +2,7 @@
  * Pagination shared by the five sources: offset listings (records or page index) checked for ambiguity,
  * and a bounded pool that yields results as they arrive.
  */
+import { detachString } from '../detach';
 import { ListingError } from '../errors';
 
 /**
@@ -55,7 +56,8 @@ export async function* listOffsetPaged<T>(options: OffsetListingOptions<T>): Asy
     for (const item of page.items) {
       const key = keyOf(item);
       if (seen.has(key)) throw new ListingError(`${what}: item ${JSON.stringify(key)} was listed twice`);
-      seen.add(key);
+      // Held for the whole listing: a key sliced from a page body would keep the page alive.
+      seen.add(detachString(key));
     }
   };
 
