@@ -3,7 +3,6 @@
  * checked before each delete starts, a re-check where the source has one, and one failure never stops the
  * run. Mutates the run's report.
  */
-import pLimit from 'p-limit';
 import { isRetryable } from './cloud/retry-policy';
 import type { Deps } from './deps';
 import { CloudApiError } from './errors';
@@ -175,47 +174,64 @@ export async function executePlan(deps: Deps, options: ExecutePlanOptions): Prom
   const secondPass: { readonly candidate: DeleteCandidate; readonly error: unknown }[] = [];
   await Promise.all(
     [...byService].map(async ([service, candidates]) => {
-      const limit = pLimit(concurrency);
       const entry = serviceReportOf(report, service);
       let done = 0;
-      await Promise.all(
-        candidates.map((candidate) =>
-          limit(async () => {
-            // The budget is checked before each delete starts; one in flight is allowed to finish.
-            if (isPastDeadline()) skipForDeadline(entry, candidate);
-            else {
-              const result = await attempt(candidate);
-              if (result.kind === 'failed' && isRetryableDeleteError(result.error) && !signal.aborted) {
-                deps.log.warn(
-                  { service, taskId: candidate.task.id, ...describeError(result.error) },
-                  'delete failed; will try once more at the end of the run',
-                );
-                secondPass.push({ candidate, error: result.error });
-              } else record(entry, candidate, result);
-            }
-            done += 1;
-            options.onProgress?.({ phase: 'delete', service, done, total: candidates.length });
-          }),
-        ),
-      );
+      await forEachConcurrently(candidates, concurrency, async (candidate) => {
+        // The budget is checked before each delete starts; one in flight is allowed to finish.
+        if (isPastDeadline()) skipForDeadline(entry, candidate);
+        else {
+          const result = await attempt(candidate);
+          if (result.kind === 'failed' && isRetryableDeleteError(result.error) && !signal.aborted) {
+            deps.log.warn(
+              { service, taskId: candidate.task.id, ...describeError(result.error) },
+              'delete failed; will try once more at the end of the run',
+            );
+            secondPass.push({ candidate, error: result.error });
+          } else record(entry, candidate, result);
+        }
+        done += 1;
+        options.onProgress?.({ phase: 'delete', service, done, total: candidates.length });
+      });
     }),
   );
 
   // One later pass for retryable failures, in deterministic (oldest-first) order, while time remains.
   const order = new Map(options.deletes.map((candidate, index) => [candidate, index]));
   secondPass.sort((a, b) => (order.get(a.candidate) ?? 0) - (order.get(b.candidate) ?? 0));
-  const limits = new Map<ServiceId, ReturnType<typeof pLimit>>();
+  const retriesByService = new Map<ServiceId, (typeof secondPass)[number][]>();
+  for (const item of secondPass) {
+    const list = retriesByService.get(item.candidate.task.service) ?? [];
+    list.push(item);
+    retriesByService.set(item.candidate.task.service, list);
+  }
   await Promise.all(
-    secondPass.map(({ candidate, error }) => {
-      const service = candidate.task.service;
-      const limit = limits.get(service) ?? pLimit(concurrency);
-      limits.set(service, limit);
+    [...retriesByService].map(([service, items]) => {
       const entry = serviceReportOf(report, service);
-      return limit(async () => {
+      return forEachConcurrently(items, concurrency, async ({ candidate, error }) => {
         // No time left for the retry: it stays the failure it was, not a skip.
         if (isPastDeadline()) record(entry, candidate, { kind: 'failed', error });
         else record(entry, candidate, await attempt(candidate));
       });
     }),
   );
+}
+
+/**
+ * Runs `fn` over `items` in order with at most `concurrency` calls at once: a fixed set of workers pulling the
+ * next index, so memory stays constant however many items there are (one queued promise and closure per
+ * item, as `items.map(limit(...))` makes, cost ~50 MB at 100,000 deletes: bench B4). `fn` must not throw.
+ */
+async function forEachConcurrently<T>(
+  items: readonly T[],
+  concurrency: number,
+  fn: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const item = items[next++] as T;
+      await fn(item);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
 }
