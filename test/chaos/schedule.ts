@@ -208,7 +208,8 @@ export function drawSchedule(seed: number, serial: number): Schedule {
         }
         case 'dis-dump-tasks':
           id = `${stem}${unique}`;
-          parentId = pick(DIS_STREAMS);
+          // A stream holds at most 5 dump tasks (DIS.4357): spread them, at most 3 per stream.
+          parentId = DIS_STREAMS[(i + seed) % DIS_STREAMS.length];
           break;
       }
       const name = service === 'dis-dump-tasks' ? id : `${stem}${unique}`;
