@@ -50,7 +50,7 @@ purge options:
 
 Exit codes: 0 done (including nothing to do), 1 some operation failed, 2 invalid input or configuration
 (nothing was sent to the cloud).
-Cloud settings come from the environment (TASK_JANITOR_REGION, credentials, ...): see docs/operators.md.`;
+Cloud settings come from the environment (TASK_JANITOR_REGION, credentials, ...): see README.md.`;
 
 const PURGE_OPTIONS = {
   policy: { type: 'string' },
