@@ -53,6 +53,7 @@ export class AdaptivePacer {
   #measuredRate = 0;
   #answeredInBucket = 0;
   #bucketStartS: number | undefined;
+  #lastAnswerS: number | undefined;
 
   #lastMaxRate = 0;
   #lastThrottleS = 0;
@@ -156,7 +157,20 @@ export class AdaptivePacer {
 
   #measure(nowS: number): void {
     // Buckets start at the first answer, not on a clock grid: a partial first bucket would misjudge the rate.
-    if (this.#bucketStartS === undefined) this.#bucketStartS = nowS;
+    // After a silence longer than a bucket (a host idle between listing and deleting) the bucket starts over:
+    // spanning the silence would read it as a low server limit, and the first throttle would cut the rate
+    // to beta × that (bench B2: OMS at 68 % of a 100/s limit after a quiet listing). A silence of our own
+    // making (a Retry-After pause) is part of what the server admitted, and stays in the bucket.
+    if (
+      this.#bucketStartS === undefined ||
+      (this.#lastAnswerS !== undefined &&
+        nowS - this.#lastAnswerS > this.#bucketSeconds &&
+        this.#pausedUntilMs / 1000 < this.#lastAnswerS)
+    ) {
+      this.#bucketStartS = nowS;
+      this.#answeredInBucket = 0;
+    }
+    this.#lastAnswerS = nowS;
     this.#answeredInBucket += 1;
     const elapsedS = nowS - this.#bucketStartS;
     if (elapsedS >= this.#bucketSeconds) {
