@@ -2,6 +2,8 @@
  * Pagination shared by the five sources: offset listings (records or page index) checked for ambiguity,
  * and a bounded pool that yields results as they arrive.
  */
+
+import { isRetryable } from '../cloud/retry-policy';
 import { detachString } from '../detach';
 import { ListingError } from '../errors';
 
@@ -123,9 +125,16 @@ export async function* listOffsetPaged<T>(options: OffsetListingOptions<T>): Asy
 
 type Settled<R> = { readonly ok: true; readonly value: R } | { readonly ok: false; readonly error: unknown };
 
+/** Calls that failed retryably (after the client's own retries) and wait for the later pass: at most this many. */
+export const MAX_DEFERRED_CALLS = 3;
+
 /**
  * Runs `fn` over `inputs` with at most `concurrency` calls at once and yields each result as it arrives.
- * On the first failure no new call starts; the calls in flight are awaited, then the failure is thrown.
+ * A call that fails with a retryable error (the client's allow-list, its retries already spent) is tried once
+ * more after the others, as the executor does for deletes: one unlucky page among thousands under scattered
+ * 5xx must not void a whole service's listing (bench B3: 20 % 5xx + 2 % resets, 5 attempts per call, fails
+ * about one listing call in 2,000). More than `MAX_DEFERRED_CALLS` such failures, a failure in the later pass,
+ * or any other failure: no new call starts; the calls in flight are awaited, then the failure is thrown.
  * An early `return` by the consumer also waits for the calls in flight (no dangling requests).
  */
 export async function* runPool<I, R>(
@@ -134,6 +143,7 @@ export async function* runPool<I, R>(
   concurrency: number,
 ): AsyncGenerator<R> {
   const inflight = new Map<number, Promise<readonly [number, Settled<R>]>>();
+  const deferred: { readonly input: I; readonly error: unknown }[] = [];
   let next = 0;
   let failure: { readonly error: unknown } | undefined;
   try {
@@ -152,11 +162,15 @@ export async function* runPool<I, R>(
       if (inflight.size === 0) break;
       const [slot, settled] = await Promise.race(inflight.values());
       inflight.delete(slot);
-      if (!settled.ok) failure ??= { error: settled.error };
-      else if (failure === undefined) yield settled.value;
+      if (!settled.ok) {
+        if (failure === undefined && isRetryable(settled.error) && deferred.length < MAX_DEFERRED_CALLS) {
+          deferred.push({ input: inputs[slot] as I, error: settled.error });
+        } else failure ??= { error: settled.error };
+      } else if (failure === undefined) yield settled.value;
     }
   } finally {
     await Promise.allSettled(inflight.values());
   }
   if (failure !== undefined) throw failure.error;
+  for (const { input } of deferred) yield await fn(input);
 }
