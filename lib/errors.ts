@@ -97,7 +97,7 @@ export class TimeoutError extends JanitorError {
 /** A 2xx body that is not what the API documents (truncated or malformed JSON, wrong shape). */
 export class MalformedResponseError extends JanitorError {
   override name = 'MalformedResponseError';
-  /** The request's method: a malformed body of a GET is retryable (the client repeats the read). */
+  /** The request's method: a malformed 2xx body is retryable unless the call was a DELETE (which took effect). */
   readonly method: string | undefined;
   readonly path: string | undefined;
   constructor(message: string, options?: ErrorOptions & { method?: string; path?: string }) {

@@ -37,7 +37,7 @@ export function isTokenExpired(status: number, errorCode: string | undefined): b
 
 /**
  * Allow-list: network errors, request timeouts, 408/429/500/502/503/504, throttling codes, and a malformed
- * 2xx body of a GET. Never another 4xx (a retried bad signature gets the caller's IP blacklisted), never the
+ * 2xx body of a call other than DELETE. Never another 4xx (a retried bad signature gets the caller's IP blacklisted), never the
  * run's deadline, never an unknown error (that is a bug).
  */
 export function isRetryable(error: unknown): boolean {
@@ -45,7 +45,9 @@ export function isRetryable(error: unknown): boolean {
   if (error instanceof CloudApiError) return RETRYABLE_STATUSES.has(error.status) || isThrottling(error);
   if (error instanceof NetworkError) return true;
   if (error instanceof TimeoutError) return error.kind === 'request';
-  if (error instanceof MalformedResponseError) return error.method === 'GET';
+  // A 2xx DELETE took effect whatever its body says. Other calls may be repeated when the client allows
+  // them (GET; POST only for token minting, which is harmless to repeat).
+  if (error instanceof MalformedResponseError) return error.method !== undefined && error.method !== 'DELETE';
   return false;
 }
 

@@ -192,6 +192,21 @@ describe('createCloudClient against the emulator: retries', () => {
     ]);
   });
 
+  it('retries a truncated token answer (minting a token is safe to repeat) and the call succeeds', async () => {
+    const emulator = await makeEmulator({
+      faults: [{ service: 'iam', operation: 'CreateToken', malformedShare: 1 }],
+    });
+    const { client } = makeClient(emulator, { onSleep: () => emulator.clearFaults() });
+
+    const response = await client.request(listCenterTasks(emulator));
+
+    expect(response.status).toBe(200);
+    expect(opLog(emulator, 'CreateToken').map((entry) => entry.fault ?? 'none')).toEqual([
+      'malformed',
+      'none',
+    ]);
+  });
+
   it('fails a badly signed AK/SK request at once (a retried bad signature gets an IP blacklisted)', async () => {
     const emulator = await makeEmulator();
     const { client } = makeClient(emulator, {

@@ -48,6 +48,8 @@ describe('isRetryable', () => {
     ['the deadline', new TimeoutError('late', { kind: 'deadline' }), false],
     ['a malformed GET body', new MalformedResponseError('bad', { method: 'GET' }), true],
     ['a malformed DELETE body', new MalformedResponseError('bad', { method: 'DELETE' }), false],
+    ['a malformed token (POST) body', new MalformedResponseError('bad', { method: 'POST' }), true],
+    ['a malformed body of an unknown call', new MalformedResponseError('bad'), false],
     ['a config error', new ConfigError(['x']), false],
     ['an unknown error (a bug)', new TypeError('x is undefined'), false],
     ['a non-error', 'boom', false],
