@@ -143,7 +143,9 @@ async function main(): Promise<void> {
   try {
     execFileSync('npx', ['biome', 'format', '--write', RESULTS_JSON, RESULTS_MD], { stdio: 'ignore' });
   } catch {
-    ctx.log('(biome could not format the result files; run `npx biome format --write bench/` before committing)');
+    ctx.log(
+      '(biome could not format the result files; run `npx biome format --write bench/` before committing)',
+    );
   }
   ctx.log(
     `\n${selected.length} scenario(s), ${failed} failed, ${Math.round((Date.now() - startedMs) / 1000)} s; wrote bench/RESULTS.md and bench/results.json`,

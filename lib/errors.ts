@@ -83,6 +83,14 @@ export class NetworkError extends JanitorError {
   }
 }
 
+/**
+ * Not sent: the host failed so many calls in a row that its retry budget is empty (it is down), and only one
+ * probe per interval goes through until it answers again. Fails fast instead of hammering the host.
+ */
+export class HostUnavailableError extends NetworkError {
+  override name = 'HostUnavailableError';
+}
+
 /** A request timed out, or the run's deadline aborted it. */
 export class TimeoutError extends JanitorError {
   override name = 'TimeoutError';

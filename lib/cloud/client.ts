@@ -12,6 +12,7 @@ import {
   AuthError,
   CloudApiError,
   ConfigError,
+  HostUnavailableError,
   JanitorError,
   MalformedResponseError,
   NetworkError,
@@ -444,6 +445,15 @@ export function createCloudClient(deps: Deps, options: CloudClientOptions): Jani
           throw new AbortError(error instanceof Error ? error : new Error(String(error)));
         }
         headers['user-agent'] = userAgent;
+        const budget = budgetFor(req.service);
+        if (budget && !budget.admitsAttempt(deps.now().getTime())) {
+          const down = new HostUnavailableError(
+            `${req.method} ${req.path}: not sent: ${req.service} failed every recent call (retry budget empty); one probe per ${budget.probeIntervalMs} ms until it answers`,
+            { code: 'EHOSTDOWN' },
+          );
+          logFailure(req, down, { attempt: attemptNumber, willRetry: false, delayMs: 0 });
+          throw new AbortError(down);
+        }
         try {
           return await exchange(req, url, headers, body);
         } catch (error) {

@@ -82,6 +82,7 @@ function makeClient(
     concurrencyPerHost?: number;
     requestTimeoutMs?: number;
     token?: string;
+    retryBudget?: { probeIntervalMs: number };
   } = {},
 ): Harness {
   const { token, ...overrides } = clientOverrides;
@@ -713,26 +714,30 @@ describe('createCloudClient against the emulator: pacing and the retry budget', 
     expect(client.hostStats().dcs?.pacing?.enabled).toBe(true);
   });
 
-  it('stops retrying a host that is down, and resumes when it answers again', async () => {
+  it('stops retrying a host that is down, then sends it only probes, and resumes when it answers again', async () => {
     const emulator = await makeEmulator({ faults: [{ service: 'dcs', outage: true }] });
-    const { client, captured } = makeClient(emulator);
+    const { client, captured } = makeClient(emulator, { retryBudget: { probeIntervalMs: 200 } });
 
-    for (let i = 0; i < 30; i++) await client.request(listCenterTasks(emulator)).catch(() => undefined);
+    const outcomes = [];
+    for (let i = 0; i < 60; i++) {
+      outcomes.push(await client.request(listCenterTasks(emulator)).catch((error: unknown) => error));
+    }
 
-    // 5 attempts per call without a budget (150 requests); with it, ten failures drain the budget.
+    // 5 attempts per call without a budget (300 requests). Ten failures drain the budget to its threshold
+    // (no more retries), ten more empty it: from then on only one probe per 200 ms reaches the host.
     const duringOutage = opLog(emulator, 'ListCenterTasks').length;
-    expect(duringOutage).toBeLessThanOrEqual(30 + 10);
+    expect(duringOutage).toBeLessThanOrEqual(20 + 10 + 5);
     expect(captured.records().some((line) => line.retryBudgetExhausted === true)).toBe(true);
+    expect(outcomes.at(-1)).toMatchObject({ name: 'HostUnavailableError' });
 
     emulator.clearFaults();
+    await new Promise((resolve) => setTimeout(resolve, 250));
     for (let i = 0; i < 12; i++) await client.request(listCenterTasks(emulator));
     emulator.setFaults({ service: 'dcs', operation: 'ListCenterTasks' }, { serverErrorShare: 1 });
-    let retried = false;
-    const { client: probe } = { client };
-    await probe
+    await client
       .request(listCenterTasks(emulator, { signal: AbortSignal.timeout(5_000) }))
       .catch(() => undefined);
-    retried = captured.records().some((line) => line.willRetry === true && (line.attempt as number) === 1);
+    const retried = captured.records().some((line) => line.willRetry === true && line.attempt === 1);
     expect(retried).toBe(true);
   });
 });

@@ -108,3 +108,33 @@ describe('RetryBudget', () => {
     },
   );
 });
+
+describe('RetryBudget as a breaker for first attempts', () => {
+  it('admits every first attempt while the bucket holds tokens, even with retries refused', () => {
+    const budget = new RetryBudget({ probeIntervalMs: 1_000 });
+    for (let i = 0; i < 15; i++) budget.recordFailure();
+
+    expect(budget.allowsRetry()).toBe(false);
+    expect([0, 1, 2].map((t) => budget.admitsAttempt(t))).toEqual([true, true, true]);
+  });
+
+  it('admits one probe per interval once the bucket is empty (the host is down)', () => {
+    const budget = new RetryBudget({ probeIntervalMs: 1_000 });
+    for (let i = 0; i < 20; i++) budget.recordFailure();
+
+    expect(budget.admitsAttempt(10_000)).toBe(true);
+    expect(budget.admitsAttempt(10_001)).toBe(false);
+    expect(budget.admitsAttempt(10_999)).toBe(false);
+    expect(budget.admitsAttempt(11_000)).toBe(true);
+  });
+
+  it('opens again for every first attempt after one probe is answered', () => {
+    const budget = new RetryBudget({ probeIntervalMs: 1_000 });
+    for (let i = 0; i < 20; i++) budget.recordFailure();
+    expect(budget.admitsAttempt(0)).toBe(true);
+
+    budget.recordSuccess();
+
+    expect([1, 2, 3].map((t) => budget.admitsAttempt(t))).toEqual([true, true, true]);
+  });
+});
