@@ -607,11 +607,12 @@ const b5: Scenario = {
         return { importMs, processMs };
       };
       const plain = measure([]);
-      const deployed = measure(['--enable-source-maps']);
+      // The flags serverless.yml sets in NODE_OPTIONS (a heap sized for the 256 MB function).
+      const deployed = measure(['--max-old-space-size=120', '--max-semi-space-size=4']);
       const importMs = round(median(plain.importMs), 1);
       const deployedMs = round(median(deployed.importMs), 1);
       ctx.log(
-        `zip ${zipBytes} B, handler ${handlerBytes} B; import median ${importMs} ms (with --enable-source-maps ${deployedMs} ms); node process ${round(median(plain.processMs))} ms; ` +
+        `zip ${zipBytes} B, handler ${handlerBytes} B; import median ${importMs} ms (with serverless.yml's NODE_OPTIONS ${deployedMs} ms); node process ${round(median(plain.processMs))} ms; ` +
           `the source map is ${round(mapBytes / 1024, 1)} KB unzipped, the zip without it ≈ ${round(withoutMapBytes / 1024, 1)} KB`,
       );
       const pass = zipBytes <= 250 * 1024 && Math.max(importMs, deployedMs) <= 100;
@@ -621,7 +622,7 @@ const b5: Scenario = {
         target: this.target,
         measured:
           `zip ${round(zipBytes / 1024, 1)} KB (handler ${round(handlerBytes / 1024, 1)} KB unzipped); require() of the handler: median ${importMs} ms, ` +
-          `${deployedMs} ms with --enable-source-maps (serverless.yml's NODE_OPTIONS); whole \`node -e\` process ${round(median(plain.processMs))} ms`,
+          `${deployedMs} ms with serverless.yml's NODE_OPTIONS; whole \`node -e\` process ${round(median(plain.processMs))} ms`,
         pass,
         figures: { zipBytes, handlerBytes, mapBytes, withoutMapBytes, plain, deployed, importMs, deployedMs },
         notes: [

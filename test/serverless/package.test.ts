@@ -43,13 +43,12 @@ describe('serverless package (offline, no AWS credentials)', () => {
     expect(result.code).toBe(0);
   });
 
-  it('puts the bundled handler, its source map and the policy in the zip, and no node_modules', () => {
+  it('puts the bundled handler and the policy in the zip: no source map, no node_modules', () => {
     const names = entries.map((e) => e.name).sort();
     expect(names).toEqual([
       'examples/policy.yml',
       'handlers/package.json',
       'handlers/purge.js',
-      'handlers/purge.js.map',
     ]);
     const marker = entries.find((e) => e.name === 'handlers/package.json');
     expect(JSON.parse(marker?.read().toString('utf8') ?? '{}')).toEqual({ type: 'commonjs' });
@@ -90,7 +89,12 @@ describe('serverless package (offline, no AWS credentials)', () => {
       MemorySize: 256,
       ReservedConcurrentExecutions: 1,
     });
-    expect(fn?.Environment).toMatchObject({ Variables: { TASK_JANITOR_POLICY: 'examples/policy.yml' } });
+    expect(fn?.Environment).toMatchObject({
+      Variables: {
+        TASK_JANITOR_POLICY: 'examples/policy.yml',
+        NODE_OPTIONS: '--max-old-space-size=120 --max-semi-space-size=4',
+      },
+    });
     const invokeConfig = resources.find((r) => r.Type === 'AWS::Lambda::EventInvokeConfig')?.Properties;
     expect(invokeConfig).toMatchObject({ MaximumRetryAttempts: 0 });
     const rule = resources.find((r) => r.Type === 'AWS::Events::Rule')?.Properties;
