@@ -63,9 +63,12 @@ function serialized(fetch: FetchLike): FetchLike {
 
 async function main(): Promise<void> {
   const job = JSON.parse(process.argv[2] ?? '{}') as PurgeJob;
-  const send = (message: PurgeMessage): void => {
-    process.send?.(message);
-  };
+  // Resolves once the message is written: a disconnect right after a large send() would drop it.
+  const send = (message: PurgeMessage): Promise<void> =>
+    new Promise((resolve) => {
+      if (!process.send) resolve();
+      else process.send(message, undefined, {}, () => resolve());
+    });
   const sink = pino.destination({ dest: '/dev/null', sync: true });
   const startedAtMs = Date.now();
   const timeline: RetryTimeline = { retries: {}, givenUp: {} };
@@ -100,14 +103,14 @@ async function main(): Promise<void> {
       if (event.phase === 'plan') {
         plannedAtMs = Date.now();
         deletesPlanned = event.deletes;
-        send({ type: 'plan', atMs: plannedAtMs, deletes: event.deletes });
+        void send({ type: 'plan', atMs: plannedAtMs, deletes: event.deletes });
       }
     },
   });
   const finishedAtMs = Date.now();
   const usage = process.resourceUsage();
   sink.flushSync();
-  send({
+  await send({
     type: 'done',
     outcome: {
       report: result.report,

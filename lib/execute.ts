@@ -8,7 +8,13 @@ import type { Deps } from './deps';
 import { CloudApiError } from './errors';
 import { type DeleteCandidate, evaluateTask } from './plan';
 import type { Policy } from './policy/types';
-import { type Report, type ServiceReport, type SkipReason, serviceReportOf } from './report';
+import {
+  MAX_LISTED_FAILURES,
+  type Report,
+  type ServiceReport,
+  type SkipReason,
+  serviceReportOf,
+} from './report';
 import type { ServiceId, SourceContext, Task, TaskSource } from './types';
 
 const DAY_MS = 86_400_000;
@@ -152,7 +158,9 @@ export async function executePlan(deps: Deps, options: ExecutePlanOptions): Prom
       case 'failed': {
         const fields = describeError(result.error);
         entry.failed += 1;
-        entry.failures.push({ taskId: task.id, name: task.name, ...fields });
+        if (entry.failures.length < MAX_LISTED_FAILURES) {
+          entry.failures.push({ taskId: task.id, name: task.name, ...fields });
+        } else entry.failuresNotListed = (entry.failuresNotListed ?? 0) + 1;
         logDecision(deps, task, ageMs, 'failed', candidate.reason, fields);
         return;
       }

@@ -21,6 +21,9 @@ export const SKIP_REASONS = [
  */
 export type SkipReason = (typeof SKIP_REASONS)[number];
 
+/** How many failures a service lists in the report. */
+export const MAX_LISTED_FAILURES = 100;
+
 export interface TaskFailure {
   readonly taskId: string;
   readonly name: string;
@@ -47,7 +50,14 @@ export interface ServiceCounts {
 }
 
 export interface ServiceReport extends ServiceCounts {
+  /**
+   * The failed deletes, at most `MAX_LISTED_FAILURES` of them (oldest first) so that the report stays one log
+   * line a log service accepts (CloudWatch Logs takes 256 KB per event); every failure has its own
+   * `task decision` log line too.
+   */
   readonly failures: TaskFailure[];
+  /** Failures beyond `MAX_LISTED_FAILURES`, counted in `failed` but not listed in `failures`. */
+  failuresNotListed?: number;
   /** Set when the service could not be listed (or its listing was ambiguous): nothing was deleted for it. */
   error?: { readonly message: string; readonly status?: number; readonly errorCode?: string };
 }

@@ -110,6 +110,21 @@ describe('executePlan', () => {
     );
   });
 
+  it('lists at most 100 failures per service in the report, counts the rest, and logs every one', async () => {
+    const tasks = Array.from({ length: 130 }, (_, i) => makeTask({ id: `t${String(i).padStart(3, '0')}` }));
+    const { source } = createFakeSource('oms-migration-tasks', {
+      deleteResult: () => apiError(400, 'OMS.0001', 'bad request'),
+    });
+
+    const { report, deps } = await run([source], tasks);
+
+    const entry = report.services['oms-migration-tasks'];
+    expect(entry).toMatchObject({ failed: 130, failuresNotListed: 30 });
+    expect(entry?.failures).toHaveLength(100);
+    const failedLines = deps.log.calls.filter((c) => (c.obj as { action?: string }).action === 'failed');
+    expect(failedLines).toHaveLength(130);
+  });
+
   it('tries a retryable failure once more at the end of the run, then records it', async () => {
     const tasks = [makeTask({ id: 'flaky' }), makeTask({ id: 'down' }), makeTask({ id: 'authz' })];
     const { source, state } = createFakeSource('oms-migration-tasks', {
