@@ -89,6 +89,12 @@ export class NetworkError extends JanitorError {
  */
 export class HostUnavailableError extends NetworkError {
   override name = 'HostUnavailableError';
+  /** The status of the host's last failed answer (e.g. 503), when it answered at all. */
+  readonly lastStatus: number | undefined;
+  constructor(message: string, options: ErrorOptions & { code?: string; lastStatus?: number | undefined }) {
+    super(message, options);
+    this.lastStatus = options.lastStatus;
+  }
 }
 
 /** A request timed out, or the run's deadline aborted it. */

@@ -5,7 +5,7 @@
  */
 import { isRetryable } from './cloud/retry-policy';
 import type { Deps } from './deps';
-import { CloudApiError } from './errors';
+import { CloudApiError, HostUnavailableError } from './errors';
 import { type DeleteCandidate, evaluateTask } from './plan';
 import type { Policy } from './policy/types';
 import {
@@ -64,6 +64,10 @@ function describeError(error: unknown): {
 } {
   if (error instanceof CloudApiError) {
     return { status: error.status, errorCode: error.errorCode, errorMsg: error.errorMsg ?? error.message };
+  }
+  // Not sent because the host is down: the report shows the status the host last answered.
+  if (error instanceof HostUnavailableError) {
+    return { status: error.lastStatus, errorCode: error.name, errorMsg: error.message };
   }
   if (error instanceof Error) return { status: undefined, errorCode: error.name, errorMsg: error.message };
   return { status: undefined, errorCode: undefined, errorMsg: String(error) };

@@ -155,6 +155,11 @@ export function createCloudClient(deps: Deps, options: CloudClientOptions): Jani
   const limiters = new Map<string, LimitFunction>();
   const pacers = new Map<CloudService, AdaptivePacer>();
   const budgets = new Map<CloudService, RetryBudget>();
+  /** The last unhealthy answer per host, for the message of a call the breaker does not send. */
+  const lastFailureOf = new Map<
+    CloudService,
+    { readonly text: string; readonly status: number | undefined }
+  >();
   /** The `Retry-After` of the answer an error came from. */
   const retryAfterOf = new WeakMap<object, string>();
   let knownProjectId = options.projectId;
@@ -211,8 +216,17 @@ export function createCloudClient(deps: Deps, options: CloudClientOptions): Jani
     const unhealthy =
       (error instanceof CloudApiError && RETRYABLE_STATUSES.has(error.status)) ||
       (error !== undefined && !(error instanceof CloudApiError) && isRetryable(error));
-    if (unhealthy) budgetFor(service)?.recordFailure();
-    else budgetFor(service)?.recordSuccess();
+    if (unhealthy) {
+      budgetFor(service)?.recordFailure();
+      lastFailureOf.set(service, describeFailure(error));
+    } else budgetFor(service)?.recordSuccess();
+  }
+
+  function describeFailure(error: unknown): { text: string; status: number | undefined } {
+    if (error instanceof CloudApiError) {
+      return { text: `${error.status}${error.errorCode ? ` ${error.errorCode}` : ''}`, status: error.status };
+    }
+    return { text: error instanceof Error ? error.name : String(error), status: undefined };
   }
 
   /** Waits for the host's pacing slot (and any host-wide Retry-After pause). */
@@ -447,9 +461,10 @@ export function createCloudClient(deps: Deps, options: CloudClientOptions): Jani
         headers['user-agent'] = userAgent;
         const budget = budgetFor(req.service);
         if (budget && !budget.admitsAttempt(deps.now().getTime())) {
+          const last = lastFailureOf.get(req.service);
           const down = new HostUnavailableError(
-            `${req.method} ${req.path}: not sent: ${req.service} failed every recent call (retry budget empty); one probe per ${budget.probeIntervalMs} ms until it answers`,
-            { code: 'EHOSTDOWN' },
+            `${req.method} ${req.path}: not sent: ${req.service} failed every recent call (last: ${last?.text ?? 'unknown'}); one probe per ${budget.probeIntervalMs} ms until it answers`,
+            { code: 'EHOSTDOWN', lastStatus: last?.status },
           );
           logFailure(req, down, { attempt: attemptNumber, willRetry: false, delayMs: 0 });
           throw new AbortError(down);

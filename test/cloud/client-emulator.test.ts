@@ -728,7 +728,11 @@ describe('createCloudClient against the emulator: pacing and the retry budget', 
     const duringOutage = opLog(emulator, 'ListCenterTasks').length;
     expect(duringOutage).toBeLessThanOrEqual(20 + 10 + 5);
     expect(captured.records().some((line) => line.retryBudgetExhausted === true)).toBe(true);
-    expect(outcomes.at(-1)).toMatchObject({ name: 'HostUnavailableError' });
+    expect(outcomes.at(-1)).toMatchObject({
+      name: 'HostUnavailableError',
+      lastStatus: 503,
+      message: expect.stringContaining('(last: 503'),
+    });
 
     emulator.clearFaults();
     await new Promise((resolve) => setTimeout(resolve, 250));
