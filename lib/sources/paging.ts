@@ -4,8 +4,8 @@
  */
 
 import { isRetryable } from '../cloud/retry-policy';
-import { detachString } from '../detach';
 import { ListingError } from '../errors';
+import { KeySet } from './key-set';
 
 /**
  * Pages (or parents' listings) fetched at once after the first page told the total. As high as the client's
@@ -48,7 +48,7 @@ export async function* listOffsetPaged<T>(options: OffsetListingOptions<T>): Asy
   const { what, limit, keyOf } = options;
   const maxPages = options.maxPages ?? MAX_PAGES;
   const offsetOf = (index: number): number => (options.offsetMode === 'records' ? index * limit : index);
-  const seen = new Set<string>();
+  const seen = new KeySet();
   const accept = (page: Page<T>, index: number): void => {
     if (page.items.length > limit) {
       throw new ListingError(
@@ -57,9 +57,7 @@ export async function* listOffsetPaged<T>(options: OffsetListingOptions<T>): Asy
     }
     for (const item of page.items) {
       const key = keyOf(item);
-      if (seen.has(key)) throw new ListingError(`${what}: item ${JSON.stringify(key)} was listed twice`);
-      // Held for the whole listing: a key sliced from a page body would keep the page alive.
-      seen.add(detachString(key));
+      if (!seen.add(key)) throw new ListingError(`${what}: item ${JSON.stringify(key)} was listed twice`);
     }
   };
 
