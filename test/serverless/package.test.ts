@@ -45,11 +45,7 @@ describe('serverless package (offline, no AWS credentials)', () => {
 
   it('puts the bundled handler and the policy in the zip: no source map, no node_modules', () => {
     const names = entries.map((e) => e.name).sort();
-    expect(names).toEqual([
-      'examples/policy.yml',
-      'handlers/package.json',
-      'handlers/purge.js',
-    ]);
+    expect(names).toEqual(['examples/policy.yml', 'handlers/package.json', 'handlers/purge.js']);
     const marker = entries.find((e) => e.name === 'handlers/package.json');
     expect(JSON.parse(marker?.read().toString('utf8') ?? '{}')).toEqual({ type: 'commonjs' });
     const size = entries.find((e) => e.name === 'handlers/purge.js')?.size ?? 0;
