@@ -14,18 +14,14 @@ import {
   dcsDeleteOutcome,
   toDcsTask,
 } from './dcs-common';
-import { DEFAULT_PAGE_CONCURRENCY, listOffsetPaged, type Page, runPool } from './paging';
+import { DEFAULT_PAGE_CONCURRENCY, listOffsetPaged, type Page, readListPage, runPool } from './paging';
 import {
   apiErrorOf,
-  ignoreBody,
   isAddressableSegment,
-  readArray,
-  readCount,
   readName,
   requireAddressable,
-  requireItemRecord,
-  requireRecord,
   requireString,
+  sendDelete,
 } from './wire';
 
 const LIST_INSTANCES = 'ListInstances';
@@ -43,12 +39,10 @@ async function fetchInstancePage(ctx: SourceContext, offset: number): Promise<Pa
     query: { offset, limit: DCS_PAGE_LIMIT },
     signal: ctx.signal,
   });
-  const page = requireRecord(body, LIST_INSTANCES);
-  const items = readArray(page, 'instances', LIST_INSTANCES).map((raw) => {
-    const item = requireItemRecord(raw, LIST_INSTANCES);
-    return { id: requireString(item, 'instance_id', LIST_INSTANCES), name: readName(item.name) };
-  });
-  return { items, total: readCount(page.instance_num) };
+  return readListPage(body, LIST_INSTANCES, { items: 'instances', count: 'instance_num' }, (item) => ({
+    id: requireString(item, 'instance_id', LIST_INSTANCES),
+    name: readName(item.name),
+  }));
 }
 
 async function fetchTaskPage(ctx: SourceContext, instance: DcsParent, offset: number): Promise<Page<Task>> {
@@ -60,11 +54,9 @@ async function fetchTaskPage(ctx: SourceContext, instance: DcsParent, offset: nu
     query: { offset, limit: DCS_PAGE_LIMIT },
     signal: ctx.signal,
   });
-  const page = requireRecord(body, LIST);
-  const items = readArray(page, 'tasks', LIST).map((raw) =>
-    toDcsTask('dcs-background-tasks', requireItemRecord(raw, LIST), LIST, instance),
+  return readListPage(body, LIST, { items: 'tasks', count: 'task_count' }, (item) =>
+    toDcsTask('dcs-background-tasks', item, LIST, instance),
   );
-  return { items, total: readCount(page.task_count) };
 }
 
 async function listInstanceTasks(ctx: SourceContext, instance: DcsParent): Promise<Task[]> {
@@ -134,20 +126,14 @@ export const dcsBackgroundTasks: TaskSource = {
       );
     }
     requireAddressable(DELETE, { instance_id: task.parentId, task_id: task.id });
-    try {
-      await ctx.client.request({
+    return sendDelete(
+      ctx,
+      {
         service: 'dcs',
         operation: DELETE,
-        method: 'DELETE',
         path: apiPath`/v2/${ctx.projectId}/instances/${task.parentId}/tasks/${task.id}`,
-        parse: ignoreBody,
-        signal: ctx.signal,
-      });
-      return 'deleted';
-    } catch (error) {
-      const outcome = dcsDeleteOutcome(error);
-      if (outcome) return outcome;
-      throw error;
-    }
+      },
+      dcsDeleteOutcome,
+    );
   },
 };

@@ -7,16 +7,8 @@ import { apiPath } from '../cloud/api-path';
 import { ListingError } from '../errors';
 import type { DeleteOutcome, SourceContext, Task, TaskSource } from '../types';
 import { DCS_DELETABLE_STATES, DCS_PAGE_LIMIT, dcsDeleteOutcome, toDcsTask } from './dcs-common';
-import { listOffsetPaged, type Page } from './paging';
-import {
-  apiErrorOf,
-  ignoreBody,
-  readArray,
-  readCount,
-  requireAddressable,
-  requireItemRecord,
-  requireRecord,
-} from './wire';
+import { listOffsetPaged, type Page, readListPage } from './paging';
+import { apiErrorOf, requireAddressable, sendDelete } from './wire';
 
 const LIST = 'ListCenterTasks';
 const DELETE = 'DeleteCenterTask';
@@ -42,11 +34,9 @@ async function fetchCenterPage(ctx: SourceContext, offset: number): Promise<Page
     }
     throw error;
   }
-  const page = requireRecord(body, LIST);
-  const items = readArray(page, 'tasks', LIST).map((item) =>
-    toDcsTask('dcs-center-tasks', requireItemRecord(item, LIST), LIST),
+  return readListPage(body, LIST, { items: 'tasks', count: 'task_count' }, (item) =>
+    toDcsTask('dcs-center-tasks', item, LIST),
   );
-  return { items, total: readCount(page.task_count) };
 }
 
 export const dcsCenterTasks: TaskSource = {
@@ -65,22 +55,12 @@ export const dcsCenterTasks: TaskSource = {
   },
 
   async delete(task: Task, ctx: SourceContext): Promise<DeleteOutcome> {
-    try {
-      requireAddressable(DELETE, { task_id: task.id });
-      // No body: the optional `{"message"}` body is not needed (TF-HW sends none either).
-      await ctx.client.request({
-        service: 'dcs',
-        operation: DELETE,
-        method: 'DELETE',
-        path: apiPath`/v2/${ctx.projectId}/tasks/${task.id}`,
-        parse: ignoreBody,
-        signal: ctx.signal,
-      });
-      return 'deleted';
-    } catch (error) {
-      const outcome = dcsDeleteOutcome(error);
-      if (outcome) return outcome;
-      throw error;
-    }
+    requireAddressable(DELETE, { task_id: task.id });
+    // No body: the optional `{"message"}` body is not needed (TF-HW sends none either).
+    return sendDelete(
+      ctx,
+      { service: 'dcs', operation: DELETE, path: apiPath`/v2/${ctx.projectId}/tasks/${task.id}` },
+      dcsDeleteOutcome,
+    );
   },
 };

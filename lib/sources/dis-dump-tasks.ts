@@ -12,7 +12,6 @@ import type { DeleteOutcome, SourceContext, StateClass, Task, TaskSource } from 
 import { DEFAULT_PAGE_CONCURRENCY, runPool } from './paging';
 import {
   apiErrorOf,
-  ignoreBody,
   isAbsent,
   isAddressableSegment,
   isGatewayCode,
@@ -23,6 +22,7 @@ import {
   requireItemRecord,
   requireRecord,
   requireString,
+  sendDelete,
 } from './wire';
 
 const LIST_STREAMS = 'ListStreams';
@@ -232,19 +232,14 @@ export const disDumpTasks: TaskSource = {
   async delete(task: Task, ctx: SourceContext): Promise<DeleteOutcome> {
     const stream = requireStream(task);
     requireAddressable(DELETE, { stream_name: stream, task_name: task.id });
-    try {
-      await ctx.client.request({
+    return sendDelete(
+      ctx,
+      {
         service: 'dis',
         operation: DELETE,
-        method: 'DELETE',
         path: apiPath`/v2/${ctx.projectId}/streams/${stream}/transfer-tasks/${task.id}`,
-        parse: ignoreBody,
-        signal: ctx.signal,
-      });
-      return 'deleted';
-    } catch (error) {
-      if (isGone(error)) return 'already-gone';
-      throw error;
-    }
+      },
+      (error) => (isGone(error) ? 'already-gone' : undefined),
+    );
   },
 };

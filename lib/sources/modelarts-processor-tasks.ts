@@ -7,21 +7,19 @@
 import { apiPath } from '../cloud/api-path';
 import { DELETABLE_STATES } from '../policy/states';
 import type { DeleteOutcome, SourceContext, StateClass, Task, TaskSource } from '../types';
-import { listOffsetPaged, type Page } from './paging';
+import { listOffsetPaged, type Page, readListPage } from './paging';
 import {
   apiErrorOf,
-  ignoreBody,
+  classifyStatusCode,
   isGatewayCode,
-  readArray,
-  readCount,
   readDuration,
   readEpochMs,
-  readInteger,
   readName,
   requireAddressable,
-  requireItemRecord,
   requireRecord,
   requireString,
+  type StatusCodeTable,
+  sendDelete,
 } from './wire';
 
 const LIST = 'ListProcessorTasks';
@@ -30,23 +28,20 @@ const DELETE = 'DeleteProcessorTask';
 /** `limit` 1–100 (REFERENCE §3.2). */
 export const MODELARTS_PAGE_LIMIT = 100;
 
-const STATUS_LABELS: ReadonlyMap<number, { readonly state: string; readonly stateClass: StateClass }> =
-  new Map([
-    [0, { state: 'initialized', stateClass: 'in-progress' }],
-    [1, { state: 'running', stateClass: 'in-progress' }],
-    [2, { state: 'completed', stateClass: 'deletable' }],
-    [3, { state: 'failed', stateClass: 'deletable' }],
-    [4, { state: 'stopped', stateClass: 'deletable' }],
-  ]);
+const STATUS_LABELS: StatusCodeTable = new Map([
+  [0, { state: 'initialized', stateClass: 'in-progress' }],
+  [1, { state: 'running', stateClass: 'in-progress' }],
+  [2, { state: 'completed', stateClass: 'deletable' }],
+  [3, { state: 'failed', stateClass: 'deletable' }],
+  [4, { state: 'stopped', stateClass: 'deletable' }],
+]);
 export const MODELARTS_DELETABLE_STATES: readonly string[] = DELETABLE_STATES['modelarts-processor-tasks'];
 
 export function classifyModelArtsStatus(status: unknown): {
   readonly state: string;
   readonly stateClass: StateClass;
 } {
-  const code = readInteger(status);
-  const known = code === undefined ? undefined : STATUS_LABELS.get(code);
-  return known ?? { state: `status-${String(status)}`, stateClass: 'unknown' };
+  return classifyStatusCode(STATUS_LABELS, status);
 }
 
 /** End time = `create_time` + `duration_seconds` (no finish-time field exists); unknown if either is missing. */
@@ -84,11 +79,7 @@ async function fetchPage(ctx: SourceContext, pageIndex: number): Promise<Page<Ta
     query: { offset: pageIndex, limit: MODELARTS_PAGE_LIMIT, return_result: false },
     signal: ctx.signal,
   });
-  const page = requireRecord(body, LIST);
-  const items = readArray(page, 'tasks', LIST).map((raw) =>
-    toModelArtsTask(requireItemRecord(raw, LIST), LIST),
-  );
-  return { items, total: readCount(page.count) };
+  return readListPage(body, LIST, { items: 'tasks', count: 'count' }, (item) => toModelArtsTask(item, LIST));
 }
 
 export const modelArtsProcessorTasks: TaskSource = {
@@ -125,19 +116,14 @@ export const modelArtsProcessorTasks: TaskSource = {
 
   async delete(task: Task, ctx: SourceContext): Promise<DeleteOutcome> {
     requireAddressable(DELETE, { task_id: task.id });
-    try {
-      await ctx.client.request({
+    return sendDelete(
+      ctx,
+      {
         service: 'modelarts',
         operation: DELETE,
-        method: 'DELETE',
         path: apiPath`/v2/${ctx.projectId}/processor-tasks/${task.id}`,
-        parse: ignoreBody,
-        signal: ctx.signal,
-      });
-      return 'deleted';
-    } catch (error) {
-      if (isGone(error)) return 'already-gone';
-      throw error;
-    }
+      },
+      (error) => (isGone(error) ? 'already-gone' : undefined),
+    );
   },
 };

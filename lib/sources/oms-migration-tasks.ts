@@ -8,20 +8,17 @@ import { apiPath } from '../cloud/api-path';
 import { MalformedResponseError } from '../errors';
 import { DELETABLE_STATES } from '../policy/states';
 import type { DeleteOutcome, SourceContext, StateClass, Task, TaskSource } from '../types';
-import { listOffsetPaged, type Page } from './paging';
+import { listOffsetPaged, type Page, readListPage } from './paging';
 import {
   apiErrorOf,
-  ignoreBody,
+  classifyStatusCode,
   parseJsonLossless,
-  readArray,
-  readCount,
   readDuration,
   readEpochMs,
-  readInteger,
   readName,
   requireAddressable,
-  requireItemRecord,
-  requireRecord,
+  type StatusCodeTable,
+  sendDelete,
 } from './wire';
 
 const LIST = 'ListMigrationTasks';
@@ -29,26 +26,23 @@ const DELETE = 'DeleteMigrationTask';
 /** `limit` 1–100 (REFERENCE §5.3). */
 export const OMS_PAGE_LIMIT = 100;
 
-const STATUS_LABELS: ReadonlyMap<number, { readonly state: string; readonly stateClass: StateClass }> =
-  new Map([
-    [0, { state: 'pending', stateClass: 'in-progress' }],
-    [1, { state: 'waiting', stateClass: 'in-progress' }],
-    [2, { state: 'executing', stateClass: 'in-progress' }],
-    [3, { state: 'paused', stateClass: 'deletable' }],
-    [4, { state: 'failed', stateClass: 'deletable' }],
-    [5, { state: 'succeeded', stateClass: 'deletable' }],
-    [6, { state: 'retrying', stateClass: 'in-progress' }],
-    [7, { state: 'pausing', stateClass: 'in-progress' }],
-  ]);
+const STATUS_LABELS: StatusCodeTable = new Map([
+  [0, { state: 'pending', stateClass: 'in-progress' }],
+  [1, { state: 'waiting', stateClass: 'in-progress' }],
+  [2, { state: 'executing', stateClass: 'in-progress' }],
+  [3, { state: 'paused', stateClass: 'deletable' }],
+  [4, { state: 'failed', stateClass: 'deletable' }],
+  [5, { state: 'succeeded', stateClass: 'deletable' }],
+  [6, { state: 'retrying', stateClass: 'in-progress' }],
+  [7, { state: 'pausing', stateClass: 'in-progress' }],
+]);
 export const OMS_DELETABLE_STATES: readonly string[] = DELETABLE_STATES['oms-migration-tasks'];
 
 export function classifyOmsStatus(status: unknown): {
   readonly state: string;
   readonly stateClass: StateClass;
 } {
-  const code = readInteger(status);
-  const known = code === undefined ? undefined : STATUS_LABELS.get(code);
-  return known ?? { state: `status-${String(status)}`, stateClass: 'unknown' };
+  return classifyStatusCode(STATUS_LABELS, status);
 }
 
 /** End time = `start_time` + `total_time` (both ms; there is no creation or end time field). */
@@ -79,6 +73,14 @@ export function toOmsTask(item: Readonly<Record<string, unknown>>, operation: st
   };
 }
 
+/** OMS.1009 "No resources found"; OMS.0063 "the task is in progress" (never forced, never stopped). */
+function omsDeleteOutcome(error: unknown): DeleteOutcome | undefined {
+  const answer = apiErrorOf(error);
+  if (answer?.code === 'OMS.1009') return 'already-gone';
+  if (answer?.code === 'OMS.0063') return 'refused-in-progress';
+  return undefined;
+}
+
 async function fetchPage(ctx: SourceContext, offset: number): Promise<Page<Task>> {
   const { body } = await ctx.client.request({
     service: 'oms',
@@ -89,9 +91,7 @@ async function fetchPage(ctx: SourceContext, offset: number): Promise<Page<Task>
     parse: parseJsonLossless,
     signal: ctx.signal,
   });
-  const page = requireRecord(body, LIST);
-  const items = readArray(page, 'tasks', LIST).map((raw) => toOmsTask(requireItemRecord(raw, LIST), LIST));
-  return { items, total: readCount(page.count) };
+  return readListPage(body, LIST, { items: 'tasks', count: 'count' }, (item) => toOmsTask(item, LIST));
 }
 
 export const omsMigrationTasks: TaskSource = {
@@ -111,22 +111,10 @@ export const omsMigrationTasks: TaskSource = {
 
   async delete(task: Task, ctx: SourceContext): Promise<DeleteOutcome> {
     requireAddressable(DELETE, { task_id: task.id });
-    try {
-      await ctx.client.request({
-        service: 'oms',
-        operation: DELETE,
-        method: 'DELETE',
-        path: apiPath`/v2/${ctx.projectId}/tasks/${task.id}`,
-        parse: ignoreBody,
-        signal: ctx.signal,
-      });
-      return 'deleted';
-    } catch (error) {
-      const answer = apiErrorOf(error);
-      // OMS.1009 "No resources found"; OMS.0063 "the task is in progress" (never forced, never stopped).
-      if (answer?.code === 'OMS.1009') return 'already-gone';
-      if (answer?.code === 'OMS.0063') return 'refused-in-progress';
-      throw error;
-    }
+    return sendDelete(
+      ctx,
+      { service: 'oms', operation: DELETE, path: apiPath`/v2/${ctx.projectId}/tasks/${task.id}` },
+      omsDeleteOutcome,
+    );
   },
 };

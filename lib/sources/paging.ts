@@ -6,6 +6,7 @@
 import { isRetryable } from '../cloud/retry-policy';
 import { ListingError } from '../errors';
 import { KeySet } from './key-set';
+import { readArray, readCount, requireItemRecord, requireRecord } from './wire';
 
 /**
  * Pages (or parents' listings) fetched at once after the first page told the total. As high as the client's
@@ -20,6 +21,23 @@ export const MAX_PAGES = 10_000;
 export interface Page<T> {
   readonly items: readonly T[];
   readonly total: number | undefined;
+}
+
+/**
+ * Narrows one list body: the array in `itemsField` (missing: empty), each item an object handed to `toItem`,
+ * and the total announced in `countField` (a count as number or decimal string; anything else: no total).
+ */
+export function readListPage<T>(
+  body: unknown,
+  operation: string,
+  fields: { readonly items: string; readonly count: string },
+  toItem: (item: Readonly<Record<string, unknown>>) => T,
+): Page<T> {
+  const page = requireRecord(body, operation);
+  const items = readArray(page, fields.items, operation).map((raw) =>
+    toItem(requireItemRecord(raw, operation)),
+  );
+  return { items, total: readCount(page[fields.count]) };
 }
 
 export interface OffsetListingOptions<T> {

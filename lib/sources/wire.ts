@@ -5,6 +5,7 @@
 import { isSafeNumber, parse as parseLossless } from 'lossless-json';
 import { isAddressableSegment } from '../cloud/api-path';
 import { CloudApiError, JanitorError, MalformedResponseError } from '../errors';
+import type { CloudService, DeleteOutcome, SourceContext, StateClass } from '../types';
 
 /** Latest epoch ms accepted as a real time (year 2200); anything later is treated as unparseable. */
 const MAX_PLAUSIBLE_EPOCH_MS = Date.UTC(2200, 0, 1);
@@ -43,6 +44,25 @@ export function readDuration(value: unknown): number | undefined {
   if (typeof value === 'number') return Number.isFinite(value) && value >= 0 ? value : undefined;
   if (typeof value === 'string' && /^\d{1,15}(\.\d+)?$/.test(value.trim())) return Number(value.trim());
   return undefined;
+}
+
+/** A service's integer `status` codes and what each means (OMS, ModelArts). */
+export type StatusCodeTable = ReadonlyMap<
+  number,
+  { readonly state: string; readonly stateClass: StateClass }
+>;
+
+/**
+ * Looks an integer `status` (number or decimal string) up in a service's table; a code the table does not
+ * know, or a value that is no integer, is `status-<value>` of class `unknown`.
+ */
+export function classifyStatusCode(
+  table: StatusCodeTable,
+  status: unknown,
+): { readonly state: string; readonly stateClass: StateClass } {
+  const code = readInteger(status);
+  const known = code === undefined ? undefined : table.get(code);
+  return known ?? { state: `status-${String(status)}`, stateClass: 'unknown' };
 }
 
 const ISO_8601 = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|[+-](\d{2}):?(\d{2}))$/;
@@ -151,5 +171,31 @@ export function requireAddressable(operation: string, values: Readonly<Record<st
         `${operation}: ${field} ${JSON.stringify(value)} cannot be sent as a path segment (URL parsers resolve it as a dot-segment even when percent-encoded); nothing was sent`,
       );
     }
+  }
+}
+
+/** One delete call of a source: the path is built (with `apiPath`) only after `requireAddressable` passed. */
+export interface DeleteRequest {
+  readonly service: CloudService;
+  readonly operation: string;
+  readonly path: string;
+}
+
+/**
+ * Sends a `DELETE` whose 2xx body does not matter and maps its failure with the service's `outcomeOf`
+ * (already gone, refused because it runs); an error `outcomeOf` does not map is rethrown to the engine.
+ */
+export async function sendDelete(
+  ctx: SourceContext,
+  request: DeleteRequest,
+  outcomeOf: (error: unknown) => DeleteOutcome | undefined,
+): Promise<DeleteOutcome> {
+  try {
+    await ctx.client.request({ ...request, method: 'DELETE', parse: ignoreBody, signal: ctx.signal });
+    return 'deleted';
+  } catch (error) {
+    const outcome = outcomeOf(error);
+    if (outcome) return outcome;
+    throw error;
   }
 }
