@@ -10,6 +10,7 @@ import { type InvokePurgeOptions, invokePurge } from '../../lib/invocation';
 import { createLogger } from '../../lib/logger';
 import type { Report } from '../../lib/report';
 import { SERVICE_IDS, type ServiceId } from '../../lib/types';
+import { mintToken } from '../support/iam-token';
 import {
   createRandom,
   DAY_MS,
@@ -96,34 +97,6 @@ export function emptyAccount(emulator: Emulator): void {
   for (const service of SERVICE_IDS) {
     for (const task of emulator.tasks(service)) emulator.removeTask(service, task.id, task.parentId);
   }
-}
-
-/** A token minted straight from the emulator's IAM (the `token` credential kind hands one over). */
-async function mintToken(emulator: Emulator): Promise<string> {
-  const { account } = emulator;
-  const response = await fetch(`${emulator.urls.iam}/v3/auth/tokens`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      auth: {
-        identity: {
-          methods: ['password'],
-          password: {
-            user: {
-              name: account.userName,
-              password: account.password,
-              domain: { name: account.domainName },
-            },
-          },
-        },
-        scope: { project: { id: account.projectId } },
-      },
-    }),
-  });
-  await response.text();
-  const token = response.headers.get('x-subject-token');
-  if (!token) throw new Error(`could not mint a token: ${response.status}`);
-  return token;
 }
 
 function envFor(emulator: Emulator, schedule: Schedule, token: string | undefined): Record<string, string> {

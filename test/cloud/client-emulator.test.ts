@@ -8,6 +8,7 @@ import type { CloudRequest } from '../../lib/cloud/types';
 import { loadConfig } from '../../lib/config';
 import type { Deps } from '../../lib/deps';
 import { ConfigError, TimeoutError } from '../../lib/errors';
+import { mintToken } from '../support/iam-token';
 import { type CapturedLog, makeDeps } from './helpers';
 
 type CredentialKind = 'password' | 'aksk' | 'aksk-temporary' | 'token';
@@ -374,32 +375,6 @@ describe('createCloudClient against the emulator: tokens', () => {
     expect(opLog(emulator, 'ListProjects')[0]?.rawPath).toBe(`/v3/projects?name=${emulator.account.region}`);
   });
 });
-
-async function mintToken(emulator: Emulator): Promise<string> {
-  const { account } = emulator;
-  const response = await fetch(`${emulator.urls.iam}/v3/auth/tokens`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      auth: {
-        identity: {
-          methods: ['password'],
-          password: {
-            user: {
-              name: account.userName,
-              password: account.password,
-              domain: { name: account.domainName },
-            },
-          },
-        },
-        scope: { project: { id: account.projectId } },
-      },
-    }),
-  });
-  const token = response.headers.get('x-subject-token');
-  if (!token) throw new Error('the emulator minted no token');
-  return token;
-}
 
 describe('createCloudClient against the emulator: AK/SK', () => {
   it.each(['aksk', 'aksk-temporary'] as const)(

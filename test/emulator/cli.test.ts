@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
+import { requestPasswordToken } from '../support/iam-token';
 
 function run(args: string[]): ChildProcess {
   return spawn('npx', ['tsx', 'emulator/cli.ts', ...args], {
@@ -60,24 +61,11 @@ describe('emulator CLI', () => {
         'OS_DOMAIN_NAME',
       ]),
     );
-    const tokenRes = await fetch(`${env.TASK_JANITOR_ENDPOINT_IAM}/v3/auth/tokens`, {
-      method: 'POST',
-      body: JSON.stringify({
-        auth: {
-          identity: {
-            methods: ['password'],
-            password: {
-              user: {
-                name: env.OS_USERNAME,
-                password: env.OS_PASSWORD,
-                domain: { name: env.OS_DOMAIN_NAME },
-              },
-            },
-          },
-          scope: { project: { name: env.TASK_JANITOR_REGION } },
-        },
-      }),
-    });
+    const tokenRes = await requestPasswordToken(
+      env.TASK_JANITOR_ENDPOINT_IAM,
+      { userName: env.OS_USERNAME, password: env.OS_PASSWORD, domainName: env.OS_DOMAIN_NAME },
+      { name: env.TASK_JANITOR_REGION },
+    );
     expect(tokenRes.status).toBe(201);
     const list = await fetch(`${env.TASK_JANITOR_ENDPOINT_DCS}/v2/${env.TASK_JANITOR_PROJECT_ID}/instances`, {
       headers: { 'X-Auth-Token': tokenRes.headers.get('x-subject-token') ?? '' },

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator } from '../../emulator/index';
 import type { Emulator } from '../../emulator/types';
 import { SERVICE_IDS } from '../../lib/types';
+import { mintToken } from '../support/iam-token';
 import { runInvocation } from './helpers';
 
 const POLICY = {
@@ -35,27 +36,7 @@ describe('secrets never reach the logs or the report', () => {
   let staticToken = '';
   beforeAll(async () => {
     emulator = await startEmulator({ seed: 7, tasks: 120, nowMs: () => Date.now() + skewMs });
-    const { account } = emulator;
-    const response = await fetch(`${emulator.urls.iam}/v3/auth/tokens`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        auth: {
-          identity: {
-            methods: ['password'],
-            password: {
-              user: {
-                name: account.userName,
-                password: account.password,
-                domain: { name: account.domainName },
-              },
-            },
-          },
-          scope: { project: { id: account.projectId } },
-        },
-      }),
-    });
-    staticToken = response.headers.get('x-subject-token') ?? '';
+    staticToken = await mintToken(emulator);
   });
   afterAll(async () => {
     await emulator?.close();
