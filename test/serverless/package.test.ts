@@ -1,10 +1,10 @@
-import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeSsm } from '../handlers/fake-ssm';
+import { runNodeProcess } from '../support/run-node';
 import { REPO_ROOT, readZipEntries, runServerless, type SlsResult, type ZipEntry } from './sls';
 
 // One `serverless package` run (slow: a bundle plus the framework's start-up), shared by the assertions.
@@ -193,21 +193,8 @@ describe('serverless package (offline, no AWS credentials)', () => {
 
 /** `node -e script` with only PATH/HOME from this process plus `env`. */
 function runNode(script: string, env: Record<string, string>): Promise<SlsResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['-e', script], {
-      cwd: dir,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      stdout += chunk;
-    });
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-      stderr += chunk;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  return runNodeProcess(['-e', script], {
+    cwd: dir,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
   });
 }

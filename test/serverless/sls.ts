@@ -1,42 +1,25 @@
 /** Runs the Serverless Framework v3 CLI offline (no AWS credentials, no telemetry) for the packaging tests. */
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { inflateRawSync } from 'node:zlib';
+import { type ProcessResult, runNodeProcess } from '../support/run-node';
 
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const SLS_BIN = fileURLToPath(new URL('../../node_modules/serverless/bin/serverless.js', import.meta.url));
 
-export interface SlsResult {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
+export type SlsResult = ProcessResult;
 
 /** `serverless ...args` with only PATH/HOME from this process plus `env`: no AWS credentials can leak in. */
 export function runServerless(args: readonly string[], env: Record<string, string>): Promise<SlsResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [SLS_BIN, ...args], {
-      cwd: REPO_ROOT,
-      env: {
-        PATH: process.env.PATH ?? '',
-        HOME: process.env.HOME ?? '/tmp',
-        SLS_TELEMETRY_DISABLED: '1',
-        SLS_NOTIFICATIONS_MODE: 'off',
-        SLS_DEPRECATION_DISABLE: '*',
-        ...env,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      stdout += chunk;
-    });
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-      stderr += chunk;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  return runNodeProcess([SLS_BIN, ...args], {
+    cwd: REPO_ROOT,
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '/tmp',
+      SLS_TELEMETRY_DISABLED: '1',
+      SLS_NOTIFICATIONS_MODE: 'off',
+      SLS_DEPRECATION_DISABLE: '*',
+      ...env,
+    },
   });
 }
 
