@@ -1,7 +1,7 @@
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../lib/config';
-import { ConfigError } from '../lib/errors';
+import { problemsOf } from './support/config-error';
 
 const AKSK = { HUAWEICLOUD_SDK_AK: 'AKEXAMPLE', HUAWEICLOUD_SDK_SK: 'sk-very-secret-value' };
 const PASSWORD = { OS_USERNAME: 'janitor', OS_PASSWORD: 'pw-very-secret', OS_DOMAIN_NAME: 'acme' };
@@ -10,14 +10,8 @@ function makeEnv(extra: Record<string, string | undefined> = {}): Record<string,
   return { TASK_JANITOR_REGION: 'eu-de', ...AKSK, ...extra };
 }
 
-function problemsOf(env: Record<string, string | undefined>): readonly string[] {
-  try {
-    loadConfig(env);
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return (error as ConfigError).problems;
-  }
-  throw new Error('expected a ConfigError');
+function configProblems(env: Record<string, string | undefined>): readonly string[] {
+  return problemsOf(() => loadConfig(env));
 }
 
 describe('loadConfig', () => {
@@ -89,7 +83,7 @@ describe('loadConfig', () => {
   });
 
   it('reports every problem at once, naming each variable', () => {
-    const problems = problemsOf({
+    const problems = configProblems({
       TASK_JANITOR_CLOUD: 'aws',
       HUAWEICLOUD_SDK_AK: 'AK',
       OS_USERNAME: 'janitor',
@@ -118,14 +112,14 @@ describe('loadConfig', () => {
   });
 
   it('rejects several complete credential kinds, saying which', () => {
-    const problems = problemsOf(makeEnv({ ...PASSWORD, TASK_JANITOR_AUTH_TOKEN: 't' }));
+    const problems = configProblems(makeEnv({ ...PASSWORD, TASK_JANITOR_AUTH_TOKEN: 't' }));
     expect(problems).toHaveLength(1);
     expect(problems[0]).toMatch(/AK\/SK.*password.*token/);
   });
 
   it('rejects missing credentials, and a security token without AK/SK', () => {
-    expect(problemsOf({ TASK_JANITOR_REGION: 'eu-de' })[0]).toMatch(/no credentials/);
-    expect(problemsOf({ TASK_JANITOR_REGION: 'eu-de', HUAWEICLOUD_SDK_SECURITY_TOKEN: 'x' })[0]).toMatch(
+    expect(configProblems({ TASK_JANITOR_REGION: 'eu-de' })[0]).toMatch(/no credentials/);
+    expect(configProblems({ TASK_JANITOR_REGION: 'eu-de', HUAWEICLOUD_SDK_SECURITY_TOKEN: 'x' })[0]).toMatch(
       /HUAWEICLOUD_SDK_AK.*HUAWEICLOUD_SDK_SK/,
     );
   });
@@ -144,7 +138,7 @@ describe('loadConfig', () => {
     ['TASK_JANITOR_MAX_ATTEMPTS', '0'],
     ['TASK_JANITOR_MAX_RETRY_TIME_MS', 'NaN'],
   ])('refuses %s=%s', (name, value) => {
-    const problems = problemsOf(makeEnv({ [name]: value }));
+    const problems = configProblems(makeEnv({ [name]: value }));
     expect(problems).toHaveLength(1);
     expect(problems[0]).toContain(name);
   });
@@ -154,14 +148,14 @@ describe('loadConfig', () => {
     'ftp://janitor:pw-in-url@127.0.0.1',
     'https://janitor:pw-in-url@dcs.example.com/?x=1',
   ])('never echoes credentials embedded in an endpoint URL (%s)', (value) => {
-    const problems = problemsOf(makeEnv({ TASK_JANITOR_ENDPOINT_DCS: value }));
+    const problems = configProblems(makeEnv({ TASK_JANITOR_ENDPOINT_DCS: value }));
     expect(problems).toHaveLength(1);
     expect(problems[0]).toContain('TASK_JANITOR_ENDPOINT_DCS');
     expect(problems.join('\n')).not.toContain('pw-in-url');
   });
 
   it('rejects an AK given under both names with different values', () => {
-    expect(problemsOf(makeEnv({ OS_ACCESS_KEY: 'OTHER' }))[0]).toMatch(
+    expect(configProblems(makeEnv({ OS_ACCESS_KEY: 'OTHER' }))[0]).toMatch(
       /HUAWEICLOUD_SDK_AK and OS_ACCESS_KEY/,
     );
   });

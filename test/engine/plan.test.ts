@@ -1,22 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { applyCap, type DeleteCandidate, evaluateTask, planPurge } from '../../lib/plan';
 import { parsePolicyText } from '../../lib/policy/load';
-import type { ServicePolicy } from '../../lib/policy/types';
 import type { ServiceId, StateClass } from '../../lib/types';
+import { servicePolicy } from '../support/policy';
 import { DAY_MS, makeTask, NOW_MS } from './fakes';
-
-function servicePolicy(overrides: Partial<ServicePolicy> = {}): ServicePolicy {
-  return {
-    enabled: true,
-    olderThanMs: 30 * DAY_MS,
-    olderThan: '30d',
-    states: undefined,
-    include: undefined,
-    exclude: undefined,
-    parents: undefined,
-    ...overrides,
-  };
-}
 
 // Issue 5's state table, row by row: the source's classification of each wire state, and what the engine does.
 const STATE_TABLE: readonly (readonly [ServiceId, string, StateClass, 'delete' | 'keep'])[] = [

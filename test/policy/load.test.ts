@@ -3,6 +3,8 @@ import { ConfigError } from '../../lib/errors';
 import { loadPolicy, parsePolicyText } from '../../lib/policy/load';
 import { DELETABLE_STATES } from '../../lib/policy/states';
 import { SERVICE_IDS } from '../../lib/types';
+import { problemsOf } from '../support/config-error';
+import { servicePolicy } from '../support/policy';
 
 const ISSUE_EXAMPLE = `
 version: 1
@@ -18,30 +20,12 @@ services:
 
 const DAY_MS = 86_400_000;
 
-function problemsOf(act: () => unknown): readonly string[] {
-  try {
-    act();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return (error as ConfigError).problems;
-  }
-  throw new Error('expected a ConfigError');
-}
-
 describe('parsePolicyText', () => {
   it('reads the example policy of issue 5', () => {
     const policy = parsePolicyText(ISSUE_EXAMPLE);
 
     expect(policy).toMatchObject({ version: 1, dryRun: true, maxDeletesPerRun: 1000 });
-    expect(policy.services['dcs-center-tasks']).toEqual({
-      enabled: true,
-      olderThanMs: 30 * DAY_MS,
-      olderThan: '30d',
-      states: undefined,
-      include: undefined,
-      exclude: undefined,
-      parents: undefined,
-    });
+    expect(policy.services['dcs-center-tasks']).toEqual(servicePolicy());
     expect(policy.services['dcs-background-tasks']?.parents).toEqual(['prod-*']);
     expect(policy.services['modelarts-processor-tasks']?.states).toEqual(['completed', 'failed', 'stopped']);
     expect(policy.services['oms-migration-tasks']?.exclude).toEqual(['keep-*']);

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../../lib/errors';
 import { parsePolicyText } from '../../lib/policy/load';
 import {
   applyOverrides,
@@ -7,6 +6,7 @@ import {
   isScheduledEvent,
   parseManualEvent,
 } from '../../lib/policy/overrides';
+import { problemsOf } from '../support/config-error';
 
 const DAY_MS = 86_400_000;
 
@@ -20,16 +20,6 @@ services:
   dis-dump-tasks: { olderThan: 90d, states: [ERROR], streams: [prod-*] }
   dcs-center-tasks: { olderThan: 30d, enabled: false }
 `);
-}
-
-function problemsOf(act: () => unknown): readonly string[] {
-  try {
-    act();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return (error as ConfigError).problems;
-  }
-  throw new Error('expected a ConfigError');
 }
 
 describe('applyOverrides', () => {
