@@ -64,6 +64,20 @@ function describeListingError(error: unknown): ServiceReport['error'] & object {
  * Runs one purge. Never throws for cloud failures (they are in the report); throws only for bugs.
  * Call `shouldFail(result.report)` to decide whether the run as a whole failed.
  */
+/** A saved plan's task that this run did not find: counted as `changed` and logged with why. */
+function skipPlannedTask(
+  deps: Pick<Deps, 'log'>,
+  report: Report,
+  task: SavedPlanTask,
+  reason: 'service-not-selected' | 'not-listed',
+): void {
+  serviceReportOf(report, task.service).skipped.changed += 1;
+  deps.log.info(
+    { service: task.service, taskId: task.id, name: task.name, action: 'skipped', reason },
+    'task decision',
+  );
+}
+
 export async function runPurge(deps: Deps, options: RunPurgeOptions): Promise<PurgeResult> {
   const { policy, savedPlan, signal } = options;
   const startedAt = deps.now();
@@ -200,29 +214,9 @@ export async function runPurge(deps: Deps, options: RunPurgeOptions): Promise<Pu
       for (const [key, task] of plannedTasks) {
         if (foundPlanned.has(key)) continue;
         if (policy.services[task.service]?.enabled !== true) {
-          serviceReportOf(report, task.service).skipped.changed += 1;
-          deps.log.info(
-            {
-              service: task.service,
-              taskId: task.id,
-              name: task.name,
-              action: 'skipped',
-              reason: 'service-not-selected',
-            },
-            'task decision',
-          );
+          skipPlannedTask(deps, report, task, 'service-not-selected');
         } else if (listedServices.has(task.service)) {
-          serviceReportOf(report, task.service).skipped.changed += 1;
-          deps.log.info(
-            {
-              service: task.service,
-              taskId: task.id,
-              name: task.name,
-              action: 'skipped',
-              reason: 'not-listed',
-            },
-            'task decision',
-          );
+          skipPlannedTask(deps, report, task, 'not-listed');
         }
       }
     }
