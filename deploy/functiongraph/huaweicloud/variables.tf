@@ -93,14 +93,17 @@ variable "agency_actions" {
     "dcs:task:delete",
     # UNCONFIRMED: the ListCenterTask page names no action; `dcs:task:list` follows the delete's naming.
     "dcs:task:list",
-    # UNCONFIRMED (no action names found in the stored docs): ModelArts processor tasks, OMS, DIS.
+    # UNCONFIRMED: ModelArts processor-task action names (the data-management permission tables found name
+    # dataset actions only), and oms:task:get / oms:task:delete (they follow the naming of oms:task:list).
     "modelarts:processTask:list",
     "modelarts:processTask:get",
     "modelarts:processTask:delete",
+    # oms:task:list: OMS API reference, "Actions Supported by Policy-based Authorization". No update action:
+    # task-janitor never pauses or changes an OMS task.
     "oms:task:list",
     "oms:task:get",
-    "oms:task:update",
     "oms:task:delete",
+    # DIS API reference, "Permissions Policies and Supported Actions".
     "dis:streams:list",
     "dis:transferTasks:list",
     "dis:transferTasks:get",
