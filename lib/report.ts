@@ -233,7 +233,8 @@ export function renderReportTable(report: Report): string {
         `${service}: ${f.taskId} (${f.name}) failed: ${f.status ?? '-'} ${f.errorCode ?? ''} ${f.errorMsg}`,
       );
     }
-    if (entry.failures.length > 5) notes.push(`${service}: … and ${entry.failures.length - 5} more failures`);
+    const failureCount = entry.failures.length + (entry.failuresNotListed ?? 0);
+    if (failureCount > 5) notes.push(`${service}: … and ${failureCount - 5} more failures`);
   }
   const totals = computeTotals(report);
   rows.push(['total', ...columns.map((c) => String(c.value(totals)))]);

@@ -82,6 +82,18 @@ describe('report', () => {
     for (const line of lines.slice(1, 6)) expect(line.length).toBe(width);
   });
 
+  it('counts the failures the report does not list in the table\'s "more failures" note', () => {
+    const report = makeReport();
+    const oms = serviceReportOf(report, 'oms-migration-tasks');
+    oms.failures.length = 0;
+    for (let i = 0; i < 100; i++) {
+      oms.failures.push({ taskId: `t${i}`, name: 'm', status: 503, errorCode: undefined, errorMsg: 'down' });
+    }
+    Object.assign(oms, { failed: 130, failuresNotListed: 30 });
+
+    expect(renderReportTable(report)).toContain('oms-migration-tasks: … and 125 more failures');
+  });
+
   it('shows "would delete" instead of "deleted" for a dry run', () => {
     const table = renderReportTable(makeReport(true));
     expect(table.split('\n')[0]).toMatch(/^DRY RUN/);
