@@ -60,10 +60,6 @@ function describeListingError(error: unknown): ServiceReport['error'] & object {
   return { message: String(error) };
 }
 
-/**
- * Runs one purge. Never throws for cloud failures (they are in the report); throws only for bugs.
- * Call `shouldFail(result.report)` to decide whether the run as a whole failed.
- */
 /** A saved plan's task that this run did not find: counted as `changed` and logged with why. */
 function skipPlannedTask(
   deps: Pick<Deps, 'log'>,
@@ -78,6 +74,10 @@ function skipPlannedTask(
   );
 }
 
+/**
+ * Runs one purge. Never throws for cloud failures (they are in the report); throws only for bugs.
+ * Call `shouldFail(result.report)` to decide whether the run as a whole failed.
+ */
 export async function runPurge(deps: Deps, options: RunPurgeOptions): Promise<PurgeResult> {
   const { policy, savedPlan, signal } = options;
   const startedAt = deps.now();
