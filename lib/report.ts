@@ -51,7 +51,7 @@ export interface ServiceCounts {
 
 export interface ServiceReport extends ServiceCounts {
   /**
-   * The failed deletes, at most `MAX_LISTED_FAILURES` of them (oldest first) so that the report stays one log
+   * The failed deletes, at most `MAX_LISTED_FAILURES` of them (in the order they were recorded) so that the report stays one log
    * line a log service accepts (CloudWatch Logs takes 256 KB per event); every failure has its own
    * `task decision` log line too.
    */

@@ -81,6 +81,9 @@ export interface JanitorCloudClient extends CloudClient {
   hostStats(): Partial<Record<CloudService, HostStats>>;
 }
 
+/** How many times a call the breaker refuses waits for the host's next answer before it fails. */
+const BREAKER_WAIT_ROUNDS = 2;
+
 interface InternalRequest extends CloudRequest {
   /** False for token minting. */
   readonly authenticate: boolean;
@@ -155,6 +158,8 @@ export function createCloudClient(deps: Deps, options: CloudClientOptions): Jani
   const limiters = new Map<string, LimitFunction>();
   const pacers = new Map<CloudService, AdaptivePacer>();
   const budgets = new Map<CloudService, RetryBudget>();
+  /** Calls the breaker holds, woken by the host's next recorded answer. */
+  const answerWaiters = new Map<CloudService, Array<() => void>>();
   /** The last unhealthy answer per host, for the message of a call the breaker does not send. */
   const lastFailureOf = new Map<
     CloudService,
@@ -212,14 +217,56 @@ export function createCloudClient(deps: Deps, options: CloudClientOptions): Jani
       throttled,
       retryAfterMs: retryAfterMs === undefined ? undefined : Math.min(retryAfterMs, maxRetryTimeMs, 300_000),
     });
-    if (throttled) return; // neutral for the budget: pacing handles it
-    const unhealthy =
-      (error instanceof CloudApiError && RETRYABLE_STATUSES.has(error.status)) ||
-      (error !== undefined && !(error instanceof CloudApiError) && isRetryable(error));
-    if (unhealthy) {
-      budgetFor(service)?.recordFailure();
-      lastFailureOf.set(service, describeFailure(error));
-    } else budgetFor(service)?.recordSuccess();
+    if (!throttled) {
+      // Throttles are neutral for the budget: pacing handles them.
+      const unhealthy =
+        (error instanceof CloudApiError && RETRYABLE_STATUSES.has(error.status)) ||
+        (error !== undefined && !(error instanceof CloudApiError) && isRetryable(error));
+      if (unhealthy) {
+        budgetFor(service)?.recordFailure();
+        lastFailureOf.set(service, describeFailure(error));
+      } else budgetFor(service)?.recordSuccess();
+    }
+    const waiting = answerWaiters.get(service);
+    answerWaiters.delete(service);
+    for (const wake of waiting ?? []) wake();
+  }
+
+  /**
+   * The breaker: a host whose budget is empty gets one probe per interval. A call it refuses waits for the
+   * host's next answer (the probe's) or one interval, at most twice: when the probe is answered the host is
+   * back and the call goes through, so a short outage fails nothing; while the host stays down the call
+   * fails fast without being sent, and the run moves on.
+   */
+  async function isAdmitted(req: InternalRequest, budget: RetryBudget): Promise<boolean> {
+    for (let round = 0; ; round++) {
+      if (budget.admitsAttempt(deps.now().getTime())) return true;
+      if (round === BREAKER_WAIT_ROUNDS) return false;
+      await waitForAnswer(req, budget.probeIntervalMs);
+    }
+  }
+
+  /** Resolves at the host's next recorded answer or after `ms`; rejects at the run's deadline. */
+  async function waitForAnswer(req: InternalRequest, ms: number): Promise<void> {
+    const timer = new AbortController();
+    const onAbort = () => timer.abort();
+    req.signal?.addEventListener('abort', onAbort, { once: true });
+    const answered = new Promise<void>((resolve) => {
+      const list = answerWaiters.get(req.service) ?? [];
+      list.push(resolve);
+      answerWaiters.set(req.service, list);
+    });
+    try {
+      await Promise.race([answered, deps.sleep(ms, timer.signal).catch(() => undefined)]);
+    } finally {
+      timer.abort(); // clears the sleep's timer when the answer came first
+      req.signal?.removeEventListener('abort', onAbort);
+    }
+    if (req.signal?.aborted) {
+      throw new TimeoutError(`${req.method} ${req.path}: the run's deadline passed while the host was down`, {
+        kind: 'deadline',
+      });
+    }
   }
 
   function describeFailure(error: unknown): { text: string; status: number | undefined } {
@@ -460,7 +507,7 @@ export function createCloudClient(deps: Deps, options: CloudClientOptions): Jani
         }
         headers['user-agent'] = userAgent;
         const budget = budgetFor(req.service);
-        if (budget && !budget.admitsAttempt(deps.now().getTime())) {
+        if (budget && !(await isAdmitted(req, budget))) {
           const last = lastFailureOf.get(req.service);
           const down = new HostUnavailableError(
             `${req.method} ${req.path}: not sent: ${req.service} failed every recent call (last: ${last?.text ?? 'unknown'}); one probe per ${budget.probeIntervalMs} ms until it answers`,

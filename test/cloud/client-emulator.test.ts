@@ -689,34 +689,54 @@ describe('createCloudClient against the emulator: pacing and the retry budget', 
     expect(client.hostStats().dcs?.pacing?.enabled).toBe(true);
   });
 
-  it('stops retrying a host that is down, then sends it only probes, and resumes when it answers again', async () => {
+  /** Fails calls one after the other until the host's retry budget is empty (the breaker is open). */
+  async function drainBudget(client: JanitorCloudClient, emulator: Emulator): Promise<void> {
+    for (let i = 0; i < 20; i++) await client.request(listCenterTasks(emulator)).catch(() => undefined);
+  }
+
+  it('stops retrying a host that is down, then sends it only probes and fails the other calls fast', async () => {
     const emulator = await makeEmulator({ faults: [{ service: 'dcs', outage: true }] });
     const { client, captured } = makeClient(emulator, { retryBudget: { probeIntervalMs: 200 } });
 
-    const outcomes = [];
-    for (let i = 0; i < 60; i++) {
-      outcomes.push(await client.request(listCenterTasks(emulator)).catch((error: unknown) => error));
-    }
-
-    // 5 attempts per call without a budget (300 requests). Ten failures drain the budget to its threshold
-    // (no more retries), ten more empty it: from then on only one probe per 200 ms reaches the host.
-    const duringOutage = opLog(emulator, 'ListCenterTasks').length;
-    expect(duringOutage).toBeLessThanOrEqual(20 + 10 + 5);
+    await drainBudget(client, emulator);
+    // 5 attempts per call without a budget (100 requests); with it, ten failures end the retries.
+    expect(opLog(emulator, 'ListCenterTasks').length).toBeLessThanOrEqual(20 + 10);
     expect(captured.records().some((line) => line.retryBudgetExhausted === true)).toBe(true);
-    expect(outcomes.at(-1)).toMatchObject({
-      name: 'HostUnavailableError',
-      lastStatus: 503,
-      message: expect.stringContaining('(last: 503'),
-    });
+    emulator.clearRequestLog();
 
+    const outcomes = await Promise.all(
+      Array.from({ length: 30 }, () =>
+        client.request(listCenterTasks(emulator)).catch((error: unknown) => error),
+      ),
+    );
+
+    // Each refused call waits for the probe's answer or an interval, twice, then fails without being sent.
+    expect(opLog(emulator, 'ListCenterTasks').length).toBeLessThanOrEqual(3);
+    const refused = outcomes.filter((o) => o instanceof Error && o.name === 'HostUnavailableError');
+    expect(refused.length).toBeGreaterThanOrEqual(27);
+    expect(refused[0]).toMatchObject({ lastStatus: 503, message: expect.stringContaining('(last: 503') });
+  });
+
+  it('lets the calls the breaker held through once a probe is answered: a short outage fails nothing more', async () => {
+    const emulator = await makeEmulator({ faults: [{ service: 'dcs', outage: true }] });
+    const { client, captured } = makeClient(emulator, { retryBudget: { probeIntervalMs: 200 } });
+    await drainBudget(client, emulator);
     emulator.clearFaults();
-    await new Promise((resolve) => setTimeout(resolve, 250));
-    for (let i = 0; i < 12; i++) await client.request(listCenterTasks(emulator));
+
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 30 }, () => client.request(listCenterTasks(emulator))),
+    );
+
+    expect(outcomes.filter((o) => o.status === 'rejected')).toEqual([]);
     emulator.setFaults({ service: 'dcs', operation: 'ListCenterTasks' }, { serverErrorShare: 1 });
-    await client
-      .request(listCenterTasks(emulator, { signal: AbortSignal.timeout(5_000) }))
-      .catch(() => undefined);
-    const retried = captured.records().some((line) => line.willRetry === true && line.attempt === 1);
+    for (let i = 0; i < 12; i++) await client.request(listCenterTasks(emulator)).catch(() => undefined);
+    // The budget refilled as calls succeeded: retries are allowed again.
+    const retried = captured
+      .records()
+      .some(
+        (line) =>
+          line.willRetry === true && line.attempt === 1 && [500, 502, 503].includes(Number(line.status)),
+      );
     expect(retried).toBe(true);
   });
 });
