@@ -158,6 +158,8 @@ export function createCloudClient(deps: Deps, options: CloudClientOptions): Jani
   const limiters = new Map<string, LimitFunction>();
   const pacers = new Map<CloudService, AdaptivePacer>();
   const budgets = new Map<CloudService, RetryBudget>();
+  /** Aborted by `close()`. */
+  const lifetime = new AbortController();
   /** Calls the breaker holds, woken by the host's next recorded answer. */
   const answerWaiters = new Map<CloudService, Array<() => void>>();
   /** The last unhealthy answer per host, for the message of a call the breaker does not send. */
@@ -466,7 +468,13 @@ export function createCloudClient(deps: Deps, options: CloudClientOptions): Jani
     },
   };
 
-  async function send(req: InternalRequest): Promise<RawResponse> {
+  async function send(call: InternalRequest): Promise<RawResponse> {
+    // Every wait and request also ends when the client is closed: nothing the client started (a shared
+    // token mint, a backoff, a breaker wait) may send a request after the run that owns it has returned.
+    const req: InternalRequest = {
+      ...call,
+      signal: call.signal ? AbortSignal.any([call.signal, lifetime.signal]) : lifetime.signal,
+    };
     const base = options.endpoints[req.service];
     const query = buildQuery(req.query);
     const url = new URL(`${base}${req.path}${query ? `?${query}` : ''}`);
@@ -663,6 +671,7 @@ export function createCloudClient(deps: Deps, options: CloudClientOptions): Jani
     },
     resolveProjectId,
     close() {
+      lifetime.abort(new Error('the cloud client was closed'));
       for (const agent of agents.values()) {
         if (
           typeof agent === 'object' &&

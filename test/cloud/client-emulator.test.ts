@@ -689,6 +689,20 @@ describe('createCloudClient against the emulator: pacing and the retry budget', 
     expect(client.hostStats().dcs?.pacing?.enabled).toBe(true);
   });
 
+  it('close() ends every wait of the client: nothing is sent after it (no request outlives the run)', async () => {
+    const emulator = await makeEmulator({ faults: [{ service: 'dcs', outage: true }] });
+    const { client } = makeClient(emulator, { backoffBaseMs: 2_000, deps: { random: () => 0.99 } });
+
+    const pending = client.request(listCenterTasks(emulator)).catch((error: unknown) => error);
+    while (opLog(emulator, 'ListCenterTasks').length === 0) await new Promise((r) => setTimeout(r, 10));
+    client.close();
+    const outcome = await pending;
+    await new Promise((r) => setTimeout(r, 300));
+
+    expect(outcome).toBeInstanceOf(Error);
+    expect(opLog(emulator, 'ListCenterTasks')).toHaveLength(1);
+  });
+
   /** Fails calls one after the other until the host's retry budget is empty (the breaker is open). */
   async function drainBudget(client: JanitorCloudClient, emulator: Emulator): Promise<void> {
     for (let i = 0; i < 20; i++) await client.request(listCenterTasks(emulator)).catch(() => undefined);
