@@ -60,6 +60,16 @@ function describeListingError(error: unknown): ServiceReport['error'] & object {
   return { message: String(error) };
 }
 
+function findDuplicate(candidates: readonly DeleteCandidate[]): DeleteCandidate['task'] | undefined {
+  const seen = new Set<string>();
+  for (const { task } of candidates) {
+    const key = taskKey(task);
+    if (seen.has(key)) return task;
+    seen.add(key);
+  }
+  return undefined;
+}
+
 /** A saved plan's task that this run did not find: counted as `changed` and logged with why. */
 function skipPlannedTask(
   deps: Pick<Deps, 'log'>,
@@ -85,9 +95,13 @@ export async function runPurge(deps: Deps, options: RunPurgeOptions): Promise<Pu
   const services = enabledServices(policy);
   const report = createReport({ dryRun: policy.dryRun, startedAt, policy, services });
   const sourcesById = new Map(options.sources.map((source) => [source.id, source] as const));
+  // One context (and one child logger) per service, not one per delete.
+  const contexts = new Map<ServiceId, SourceContext>();
   const contextFor = (service: ServiceId): SourceContext => {
+    const known = contexts.get(service);
+    if (known) return known;
     const servicePolicy = policy.services[service];
-    return {
+    const context: SourceContext = {
       client: options.client,
       projectId: options.projectId,
       signal,
@@ -96,6 +110,8 @@ export async function runPurge(deps: Deps, options: RunPurgeOptions): Promise<Pu
         ? { includeParent: (parentName: string) => isParentSelected(servicePolicy, parentName) }
         : {}),
     };
+    contexts.set(service, context);
+    return context;
   };
 
   const plannedTasks = savedPlan ? new Map(savedPlan.tasks.map((t) => [taskKey(t), t] as const)) : undefined;
@@ -189,19 +205,25 @@ export async function runPurge(deps: Deps, options: RunPurgeOptions): Promise<Pu
       (p): p is ServicePlan => p !== undefined,
     );
 
-    // 2. Count the listing and collect the candidates (a task listed twice is planned once).
+    // 2. Count the listing and collect the candidates. Sources refuse ambiguous listings themselves; a task
+    // that still arrives twice means the source's checks missed it: no deletion from that listing either.
     const candidates: DeleteCandidate[] = [];
     for (const plan of plans) {
       const entry = serviceReportOf(report, plan.service);
       entry.listed = plan.listed;
-      const seen = new Set<string>();
-      for (const candidate of plan.candidates) {
-        const key = taskKey(candidate.task);
-        if (seen.has(key)) continue;
-        seen.add(key);
-        candidates.push(candidate);
-        entry.stale += 1;
+      const duplicate = findDuplicate(plan.candidates);
+      if (duplicate !== undefined) {
+        entry.error = {
+          message: `ListingError: ${plan.service} listed task ${JSON.stringify(duplicate.id)} twice: the listing is ambiguous`,
+        };
+        deps.log.error(
+          { service: plan.service, ...entry.error },
+          'listing failed: nothing is deleted for this service',
+        );
+        continue;
       }
+      candidates.push(...plan.candidates);
+      entry.stale += plan.candidates.length;
       for (const [reason, count] of Object.entries(plan.kept)) {
         const skip = SKIP_REASON_OF[reason as keyof typeof plan.kept];
         // With a saved plan, a planned task that is no longer deletable or stale is `changed`.

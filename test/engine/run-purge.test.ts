@@ -272,17 +272,22 @@ describe('runPurge', () => {
     expect(events.at(-1)).toEqual({ phase: 'done' });
   });
 
-  it('plans a task listed twice only once', async () => {
+  it('treats a task listed twice as an ambiguous listing: nothing of that service is deleted', async () => {
     const task = makeTask({ id: 'dup' });
-    const oms = createFakeSource('oms-migration-tasks', { tasks: [task, task] });
+    const oms = createFakeSource('oms-migration-tasks', { tasks: [makeTask({ id: 'other' }), task, task] });
     const policy = parsePolicyText(
       'version: 1\ndryRun: false\nservices: { oms-migration-tasks: { olderThan: 30d } }',
     );
 
     const { report } = await runPurge(makeDeps(), options(policy, [oms.source]));
 
-    expect(oms.state.deleteCalls).toEqual(['dup']);
-    expect(report.services['oms-migration-tasks']).toMatchObject({ listed: 2, stale: 1, deleted: 1 });
+    expect(oms.state.deleteCalls).toEqual([]);
+    expect(report.services['oms-migration-tasks']).toMatchObject({
+      listed: 3,
+      stale: 0,
+      deleted: 0,
+      error: { message: expect.stringContaining('"dup" twice') },
+    });
   });
 
   it('deletes nothing with maxDeletesPerRun 0 and reports every stale task as skipped for the cap', async () => {
