@@ -3,19 +3,13 @@
  * it (the account, the policy, the fault mix, the clock and state changes, the deadline, the client knobs).
  * Plain data: printed as JSON when a run breaks an invariant.
  */
+import { createRng } from '../../emulator/rng';
 import type { FaultSettings, FaultTarget } from '../../emulator/types';
 import { SERVICE_IDS, type ServiceId } from '../../lib/types';
 
-/** mulberry32: small, fast, good enough for drawing schedules. */
+/** The emulator's mulberry32, as a plain function: the same seed draws the same schedule. */
 export function createRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
+  return createRng(seed).next;
 }
 
 export const DAY_MS = 86_400_000;

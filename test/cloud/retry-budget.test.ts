@@ -1,17 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { createRng } from '../../emulator/rng';
 import { RetryBudget } from '../../lib/cloud/retry-budget';
-
-/** A seeded generator (mulberry32), so the failure pattern is the same on every run. */
-function makeRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Runs `calls` calls with up to `maxAttempts` attempts each; each attempt fails with `failureShare`. */
 function runCalls(
@@ -28,7 +17,7 @@ function runCalls(
     seed?: number;
   },
 ) {
-  const random = makeRandom(seed);
+  const random = createRng(seed).next;
   let attempts = 0;
   let retriesRefused = 0;
   let failedCalls = 0;
