@@ -5,17 +5,12 @@
 import { z } from 'zod';
 import { ConfigError } from './errors';
 import { formatIssues } from './policy/issues';
-import { SERVICE_IDS, type ServiceId, type Task } from './types';
+import { SERVICE_IDS, type Task } from './types';
 
-export interface SavedPlanTask {
-  readonly service: ServiceId;
-  readonly id: string;
-  readonly name: string;
-  readonly parentId?: string;
-  readonly parentName?: string;
-  readonly state: string;
+/** A planned task as written to the plan file: the task's identity, state and (always known) end time. */
+export type SavedPlanTask = Pick<Task, 'service' | 'id' | 'name' | 'parentId' | 'parentName' | 'state'> & {
   readonly endedAtMs: number;
-}
+};
 
 export interface SavedPlan {
   readonly version: 1;
