@@ -17,6 +17,8 @@ export const nodeFetchLike: FetchLike = async (url, init) => {
     ...(init.body === undefined ? {} : { body: init.body }),
     ...(init.signal === undefined ? {} : { signal: init.signal }),
     ...(init.agent === undefined ? {} : { agent: init.agent as never }),
+    // Never follow a redirect, whatever the caller passed.
+    redirect: 'manual',
   });
   const adapted: FetchResponseLike = {
     status: response.status,

@@ -13,6 +13,11 @@ export interface FetchInit {
   signal?: AbortSignal;
   /** An http(s).Agent (keep-alive pool); node-fetch sends `Connection: close` without one. */
   agent?: unknown;
+  /**
+   * The client always asks for `manual`: a redirect is returned as the 3xx it is, never followed (a followed
+   * redirect would carry the credential headers to another host, and a 303 turns a DELETE into a GET).
+   */
+  redirect?: 'manual';
 }
 
 export interface FetchResponseLike {

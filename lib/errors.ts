@@ -13,10 +13,28 @@ export class ConfigError extends JanitorError {
   override name = 'ConfigError';
   /** Each problem as `path: what was expected, got what`. */
   readonly problems: readonly string[];
-  constructor(problems: readonly string[], options?: ErrorOptions & { subject?: string }) {
+  /**
+   * What had been sent to the cloud when the problem was found (`IAM was asked for the project id`);
+   * undefined: nothing was sent.
+   */
+  readonly sent: string | undefined;
+  constructor(problems: readonly string[], options?: ErrorOptions & { subject?: string; sent?: string }) {
     const subject = options?.subject ?? 'configuration';
     super(`invalid ${subject}:\n  - ${problems.join('\n  - ')}`, options);
     this.problems = problems;
+    this.sent = options?.sent;
+  }
+}
+
+/** IAM has no project named after the region. Found by asking IAM: only IAM was sent anything. */
+export class ProjectNotFoundError extends ConfigError {
+  override name = 'ProjectNotFoundError';
+  readonly region: string;
+  constructor(region: string) {
+    super([`TASK_JANITOR_PROJECT_ID: IAM has no project named "${region}"; set the project id explicitly`], {
+      sent: 'IAM was asked for the project id; nothing was listed or deleted',
+    });
+    this.region = region;
   }
 }
 
@@ -31,7 +49,7 @@ export interface CloudApiErrorFields {
   readonly errorMsg: string | undefined;
   readonly errorExtMsg?: string | undefined;
   readonly requestId: string | undefined;
-  /** How many attempts were made in total. */
+  /** Which attempt of the call this answer was (1 for the first). */
   readonly attempts: number;
 }
 
@@ -47,7 +65,7 @@ export class CloudApiError extends JanitorError implements CloudApiErrorFields {
   readonly errorMsg: string | undefined;
   readonly errorExtMsg: string | undefined;
   readonly requestId: string | undefined;
-  attempts: number;
+  readonly attempts: number;
   constructor(fields: CloudApiErrorFields, options?: ErrorOptions) {
     super(
       `${fields.method} ${fields.path} failed: ${fields.status}${fields.errorCode ? ` ${fields.errorCode}` : ''}${
@@ -71,6 +89,23 @@ export class CloudApiError extends JanitorError implements CloudApiErrorFields {
 /** 401/403: bad or expired credentials, missing permission. Never retried (a retried bad signature gets an IP blacklisted). */
 export class AuthError extends CloudApiError {
   override name = 'AuthError';
+}
+
+/**
+ * A 3xx answer. Redirects are never followed (a followed redirect would carry the credential headers to
+ * whatever host the answer names, and a 303 turns a DELETE into a GET) and never retried.
+ */
+export class RedirectError extends CloudApiError {
+  override name = 'RedirectError';
+  /** The host the answer's `Location` names (never the full URL: it may carry a token in its query). */
+  readonly locationHost: string | undefined;
+  constructor(
+    fields: CloudApiErrorFields & { readonly locationHost: string | undefined },
+    options?: ErrorOptions,
+  ) {
+    super(fields, options);
+    this.locationHost = fields.locationHost;
+  }
 }
 
 /** Connection refused/reset, DNS failure, socket error. Wraps node-fetch's `FetchError` as `cause`. */
@@ -97,14 +132,48 @@ export class HostUnavailableError extends NetworkError {
   }
 }
 
-/** A request timed out, or the run's deadline aborted it. */
+/** A request got no answer within the per-request timeout (it may have reached the server). */
 export class TimeoutError extends JanitorError {
   override name = 'TimeoutError';
-  /** `request`: the per-request timeout (retryable); `deadline`: the run's budget is spent (not retryable). */
-  readonly kind: 'request' | 'deadline';
-  constructor(message: string, options: ErrorOptions & { kind: 'request' | 'deadline' }) {
+  readonly kind: 'request';
+  constructor(message: string, options: ErrorOptions & { kind?: 'request' } = {}) {
     super(message, options);
-    this.kind = options.kind;
+    this.kind = 'request';
+  }
+}
+
+/** Why a run stops starting work: its deadline, or an operator's interrupt (Ctrl-C, SIGTERM). */
+export type StopReason = 'deadline' | 'interrupted';
+
+/** The operator interrupted the run (the CLI's first Ctrl-C or SIGTERM): no new work starts. */
+export class InterruptError extends JanitorError {
+  override name = 'InterruptError';
+  /** `SIGINT`, `SIGTERM`, or another name of what interrupted the run. */
+  readonly signal: string;
+  constructor(signal: string, options?: ErrorOptions) {
+    super(`interrupted by ${signal}`, options);
+    this.signal = signal;
+  }
+}
+
+/** The stop reason an abort signal carries: an `InterruptError` is an interrupt, anything else the deadline. */
+export function stopReasonOf(reason: unknown): StopReason {
+  return reason instanceof InterruptError ? 'interrupted' : 'deadline';
+}
+
+/**
+ * The run stopped (deadline or interrupt) and cut this call: before it was sent (`sent: false`: a wait for a
+ * slot, the pacer, the breaker or a retry was cut, nothing went out for this attempt), or while it was in flight
+ * (`sent: true`: the request was aborted without an answer; whether the server acted is unknown).
+ */
+export class RunStoppedError extends JanitorError {
+  override name = 'RunStoppedError';
+  readonly reason: StopReason;
+  readonly sent: boolean;
+  constructor(message: string, options: ErrorOptions & { reason: StopReason; sent: boolean }) {
+    super(message, options);
+    this.reason = options.reason;
+    this.sent = options.sent;
   }
 }
 

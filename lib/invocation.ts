@@ -16,22 +16,16 @@ import { readFile } from 'node:fs/promises';
 import { createCloudClientFromConfig } from './cloud/from-config';
 import { type Config, type LogLevel, loadConfig } from './config';
 import type { Deps } from './deps';
-import { CloudApiError, ConfigError, FullRunFailureError, TimeoutError } from './errors';
+import { CloudApiError, ConfigError, FullRunFailureError, RunStoppedError } from './errors';
 import { loadPolicy } from './policy/load';
 import { applyOverrides, enabledServices, isScheduledEvent, parseManualEvent } from './policy/overrides';
 import type { Policy, PolicyOverrides } from './policy/types';
-import {
-  createReport,
-  finishReport,
-  type Report,
-  reportErrors,
-  serviceReportOf,
-  shouldFail,
-  toEmbeddedMetricFormat,
-} from './report';
-import { type ProgressEvent, type PurgeResult, runPurge } from './run-purge';
+import { ReportRecorder } from './recorder';
+import { type Report, reportErrors, shouldFail, toEmbeddedMetricFormat } from './report';
+import { type ProgressEvent, type PurgeResult, type RunSignals, runPurge } from './run-purge';
 import type { SavedPlan } from './saved-plan';
 import { SOURCES } from './sources/index';
+import type { ServiceId } from './types';
 
 /** Reads one setting; `undefined` (or an empty string) means "not set". */
 export type EnvGetter = (key: string) => string | undefined;
@@ -168,87 +162,158 @@ export function computeDeadlineAtMs(nowMs: number, remainingTimeMs: number): num
   return nowMs + Math.max(0, remainingTimeMs - marginMs);
 }
 
+/** After an operator's interrupt: how long requests in flight may take to finish, then the reads that settle them. */
+export const INTERRUPT_IN_FLIGHT_MS = 10_000;
+export const INTERRUPT_SETTLE_MS = 5_000;
+/** When the report is due, requests still under way get this long to end on their own before they are cut. */
+export const CLOSE_GRACE_MS = 1_000;
+
 /**
- * Runs a prepared invocation: builds the client, runs the purge under the deadline, logs the report line (and
- * its metric form), and throws `FullRunFailureError` when every attempted operation failed.
+ * The run's three stops on one clock. At the deadline (or on an interrupt) no new work starts; requests in
+ * flight may finish until `abort` (a third of the safety margin later, or `INTERRUPT_IN_FLIGHT_MS` after an
+ * interrupt); reads that settle deletes of unknown outcome end at `resolve` (another third, or
+ * `INTERRUPT_SETTLE_MS`). The last third of the margin is left for the report.
+ */
+function createRunStops(options: {
+  readonly nowMs: number;
+  readonly deadlineAtMs: number;
+  readonly marginMs: number;
+  readonly interrupt: AbortSignal | undefined;
+}): { readonly signals: RunSignals; readonly dispose: () => void } {
+  const stop = new AbortController();
+  const abort = new AbortController();
+  const resolve = new AbortController();
+  // Every request listens on these: many more than Node's default of 10.
+  setMaxListeners(0, stop.signal, abort.signal, resolve.signal);
+  const timers: NodeJS.Timeout[] = [];
+  const at = (delayMs: number, fire: () => void) => timers.push(setTimeout(fire, Math.max(0, delayMs)));
+  const deadlineReason = new RunStoppedError('the run reached its deadline', {
+    reason: 'deadline',
+    sent: false,
+  });
+  const shareMs = options.marginMs / 3;
+  const stopNow = (reason: unknown, inFlightMs: number, settleMs: number) => {
+    if (stop.signal.aborted) return;
+    stop.abort(reason);
+    at(inFlightMs, () => abort.abort(reason));
+    at(inFlightMs + settleMs, () => resolve.abort(reason));
+  };
+  at(options.deadlineAtMs - options.nowMs, () => stopNow(deadlineReason, shareMs, shareMs));
+  const onInterrupt = () =>
+    stopNow(
+      options.interrupt?.reason,
+      Math.min(INTERRUPT_IN_FLIGHT_MS, shareMs),
+      Math.min(INTERRUPT_SETTLE_MS, shareMs),
+    );
+  if (options.interrupt?.aborted) onInterrupt();
+  else options.interrupt?.addEventListener('abort', onInterrupt, { once: true });
+  return {
+    signals: { stop: stop.signal, abort: abort.signal, resolve: resolve.signal },
+    // No timer outlives the invocation (it would fire after the next thaw).
+    dispose: () => {
+      for (const timer of timers) clearTimeout(timer);
+      options.interrupt?.removeEventListener('abort', onInterrupt);
+    },
+  };
+}
+
+/**
+ * Runs a prepared invocation: builds the client, runs the purge under the run's stops, waits until nothing of
+ * the run is in flight, then logs the report line (and its metric form); throws `FullRunFailureError` when
+ * every attempted operation failed.
  */
 export async function executeInvocation(
   prepared: PreparedInvocation,
   options: ExecuteInvocationOptions,
 ): Promise<PurgeResult> {
   const { deps } = options;
+  const { config, policy } = prepared;
   const nowMs = deps.now().getTime();
   const deadlineAtMs = computeDeadlineAtMs(nowMs, options.remainingTimeMs);
-  const deadline = new AbortController();
-  // Cleared in `finally`: no timer outlives the invocation (it would fire after the next thaw).
-  const timer = setTimeout(
-    () => deadline.abort(new TimeoutError('the run reached its deadline', { kind: 'deadline' })),
-    Math.max(0, deadlineAtMs - nowMs),
-  );
-  const signal = options.signal ? AbortSignal.any([deadline.signal, options.signal]) : deadline.signal;
-  // Every in-flight request listens on the run's signal: many more than Node's default of 10.
-  setMaxListeners(0, deadline.signal, signal);
+  const stops = createRunStops({
+    nowMs,
+    deadlineAtMs,
+    marginMs: Math.max(0, nowMs + options.remainingTimeMs - deadlineAtMs),
+    interrupt: options.signal,
+  });
+  const { signals } = stops;
   const client = createCloudClientFromConfig(
     deps,
-    prepared.config,
+    config,
     options.tokenGetter ? { tokenGetter: options.tokenGetter } : {},
   );
+  const hosts = new Map(
+    Object.entries(config.endpoints).map(([service, url]) => [service, new URL(url).host] as const),
+  );
+  const hostOf = (service: ServiceId): string | undefined => {
+    const source = SOURCES.find((s) => s.id === service);
+    return source ? hosts.get(source.cloudService) : undefined;
+  };
+  const recorder = new ReportRecorder(deps, {
+    dryRun: policy.dryRun,
+    startedAt: new Date(nowMs),
+    policy,
+    services: enabledServices(policy),
+    hostOf,
+  });
+  let result: PurgeResult | undefined;
+  let projectError: unknown;
   try {
-    let projectId: string;
+    let projectId: string | undefined;
     try {
-      projectId = await client.resolveProjectId(signal);
+      projectId = await client.resolveProjectId(signals.stop);
     } catch (error) {
       // No run goes unaccounted for: the report (every service failed, nothing listed) and its metrics are
       // logged before the error propagates, so a ListingFailed alarm fires for an IAM outage too.
-      const report = reportWithoutProject(prepared.policy, new Date(nowMs), deps.now(), error);
-      deps.log.info({ report }, 'purge report');
-      if (options.emitMetrics) logMetrics(deps, report, options);
-      throw error;
+      projectError = error;
+      recordNoProject(recorder, policy, error);
     }
-    const result = await runPurge(deps, {
-      policy: prepared.policy,
-      client,
-      projectId,
-      sources: SOURCES,
-      deadlineAtMs,
-      signal,
-      // As many deletes per service as the client sends per host: the executor must not be the narrower pool.
-      deleteConcurrency: prepared.config.concurrencyPerHost,
-      ...(options.savedPlan ? { savedPlan: options.savedPlan } : {}),
-      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
-    });
-    if (options.emitMetrics) logMetrics(deps, result.report, options);
-    if ((options.throwOnFullFailure ?? true) && shouldFail(result.report)) {
-      const errors = reportErrors(result.report);
-      throw new FullRunFailureError(`every attempted operation failed (${errors.length} errors)`, errors);
+    if (projectId !== undefined) {
+      recorder.target({ cloud: config.cloud, region: config.region, projectId });
+      result = await runPurge(deps, {
+        policy,
+        client,
+        projectId,
+        sources: SOURCES,
+        deadlineAtMs,
+        signals,
+        recorder,
+        // As many deletes per service as the client sends per host: the executor must not be the narrower pool.
+        deleteConcurrency: config.concurrencyPerHost,
+        ...(options.savedPlan ? { savedPlan: options.savedPlan } : {}),
+        ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+      });
     }
-    return result;
   } finally {
-    clearTimeout(timer);
-    client.close();
+    stops.dispose();
+    // Nothing of this run may still be in flight, queued or waiting when its report is logged.
+    await client.close({ graceMs: CLOSE_GRACE_MS });
+    const report = result?.report ?? recorder.finish(deps.now());
+    deps.log.info({ report }, 'purge report');
+    if (options.emitMetrics) logMetrics(deps, report, options);
   }
+  if (projectError !== undefined) throw projectError;
+  if (result === undefined) throw new TypeError('the purge ended without a result');
+  if ((options.throwOnFullFailure ?? true) && shouldFail(result.report)) {
+    const errors = reportErrors(result.report);
+    throw new FullRunFailureError(`every attempted operation failed (${errors.length} errors)`, errors);
+  }
+  return result;
 }
 
 /** The report of a run that could not start: every enabled service failed to list for `error`. */
-function reportWithoutProject(policy: Policy, startedAt: Date, finishedAt: Date, error: unknown): Report {
-  const report = createReport({
-    dryRun: policy.dryRun,
-    startedAt,
-    policy,
-    services: enabledServices(policy),
-  });
+function recordNoProject(recorder: ReportRecorder, policy: Policy, error: unknown): void {
   const reason = error instanceof Error ? error.message : String(error);
   const fields =
     error instanceof CloudApiError
       ? { status: error.status, ...(error.errorCode !== undefined ? { errorCode: error.errorCode } : {}) }
       : {};
-  for (const service of report.policy.services) {
-    serviceReportOf(report, service).error = {
+  for (const service of enabledServices(policy)) {
+    recorder.listingFailed(service, 0, {
       message: `the project id could not be resolved, nothing was listed: ${reason}`,
       ...fields,
-    };
+    });
   }
-  return finishReport(report, finishedAt);
 }
 
 /** Builds the real side effects once the log level is known (`createDefaultDeps`, or a test's own). */

@@ -11,13 +11,15 @@ export const SKIP_REASONS = [
   'excluded',
   'cap',
   'deadline',
+  'interrupted',
   'changed',
   'unaddressable',
 ] as const;
 /**
- * Why a stale-or-candidate task was not deleted. `changed`: a saved plan's task is no longer listed,
- * deletable or stale (plan/apply). `unaddressable`: a stale task whose id or parent is `.` or `..`, which
- * no request can address.
+ * Why a stale-or-candidate task was not deleted. `deadline` / `interrupted`: the run stopped (its deadline, or
+ * an operator's Ctrl-C / SIGTERM) before this delete was sent or could be retried. `changed`: a saved plan's task
+ * is no longer listed, deletable or stale (plan/apply). `unaddressable`: a stale task whose id or parent is `.`
+ * or `..`, which no request can address.
  */
 export type SkipReason = (typeof SKIP_REASONS)[number];
 
@@ -30,6 +32,8 @@ export interface TaskFailure {
   readonly status: number | undefined;
   readonly errorCode: string | undefined;
   readonly errorMsg: string;
+  /** The endpoint host that answered (or did not), for a failure of a request. */
+  readonly host?: string;
 }
 
 export interface ServiceCounts {
@@ -41,6 +45,11 @@ export interface ServiceCounts {
   wouldDelete: number;
   alreadyGone: number;
   failed: number;
+  /**
+   * Deletes whose outcome could not be known: sent, but neither answered nor settled by a later read (the read
+   * itself failed). Never counted as failed or as deleted; the next run lists the task again if it is still there.
+   */
+  unknown: number;
   skipped: Record<SkipReason, number>;
   /**
    * Deletes attempted and answered "in progress" (refused by the API, or a re-check found it changed); also
@@ -58,14 +67,27 @@ export interface ServiceReport extends ServiceCounts {
   readonly failures: TaskFailure[];
   /** Failures beyond `MAX_LISTED_FAILURES`, counted in `failed` but not listed in `failures`. */
   failuresNotListed?: number;
+  /** The deletes of unknown outcome (`unknown`), at most `MAX_LISTED_FAILURES`, with why they are unknown. */
+  unknownTasks?: TaskFailure[];
   /** Set when the service could not be listed (or its listing was ambiguous): nothing was deleted for it. */
   error?: { readonly message: string; readonly status?: number; readonly errorCode?: string };
+}
+
+/** Where a run works: what the operator must check before trusting a report or a plan. */
+export interface RunTarget {
+  readonly cloud: string;
+  readonly region: string;
+  readonly projectId: string;
 }
 
 export interface Report {
   readonly dryRun: boolean;
   readonly startedAt: string;
   finishedAt: string;
+  /** The cloud, region and project the run listed and deleted in. */
+  target?: RunTarget;
+  /** Set when the run was cut short: its deadline, or an operator's interrupt. */
+  stoppedBy?: 'deadline' | 'interrupted';
   readonly policy: {
     readonly digest: string;
     readonly services: readonly ServiceId[];
@@ -86,6 +108,7 @@ function emptySkipped(): Record<SkipReason, number> {
     excluded: 0,
     cap: 0,
     deadline: 0,
+    interrupted: 0,
     changed: 0,
     unaddressable: 0,
   };
@@ -100,6 +123,7 @@ export function createServiceCounts(): ServiceCounts {
     wouldDelete: 0,
     alreadyGone: 0,
     failed: 0,
+    unknown: 0,
     skipped: emptySkipped(),
   };
 }
@@ -156,6 +180,7 @@ export function computeTotals(report: Pick<Report, 'services'>): ServiceCounts &
     totals.wouldDelete += service.wouldDelete;
     totals.alreadyGone += service.alreadyGone;
     totals.failed += service.failed;
+    totals.unknown += service.unknown;
     for (const reason of SKIP_REASONS) totals.skipped[reason] += service.skipped[reason];
     if (service.refused !== undefined) totals.refused = (totals.refused ?? 0) + service.refused;
     if (service.error) totals.failedServices += 1;
@@ -179,7 +204,7 @@ export function shouldFail(report: Report): boolean {
   const totals = computeTotals(report);
   const services = Object.values(report.services).filter((s) => s !== undefined);
   const allListingsFailed = services.length > 0 && totals.failedServices === services.length;
-  const succeededDeletes = totals.deleted + totals.alreadyGone + (totals.refused ?? 0);
+  const succeededDeletes = totals.deleted + totals.alreadyGone + (totals.refused ?? 0) + totals.unknown;
   const allDeletesFailed = totals.failed > 0 && succeededDeletes === 0;
   return allListingsFailed || allDeletesFailed;
 }
@@ -206,12 +231,14 @@ const TABLE_COLUMNS: readonly { readonly title: string; readonly value: (c: Serv
   { title: 'would delete', value: (c) => c.wouldDelete },
   { title: 'gone', value: (c) => c.alreadyGone },
   { title: 'failed', value: (c) => c.failed },
+  { title: 'unknown', value: (c) => c.unknown },
   { title: 'in progress', value: (c) => c.skipped.inProgress },
   { title: 'unknown state', value: (c) => c.skipped.unknownState },
   { title: 'unknown age', value: (c) => c.skipped.unknownAge },
   { title: 'excluded', value: (c) => c.skipped.excluded },
   { title: 'cap', value: (c) => c.skipped.cap },
   { title: 'deadline', value: (c) => c.skipped.deadline },
+  { title: 'interrupted', value: (c) => c.skipped.interrupted },
   { title: 'changed', value: (c) => c.skipped.changed },
   { title: 'unaddressable', value: (c) => c.skipped.unaddressable },
 ];
@@ -272,11 +299,13 @@ const EMF_METRICS: readonly { readonly name: string; readonly value: (c: Service
   { name: 'WouldDelete', value: (c) => c.wouldDelete },
   { name: 'AlreadyGone', value: (c) => c.alreadyGone },
   { name: 'Failed', value: (c) => c.failed },
+  { name: 'Unknown', value: (c) => c.unknown },
   { name: 'SkippedInProgress', value: (c) => c.skipped.inProgress },
   { name: 'SkippedUnknownState', value: (c) => c.skipped.unknownState },
   { name: 'SkippedUnknownAge', value: (c) => c.skipped.unknownAge },
   { name: 'SkippedCap', value: (c) => c.skipped.cap },
   { name: 'SkippedDeadline', value: (c) => c.skipped.deadline },
+  { name: 'SkippedInterrupted', value: (c) => c.skipped.interrupted },
   { name: 'SkippedChanged', value: (c) => c.skipped.changed },
   { name: 'SkippedUnaddressable', value: (c) => c.skipped.unaddressable },
 ];

@@ -1,26 +1,27 @@
 /**
- * The one entry every shell calls (Lambda, FunctionGraph, CLI, demo): list every enabled service, plan,
- * log the plan, then delete (or stop, on a dry run), and log one report line at the end, always.
+ * One purge as a sequence of named steps: list and plan every enabled service, reconcile a saved plan, apply the
+ * run's cap (and log the plan), then execute it — or stop there, on a dry run. Every step tells the recorder
+ * what happened; the recorder is the only writer of the report.
  */
 import type { CloudClient } from './cloud/types';
 import type { Deps } from './deps';
-import { CloudApiError, ListingError } from './errors';
-import { type ExecutePlanOptions, executePlan, logDecision, type ProgressEvent } from './execute';
+import { CloudApiError, ListingError, RunStoppedError, stopReasonOf } from './errors';
+import { executePlan, type ProgressEvent, type RunSignals } from './execute';
 import {
   applyCap,
   createServicePlanner,
   type DeleteCandidate,
   isParentSelected,
   type ServicePlan,
-  SKIP_REASON_OF,
 } from './plan';
 import { enabledServices } from './policy/overrides';
 import type { Policy } from './policy/types';
-import { createReport, finishReport, type Report, type ServiceReport, serviceReportOf } from './report';
-import { type SavedPlan, type SavedPlanTask, taskKey, toSavedPlanTask } from './saved-plan';
-import type { ServiceId, SourceContext, TaskSource } from './types';
+import { ReportRecorder } from './recorder';
+import type { Report, RunTarget, ServiceReport } from './report';
+import { type SavedPlan, type SavedPlanTask, toSavedPlanTask } from './saved-plan';
+import { type ServiceId, type SourceContext, type TaskSource, taskKey } from './types';
 
-export type { ProgressEvent } from './execute';
+export type { ProgressEvent, RunSignals } from './execute';
 
 export interface RunPurgeOptions {
   /** The effective policy (overrides already applied). */
@@ -31,13 +32,17 @@ export interface RunPurgeOptions {
   readonly sources: readonly TaskSource[];
   /** Absolute epoch ms on the `deps.now()` clock; no delete starts after it. */
   readonly deadlineAtMs: number;
-  /** Aborted at the deadline by the shell; passed to every request. */
-  readonly signal: AbortSignal;
+  /** The run's stops: listing ends at `stop`; deletes stop starting at it and are aborted at `abort`. */
+  readonly signals: RunSignals;
   /** Plan/apply: delete exactly these, after re-checking each is still listed, deletable and stale. */
   readonly savedPlan?: SavedPlan;
   readonly onProgress?: (event: ProgressEvent) => void;
   /** Deletes in flight per service. @default 8 */
   readonly deleteConcurrency?: number;
+  /** Writes the report; `runPurge` makes its own when absent. */
+  readonly recorder?: ReportRecorder;
+  /** For the report made when no recorder is passed. */
+  readonly target?: RunTarget;
 }
 
 export interface PurgeResult {
@@ -48,7 +53,8 @@ export interface PurgeResult {
 
 const PROGRESS_EVERY = 500;
 
-function describeListingError(error: unknown): ServiceReport['error'] & object {
+/** The report's view of a listing failure. */
+export function describeListingError(error: unknown): ServiceReport['error'] & object {
   if (error instanceof CloudApiError) {
     return {
       message: error.message,
@@ -58,6 +64,200 @@ function describeListingError(error: unknown): ServiceReport['error'] & object {
   }
   if (error instanceof Error) return { message: `${error.name}: ${error.message}` };
   return { message: String(error) };
+}
+
+/**
+ * Runs one purge. Never throws for cloud failures (they are in the report); throws only for bugs.
+ * Call `shouldFail(result.report)` to decide whether the run as a whole failed.
+ */
+export async function runPurge(deps: Deps, options: RunPurgeOptions): Promise<PurgeResult> {
+  const { policy, savedPlan, signals } = options;
+  const services = enabledServices(policy);
+  const recorder =
+    options.recorder ??
+    new ReportRecorder(deps, {
+      dryRun: policy.dryRun,
+      startedAt: deps.now(),
+      policy,
+      services,
+      ...(options.target ? { target: options.target } : {}),
+    });
+  deps.log.info(
+    {
+      dryRun: policy.dryRun,
+      policyDigest: policy.digest,
+      services,
+      maxDeletesPerRun: policy.maxDeletesPerRun,
+      savedPlan: savedPlan
+        ? { tasks: savedPlan.tasks.length, policyDigest: savedPlan.policyDigest }
+        : undefined,
+    },
+    'purge started',
+  );
+
+  const contexts = createContexts(deps, options);
+  const planned = await listAndPlan(deps, options, recorder, contexts);
+  const candidates = reconcileSavedPlan(planned, options, recorder);
+  const deletes = capAndLogPlan(candidates, policy, recorder);
+  options.onProgress?.({
+    phase: 'plan',
+    deletes: deletes.length,
+    capped: candidates.length - deletes.length,
+    dryRun: policy.dryRun,
+  });
+
+  if (!policy.dryRun) {
+    await executePlan(deps, {
+      policyOf: (service) => policy.services[service],
+      deletes,
+      sources: new Map(options.sources.map((source) => [source.id, source] as const)),
+      contextFor: contexts.forDeletes,
+      signals,
+      deadlineAtMs: options.deadlineAtMs,
+      onOutcome: (candidate, outcome) => recorder.outcome(candidate, outcome),
+      ...(options.deleteConcurrency !== undefined ? { concurrency: options.deleteConcurrency } : {}),
+      ...(options.onProgress !== undefined ? { onProgress: options.onProgress } : {}),
+    });
+  }
+  if (signals.stop.aborted) recorder.stopped(stopReasonOf(signals.stop.reason));
+  options.onProgress?.({ phase: 'done' });
+  return {
+    report: recorder.finish(deps.now()),
+    plannedDeletes: deletes.map((candidate) => toSavedPlanTask(candidate.task)),
+  };
+}
+
+interface Contexts {
+  /** Listing: requests end at the run's soft stop. */
+  readonly forListing: (service: ServiceId) => SourceContext;
+  /** Deletes and the reads that settle them: each request carries its own signals. */
+  readonly forDeletes: (service: ServiceId) => SourceContext;
+}
+
+/** One context (and one child logger) per service and use, not one per delete. */
+function createContexts(deps: Deps, options: RunPurgeOptions): Contexts {
+  const make = (signal: AbortSignal) => {
+    const cache = new Map<ServiceId, SourceContext>();
+    return (service: ServiceId): SourceContext => {
+      const known = cache.get(service);
+      if (known) return known;
+      const servicePolicy = options.policy.services[service];
+      const context: SourceContext = {
+        client: options.client,
+        projectId: options.projectId,
+        signal,
+        log: deps.log.child({ service }),
+        ...(servicePolicy?.parents !== undefined
+          ? { includeParent: (parentName: string) => isParentSelected(servicePolicy, parentName) }
+          : {}),
+      };
+      cache.set(service, context);
+      return context;
+    };
+  };
+  return { forListing: make(options.signals.stop), forDeletes: make(options.signals.resolve) };
+}
+
+interface ListedPlans {
+  readonly plans: readonly ServicePlan[];
+  /** With a saved plan: the keys of its tasks this run listed. */
+  readonly foundPlanned: ReadonlySet<string>;
+}
+
+/** Step 1: list every enabled service concurrently, planning each task as it streams in. Nothing is deleted. */
+async function listAndPlan(
+  deps: Deps,
+  options: RunPurgeOptions,
+  recorder: ReportRecorder,
+  contexts: Contexts,
+): Promise<ListedPlans> {
+  const { policy, savedPlan } = options;
+  const nowMs = deps.now().getTime();
+  const sourcesById = new Map(options.sources.map((source) => [source.id, source] as const));
+  const plannedKeys = savedPlan ? new Set(savedPlan.tasks.map(taskKey)) : undefined;
+  const foundPlanned = new Set<string>();
+
+  const listService = async (service: ServiceId): Promise<ServicePlan | undefined> => {
+    const source = sourcesById.get(service);
+    const servicePolicy = policy.services[service];
+    if (!source || !servicePolicy) {
+      recorder.listingFailed(service, 0, { message: `no task source is registered for ${service}` });
+      return undefined;
+    }
+    const accept = plannedKeys
+      ? (task: { service: ServiceId; id: string; parentId?: string }) => {
+          const key = taskKey(task);
+          if (!plannedKeys.has(key)) return false;
+          foundPlanned.add(key);
+          return true;
+        }
+      : undefined;
+    const planner = createServicePlanner(service, servicePolicy, nowMs, accept);
+    try {
+      for await (const task of source.list(contexts.forListing(service))) {
+        if (task.service !== service) {
+          throw new ListingError(`${service} listing yielded a task of ${task.service} (id ${task.id})`);
+        }
+        const decision = planner.add(task);
+        if (decision.action === 'keep' && (plannedKeys === undefined || foundPlanned.has(taskKey(task)))) {
+          recorder.kept(task, decision.reason, decision.ageMs);
+        }
+        if (planner.plan.listed % PROGRESS_EVERY === 0) {
+          options.onProgress?.({ phase: 'list', service, listed: planner.plan.listed });
+        }
+      }
+    } catch (error) {
+      const described = describeListingError(stoppedListing(error, options.signals.stop));
+      recorder.listingFailed(service, planner.plan.listed, described);
+      options.onProgress?.({
+        phase: 'listed',
+        service,
+        listed: planner.plan.listed,
+        stale: 0,
+        error: described.message,
+      });
+      return undefined;
+    }
+    options.onProgress?.({
+      phase: 'listed',
+      service,
+      listed: planner.plan.listed,
+      stale: planner.plan.candidates.length,
+    });
+    return planner.plan;
+  };
+
+  const listed = await Promise.all(enabledServices(policy).map(listService));
+  const plans: ServicePlan[] = [];
+  for (const plan of listed) {
+    if (plan === undefined) continue;
+    // Sources refuse ambiguous listings themselves; a task that still arrives twice means the source's checks
+    // missed it: no deletion from that listing either.
+    const duplicate = findDuplicate(plan.candidates);
+    if (duplicate !== undefined) {
+      recorder.listingFailed(plan.service, plan.listed, {
+        message: `ListingError: ${plan.service} listed task ${JSON.stringify(duplicate.id)} twice: the listing is ambiguous`,
+      });
+      continue;
+    }
+    recorder.listed(
+      plan.service,
+      { listed: plan.listed, stale: plan.candidates.length, kept: plan.kept },
+      { savedPlan: savedPlan !== undefined },
+    );
+    plans.push(plan);
+  }
+  return { plans, foundPlanned };
+}
+
+/** A listing cut by the run's stop says so, instead of the abort's technical error. */
+function stoppedListing(error: unknown, stop: AbortSignal): unknown {
+  if (!stop.aborted || error instanceof CloudApiError) return error;
+  const reason = stopReasonOf(stop.reason);
+  return new RunStoppedError(
+    `the listing was cut short: the run ${reason === 'deadline' ? 'reached its deadline' : 'was interrupted'}`,
+    { reason, sent: true, cause: error },
+  );
 }
 
 function findDuplicate(candidates: readonly DeleteCandidate[]): DeleteCandidate['task'] | undefined {
@@ -70,224 +270,36 @@ function findDuplicate(candidates: readonly DeleteCandidate[]): DeleteCandidate[
   return undefined;
 }
 
-/** A saved plan's task that this run did not find: counted as `changed` and logged with why. */
-function skipPlannedTask(
-  deps: Pick<Deps, 'log'>,
-  report: Report,
-  task: SavedPlanTask,
-  reason: 'service-not-selected' | 'not-listed',
-): void {
-  serviceReportOf(report, task.service).skipped.changed += 1;
-  deps.log.info(
-    { service: task.service, taskId: task.id, name: task.name, action: 'skipped', reason },
-    'task decision',
-  );
+/**
+ * Step 2: with a saved plan, a planned task this run did not find is `changed` (its service not selected, or
+ * not listed); only planned tasks were admitted as candidates while listing.
+ */
+function reconcileSavedPlan(
+  listed: ListedPlans,
+  options: RunPurgeOptions,
+  recorder: ReportRecorder,
+): DeleteCandidate[] {
+  const candidates = listed.plans.flatMap((plan) => plan.candidates);
+  const { savedPlan, policy } = options;
+  if (!savedPlan) return candidates;
+  const listedServices = new Set(listed.plans.map((p) => p.service));
+  for (const task of savedPlan.tasks) {
+    if (listed.foundPlanned.has(taskKey(task))) continue;
+    if (policy.services[task.service]?.enabled !== true)
+      recorder.plannedTaskMissing(task, 'service-not-selected');
+    else if (listedServices.has(task.service)) recorder.plannedTaskMissing(task, 'not-listed');
+  }
+  return candidates;
 }
 
-/**
- * Runs one purge. Never throws for cloud failures (they are in the report); throws only for bugs.
- * Call `shouldFail(result.report)` to decide whether the run as a whole failed.
- */
-export async function runPurge(deps: Deps, options: RunPurgeOptions): Promise<PurgeResult> {
-  const { policy, savedPlan, signal } = options;
-  const startedAt = deps.now();
-  const nowMs = startedAt.getTime();
-  const services = enabledServices(policy);
-  const report = createReport({ dryRun: policy.dryRun, startedAt, policy, services });
-  const sourcesById = new Map(options.sources.map((source) => [source.id, source] as const));
-  // One context (and one child logger) per service, not one per delete.
-  const contexts = new Map<ServiceId, SourceContext>();
-  const contextFor = (service: ServiceId): SourceContext => {
-    const known = contexts.get(service);
-    if (known) return known;
-    const servicePolicy = policy.services[service];
-    const context: SourceContext = {
-      client: options.client,
-      projectId: options.projectId,
-      signal,
-      log: deps.log.child({ service }),
-      ...(servicePolicy?.parents !== undefined
-        ? { includeParent: (parentName: string) => isParentSelected(servicePolicy, parentName) }
-        : {}),
-    };
-    contexts.set(service, context);
-    return context;
-  };
-
-  const plannedTasks = savedPlan ? new Map(savedPlan.tasks.map((t) => [taskKey(t), t] as const)) : undefined;
-  const foundPlanned = new Set<string>();
-  let plannedDeletes: SavedPlanTask[] = [];
-
-  try {
-    deps.log.info(
-      {
-        dryRun: policy.dryRun,
-        policyDigest: policy.digest,
-        services,
-        maxDeletesPerRun: policy.maxDeletesPerRun,
-        savedPlan: savedPlan
-          ? { tasks: savedPlan.tasks.length, policyDigest: savedPlan.policyDigest }
-          : undefined,
-      },
-      'purge started',
-    );
-    if (savedPlan && savedPlan.policyDigest !== policy.digest) {
-      deps.log.warn(
-        { planPolicyDigest: savedPlan.policyDigest, policyDigest: policy.digest },
-        'the plan was made with another policy; each task is re-checked against the current one',
-      );
-    }
-
-    // 1. List every service (concurrently), planning each task as it streams in. Nothing is deleted yet.
-    const listService = async (service: ServiceId): Promise<ServicePlan | undefined> => {
-      const entry = serviceReportOf(report, service);
-      const source = sourcesById.get(service);
-      const servicePolicy = policy.services[service];
-      if (!source || !servicePolicy) {
-        entry.error = { message: `no task source is registered for ${service}` };
-        return undefined;
-      }
-      const accept = plannedTasks
-        ? (task: { service: ServiceId; id: string; parentId?: string }) => {
-            const key = taskKey(task);
-            if (!plannedTasks.has(key)) return false;
-            foundPlanned.add(key);
-            return true;
-          }
-        : undefined;
-      const planner = createServicePlanner(service, servicePolicy, nowMs, accept);
-      try {
-        for await (const task of source.list(contextFor(service))) {
-          if (task.service !== service) {
-            throw new ListingError(`${service} listing yielded a task of ${task.service} (id ${task.id})`);
-          }
-          const decision = planner.add(task);
-          if (decision.action === 'keep' && (accept === undefined || foundPlanned.has(taskKey(task)))) {
-            const skip = SKIP_REASON_OF[decision.reason];
-            if (
-              skip === 'inProgress' ||
-              skip === 'unknownState' ||
-              skip === 'unknownAge' ||
-              skip === 'unaddressable'
-            ) {
-              logDecision(deps, task, decision.ageMs, 'keep', decision.reason);
-            }
-          }
-          if (planner.plan.listed % PROGRESS_EVERY === 0) {
-            options.onProgress?.({ phase: 'list', service, listed: planner.plan.listed });
-          }
-        }
-      } catch (error) {
-        entry.listed = planner.plan.listed;
-        entry.error = describeListingError(error);
-        deps.log.error(
-          { service, listed: planner.plan.listed, err: error, ...entry.error },
-          'listing failed: nothing is deleted for this service',
-        );
-        options.onProgress?.({
-          phase: 'listed',
-          service,
-          listed: planner.plan.listed,
-          stale: 0,
-          error: entry.error.message,
-        });
-        return undefined;
-      }
-      options.onProgress?.({
-        phase: 'listed',
-        service,
-        listed: planner.plan.listed,
-        stale: planner.plan.candidates.length,
-      });
-      return planner.plan;
-    };
-    const plans = (await Promise.all(services.map(listService))).filter(
-      (p): p is ServicePlan => p !== undefined,
-    );
-
-    // 2. Count the listing and collect the candidates. Sources refuse ambiguous listings themselves; a task
-    // that still arrives twice means the source's checks missed it: no deletion from that listing either.
-    const candidates: DeleteCandidate[] = [];
-    for (const plan of plans) {
-      const entry = serviceReportOf(report, plan.service);
-      entry.listed = plan.listed;
-      const duplicate = findDuplicate(plan.candidates);
-      if (duplicate !== undefined) {
-        entry.error = {
-          message: `ListingError: ${plan.service} listed task ${JSON.stringify(duplicate.id)} twice: the listing is ambiguous`,
-        };
-        deps.log.error(
-          { service: plan.service, ...entry.error },
-          'listing failed: nothing is deleted for this service',
-        );
-        continue;
-      }
-      candidates.push(...plan.candidates);
-      entry.stale += plan.candidates.length;
-      for (const [reason, count] of Object.entries(plan.kept)) {
-        const skip = SKIP_REASON_OF[reason as keyof typeof plan.kept];
-        // With a saved plan, a planned task that is no longer deletable or stale is `changed`.
-        if (plannedTasks) entry.skipped.changed += count;
-        else if (skip !== undefined) entry.skipped[skip] += count;
-      }
-    }
-    if (plannedTasks) {
-      const listedServices = new Set(plans.map((p) => p.service));
-      for (const [key, task] of plannedTasks) {
-        if (foundPlanned.has(key)) continue;
-        if (policy.services[task.service]?.enabled !== true) {
-          skipPlannedTask(deps, report, task, 'service-not-selected');
-        } else if (listedServices.has(task.service)) {
-          skipPlannedTask(deps, report, task, 'not-listed');
-        }
-      }
-    }
-
-    // 3. The cap, oldest first; then log the plan before carrying out any of it.
-    const { deletes, capped } = applyCap(candidates, policy.maxDeletesPerRun);
-    for (const candidate of capped) {
-      serviceReportOf(report, candidate.task.service).skipped.cap += 1;
-      logDecision(deps, candidate.task, candidate.ageMs, 'skipped', 'cap');
-    }
-    for (const candidate of deletes) {
-      logDecision(
-        deps,
-        candidate.task,
-        candidate.ageMs,
-        policy.dryRun ? 'would-delete' : 'delete',
-        candidate.reason,
-      );
-    }
-    plannedDeletes = deletes.map((c) => toSavedPlanTask(c.task));
-    options.onProgress?.({
-      phase: 'plan',
-      deletes: deletes.length,
-      capped: capped.length,
-      dryRun: policy.dryRun,
-    });
-
-    // 4. Dry run: plan, log, stop. Otherwise execute.
-    if (policy.dryRun) {
-      for (const candidate of deletes) serviceReportOf(report, candidate.task.service).wouldDelete += 1;
-    } else {
-      const executeOptions: ExecutePlanOptions = {
-        policy,
-        deletes,
-        sources: sourcesById,
-        contextFor,
-        deadlineAtMs: options.deadlineAtMs,
-        signal,
-        report,
-        ...(options.deleteConcurrency !== undefined ? { concurrency: options.deleteConcurrency } : {}),
-        ...(options.onProgress !== undefined ? { onProgress: options.onProgress } : {}),
-      };
-      await executePlan(deps, executeOptions);
-    }
-  } finally {
-    // The report is logged however the run ends (deadline, a bug), so no run goes unaccounted for.
-    finishReport(report, deps.now());
-    deps.log.info({ report }, 'purge report');
-    options.onProgress?.({ phase: 'done' });
-  }
-  return { report, plannedDeletes };
+/** Step 3: the run's cap, oldest first; the plan is logged before any of it is carried out. */
+function capAndLogPlan(
+  candidates: readonly DeleteCandidate[],
+  policy: Policy,
+  recorder: ReportRecorder,
+): DeleteCandidate[] {
+  const { deletes, capped } = applyCap(candidates, policy.maxDeletesPerRun);
+  for (const candidate of capped) recorder.capped(candidate);
+  for (const candidate of deletes) recorder.planned(candidate, policy.dryRun);
+  return deletes;
 }

@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { ConfigError } from './errors';
 import { formatIssues } from './policy/issues';
-import { SERVICE_IDS, type Task } from './types';
+import { SERVICE_IDS, type Task, taskKey } from './types';
 
 /** A planned task as written to the plan file: the task's identity, state and (always known) end time. */
 export type SavedPlanTask = Pick<Task, 'service' | 'id' | 'name' | 'parentId' | 'parentName' | 'state'> & {
@@ -42,10 +42,7 @@ const savedPlanSchema = z
   })
   .strict();
 
-/** The identity of a task across a listing: service, parent and id (ids are unique only per parent in DIS/DCS). */
-export function taskKey(task: Pick<Task, 'service' | 'id' | 'parentId'>): string {
-  return `${task.service}\u0000${task.parentId ?? ''}\u0000${task.id}`;
-}
+export { taskKey } from './types';
 
 /** What a plan file records about a task. */
 export function toSavedPlanTask(task: Task): SavedPlanTask {

@@ -2,7 +2,7 @@
  * The vocabulary shared by the engine, the five task sources and the shells.
  * Per-service wire facts (paths, pagination, state tables) live in `lib/sources/*` and nowhere else.
  */
-import type { CloudClient } from './cloud/types';
+import type { CloudClient, CloudRequest } from './cloud/types';
 import type { Logger } from './deps';
 
 /** The five task APIs task-janitor knows, by their public policy id. */
@@ -50,14 +50,35 @@ export interface Task {
   readonly endedAtMs: number | undefined;
 }
 
-/** What a delete call resulted in, from the engine's point of view. Failures are thrown as errors. */
+/** The identity of a task across a listing: service, parent and id (ids are unique only per parent in DIS/DCS). */
+export function taskKey(task: Pick<Task, 'service' | 'id' | 'parentId'>): string {
+  return `${task.service}\u0000${task.parentId ?? ''}\u0000${task.id}`;
+}
+
+/** What a delete resulted in, from the engine's point of view. Failures are thrown as errors. */
 export type DeleteOutcome = 'deleted' | 'already-gone' | 'refused-in-progress';
+
+/**
+ * What an error answer to a DELETE (or a read) means for the task, by the API's documented answers (status
+ * and code). Anything else — another 404, an HTML page from a proxy, a gateway code — is a failure.
+ * - `gone`: the documented not-found answer.
+ * - `refused-in-progress`: the API refuses because the task runs (it is kept, never forced).
+ * - `ambiguous-not-found`: an answer that may mean "no such task" or "no such URL" (DCS documents no
+ *   task-not-found code): only a read that no longer finds the task proves it gone.
+ */
+export type AnswerMeaning = 'gone' | 'refused-in-progress' | 'ambiguous-not-found';
+
+/** An error answer as the meaning functions see it: its status and code (a proxy's HTML page has no code). */
+export interface ApiAnswer {
+  readonly status: number;
+  readonly errorCode: string | undefined;
+}
 
 /** What a source needs to talk to its API. */
 export interface SourceContext {
   readonly client: CloudClient;
   readonly projectId: string;
-  /** Aborts at the run's deadline. */
+  /** Aborts at the run's stop (listing) or its hard stop (resolution reads). */
   readonly signal: AbortSignal;
   readonly log: Logger;
   /**
@@ -67,10 +88,19 @@ export interface SourceContext {
   readonly includeParent?: (parentName: string) => boolean;
 }
 
+/** A request a source builds; the engine adds signals and attempt tracking. */
+export type SourceRequest = Omit<CloudRequest, 'signal' | 'stopSignal' | 'onAttempt' | 'isExpectedError'>;
+
+/** Reading one task: its request and how to read the answer. */
+export interface TaskRead {
+  readonly request: SourceRequest;
+  /** The task as the answer describes it; undefined when the answer says it is gone (DIS state `DELETE`). */
+  toTask(body: unknown): Task | undefined;
+}
+
 /**
- * The seam that keeps five APIs out of the engine: one module per API implements it.
- * `list` yields every task (all pages, parents first where needed) and throws `ListingError` when a
- * listing is ambiguous (repeating/lost items, endless pages): the engine then deletes nothing for that service.
+ * The seam that keeps the task APIs out of the engine: one module per API implements it. The engine sends
+ * every request; a source only builds them and reads the answers.
  */
 export interface TaskSource {
   readonly id: ServiceId;
@@ -78,11 +108,31 @@ export interface TaskSource {
   readonly cloudService: CloudService;
   /** The states a policy may name in `states` (the deletable ones), as they appear in `Task.state`. */
   readonly deletableStates: readonly string[];
-  list(ctx: SourceContext): AsyncIterable<Task>;
-  delete(task: Task, ctx: SourceContext): Promise<DeleteOutcome>;
   /**
-   * Re-reads one task right before deleting it, where the API does not itself refuse to delete an
-   * in-progress task (DIS, ModelArts). Resolves undefined when the task is gone.
+   * True when the API refuses to delete a task in progress (OMS, DCS): its DELETE is sent without a read
+   * first. False (ModelArts, DIS): every DELETE attempt is sent right after a read that found the task still
+   * deletable and stale, with nothing in between (`CloudClient.sequence`).
    */
-  recheck?(task: Task, ctx: SourceContext): Promise<Task | undefined>;
+  readonly refusesInProgress: boolean;
+  /**
+   * Yields every task (all pages, parents first where needed) and throws `ListingError` when a listing is
+   * ambiguous (repeating/lost items, endless pages): the engine then deletes nothing for that service.
+   */
+  list(ctx: SourceContext): AsyncIterable<Task>;
+  /**
+   * The DELETE of one task.
+   * @throws JanitorError when the task cannot be addressed (an id of `.` or `..`); nothing is sent.
+   */
+  deleteRequest(task: Task, projectId: string): SourceRequest;
+  /** The meaning of an error answer to this source's DELETE; undefined: a failure. */
+  deleteAnswerMeaning(answer: ApiAnswer): AnswerMeaning | undefined;
+  /** Reading one task by id, where the API has such a read (undefined: DCS has none). */
+  readTask?(task: Task, projectId: string): TaskRead;
+  /** True when an error answer to `readTask` is the documented not-found answer. */
+  isReadGone?(answer: ApiAnswer): boolean;
+  /**
+   * Reads the current state of `tasks` (by `taskKey`; undefined: gone), to resolve deletes whose outcome is
+   * unknown. Sources without `readTask` list (DCS: the instance's tasks, or the task center).
+   */
+  locate?(tasks: readonly Task[], ctx: SourceContext): Promise<ReadonlyMap<string, Task | undefined>>;
 }

@@ -1,38 +1,39 @@
 /**
- * The cloud client: the ONLY retry layer of the program (node-fetch via `deps.fetch`, p-retry v7).
- * Authentication, per-request timeouts, per-host concurrency and keep-alive, typed errors, and one
- * structured log line for every 4xx/5xx answer.
+ * The cloud client: authentication, per-host admission (slots, pacing, breaker: `host-health.ts`), one HTTP
+ * exchange per attempt (`exchange.ts`), and the retry wiring around one pure decision (`decideRetry` in
+ * `retry-policy.ts`, looped by p-retry v7). Every 4xx/5xx answer and every transport failure is logged once, where
+ * it is read.
+ *
+ * Retries: this is the layer that repeats HTTP requests. Two callers re-run a whole call after it gave up, each
+ * at most once per item and bounded: the executor's later pass for a delete that failed retryably
+ * (`lib/execute.ts`), and the pager's deferred calls for a listing page (`lib/sources/paging.ts`). Neither
+ * multiplies this layer's attempts against a host that is down: its breaker refuses them without sending.
  */
-import http from 'node:http';
-import https from 'node:https';
-import pLimit, { type LimitFunction } from 'p-limit';
 import pRetry, { AbortError } from 'p-retry';
 import type { Deps } from '../deps';
 import {
   AuthError,
   CloudApiError,
-  ConfigError,
   HostUnavailableError,
   JanitorError,
-  MalformedResponseError,
   NetworkError,
+  RedirectError,
+  RunStoppedError,
+  stopReasonOf,
   TimeoutError,
 } from '../errors';
 import type { CloudService } from '../types';
 import { encodeRfc3986 } from './auth/aksk-signer';
 import type { AuthContext, AuthProvider, IamResponse } from './auth/types';
-import { parseErrorPayload, readBodyCapped } from './error-payload';
-import { AdaptivePacer, type AdaptivePacerOptions, type PacerSnapshot } from './pacing';
-import { RetryBudget, type RetryBudgetOptions } from './retry-budget';
-import {
-  computeRetryDelayMs,
-  isRetryable,
-  isThrottling,
-  isTokenExpired,
-  parseRetryAfterMs,
-  RETRYABLE_STATUSES,
-} from './retry-policy';
-import type { CloudClient, CloudRequest, CloudResponse } from './types';
+import { ExchangeFailure, type ExchangeResult, exchange } from './exchange';
+import { defaultCreateAgent, describeStop, HostHealth, type HostStats } from './host-health';
+import type { AdaptivePacerOptions } from './pacing';
+import { createProjectIdLookup } from './project-id';
+import type { RetryBudgetOptions } from './retry-budget';
+import { decideRetry, describeAttempt, isRetryable, isThrottling, isTokenExpired } from './retry-policy';
+import type { CloudClient, CloudRequest, CloudResponse, SequenceOptions, SequenceSend } from './types';
+
+export type { HostStats } from './host-health';
 
 export interface CloudClientOptions {
   /** Base URL per service host (no trailing slash), e.g. from `Config.endpoints`. */
@@ -44,9 +45,9 @@ export interface CloudClientOptions {
   readonly projectId?: string | undefined;
   /** @default 30000 */
   readonly requestTimeoutMs?: number;
-  /** Attempts per call, the first included. @default 5 */
+  /** Attempts per call that count (throttled attempts do not), the first included. @default 5 */
   readonly maxAttempts?: number;
-  /** Total time one call may spend on retries (measured with `deps.now`). @default 60000 */
+  /** Time one call may spend retrying real failures, measured with `deps.now` from its first one. @default 60000 */
   readonly maxRetryTimeMs?: number;
   /** Backoff base: the first retry waits up to this. @default 200 */
   readonly backoffBaseMs?: number;
@@ -67,27 +68,23 @@ export interface CloudClientOptions {
   readonly retryBudget?: false | RetryBudgetOptions;
 }
 
-export interface HostStats {
-  readonly pacing: PacerSnapshot | undefined;
-  readonly retryBudgetTokens: number | undefined;
-}
-
 export interface JanitorCloudClient extends CloudClient {
   /** The project id: the configured one, or resolved once through IAM (single flight). */
   resolveProjectId(signal?: AbortSignal): Promise<string>;
-  /** Closes the keep-alive pools. Call once the run is over. */
-  close(): void;
+  /**
+   * Ends the client: requests still in flight get up to `graceMs` to finish on their own (so that none is cut
+   * while its bytes are on the wire), then everything left is aborted and the keep-alive pools are closed.
+   * Resolves once nothing the client started is in flight, queued or waiting. @default graceMs 0
+   */
+  close(options?: { readonly graceMs?: number }): Promise<void>;
   /** Pacing and retry-budget state per service host (for the run summary and the benchmark). */
   hostStats(): Partial<Record<CloudService, HostStats>>;
 }
 
-/** How many times a call the breaker refuses waits for the host's next answer before it fails. */
-const BREAKER_WAIT_ROUNDS = 2;
-
-interface InternalRequest extends CloudRequest {
-  /** False for token minting. */
+/** One call as the client runs it: the caller's request, authenticated or not (IAM token minting). */
+interface Call extends CloudRequest {
   readonly authenticate: boolean;
-  /** Retry a POST too (token minting is harmless to repeat). */
+  /** Repeat a POST too (token minting is harmless to repeat). */
   readonly retryPost?: boolean;
 }
 
@@ -95,17 +92,23 @@ interface RawResponse extends CloudResponse {
   readonly headers: { get(name: string): string | null };
 }
 
-interface FailureLogFields {
-  attempt: number;
-  willRetry: boolean;
-  delayMs: number;
-  tokenRefresh?: boolean;
-  retryBudgetExhausted?: boolean;
+/** What a log line names of a call. */
+interface LoggedCall {
+  readonly service: CloudService;
+  readonly operation: string;
+  readonly method: string;
+  readonly path: string;
+  readonly retryPost?: boolean;
+  readonly isExpectedError?: CloudRequest['isExpectedError'];
+  readonly onAttempt?: CloudRequest['onAttempt'];
 }
 
-function defaultCreateAgent(origin: URL, maxSockets: number): unknown {
-  const options = { keepAlive: true, maxSockets, maxFreeSockets: maxSockets };
-  return origin.protocol === 'https:' ? new https.Agent(options) : new http.Agent(options);
+/** The per-call retry bookkeeping `decideRetry` reads. */
+interface RetryTally {
+  counted: number;
+  throttled: number;
+  firstFailureAtMs: number | undefined;
+  tokenRefreshed: boolean;
 }
 
 function buildQuery(query: CloudRequest['query']): string {
@@ -122,27 +125,6 @@ function defaultParse(text: string): unknown {
   return text.trim() === '' ? undefined : JSON.parse(text);
 }
 
-/** One field of a JSON object (or error), narrowed from `unknown` without a cast; undefined otherwise. */
-function fieldOf(value: unknown, key: string): unknown {
-  return typeof value === 'object' && value !== null ? Reflect.get(value, key) : undefined;
-}
-
-function errorCodeOf(error: unknown): string | undefined {
-  const code = fieldOf(error, 'code');
-  return typeof code === 'string' ? code : undefined;
-}
-
-/**
- * A transport failure: node-fetch's `FetchError` (system errors, premature close), or a raw socket error with
- * an errno-style code (ECONNRESET, ENOTFOUND, …) or an undici one. Anything else is a bug, not retried.
- */
-function isFetchError(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
-  if (error.name === 'FetchError') return true;
-  const code = errorCodeOf(error);
-  return code !== undefined && (/^E[A-Z]+$/.test(code) || code.startsWith('UND_ERR_'));
-}
-
 export function createCloudClient(deps: Deps, options: CloudClientOptions): JanitorCloudClient {
   const requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
   const maxAttempts = options.maxAttempts ?? 5;
@@ -150,167 +132,93 @@ export function createCloudClient(deps: Deps, options: CloudClientOptions): Jani
   const backoffBaseMs = options.backoffBaseMs ?? 200;
   const backoffCapMs = options.backoffCapMs ?? 20_000;
   const concurrency = options.concurrencyPerHost ?? 16;
-  const createAgent = options.createAgent ?? defaultCreateAgent;
   const userAgent = options.userAgent ?? 'task-janitor';
-  const auth = options.auth;
+  const { auth } = options;
 
-  const agents = new Map<string, unknown>();
-  const limiters = new Map<string, LimitFunction>();
-  const pacers = new Map<CloudService, AdaptivePacer>();
-  const budgets = new Map<CloudService, RetryBudget>();
-  /** Aborted by `close()`. */
-  const lifetime = new AbortController();
-  /** Calls the breaker holds, woken by the host's next recorded answer. */
-  const answerWaiters = new Map<CloudService, Array<() => void>>();
-  /** The last unhealthy answer per host, for the message of a call the breaker does not send. */
-  const lastFailureOf = new Map<
-    CloudService,
-    { readonly text: string; readonly status: number | undefined }
-  >();
+  const hosts = new Map<CloudService, HostHealth>();
   /** The `Retry-After` of the answer an error came from. */
   const retryAfterOf = new WeakMap<object, string>();
-  let knownProjectId = options.projectId;
-  let projectIdPromise: Promise<string> | undefined =
-    options.projectId === undefined ? undefined : Promise.resolve(options.projectId);
+  /** 401 "token expired" answers whose token was dropped: one fresh token may help. */
+  const refreshableTokenErrors = new WeakSet<object>();
+  /** Aborted by `close()`: nothing the client started may send a request after its run has returned. */
+  const lifetime = new AbortController();
+  /** Every call under way (waits included), so that `close()` can wait for them. */
+  const underway = new Set<Promise<unknown>>();
 
-  function poolFor(origin: URL): { agent: unknown; limit: LimitFunction } {
-    const key = origin.origin;
-    let agent = agents.get(key);
-    if (agent === undefined) {
-      agent = createAgent(origin, concurrency);
-      agents.set(key, agent);
+  function hostFor(service: CloudService): HostHealth {
+    let host = hosts.get(service);
+    if (!host) {
+      host = new HostHealth(deps, {
+        name: service,
+        origin: new URL(options.endpoints[service]),
+        concurrency,
+        createAgent: options.createAgent ?? defaultCreateAgent,
+        pacing: options.pacing,
+        retryBudget: options.retryBudget,
+        maxPauseMs: maxRetryTimeMs,
+      });
+      hosts.set(service, host);
     }
-    let limit = limiters.get(key);
-    if (limit === undefined) {
-      limit = pLimit(concurrency);
-      limiters.set(key, limit);
-    }
-    return { agent, limit };
+    return host;
   }
 
-  function pacerFor(service: CloudService): AdaptivePacer | undefined {
-    if (options.pacing === false) return undefined;
-    let pacer = pacers.get(service);
-    if (!pacer) {
-      pacer = new AdaptivePacer(options.pacing);
-      pacers.set(service, pacer);
+  /** The URL of a request: always on its service's configured endpoint (a path can never name another host). */
+  function urlFor(req: CloudRequest): URL {
+    const base = new URL(options.endpoints[req.service]);
+    const query = buildQuery(req.query);
+    const url = new URL(`${options.endpoints[req.service]}${req.path}${query ? `?${query}` : ''}`);
+    if (url.origin !== base.origin) {
+      throw new TypeError(`${req.method} ${req.path}: the path would leave the ${req.service} endpoint`);
     }
-    return pacer;
+    return url;
   }
 
-  function budgetFor(service: CloudService): RetryBudget | undefined {
-    if (options.retryBudget === false) return undefined;
-    let budget = budgets.get(service);
-    if (!budget) {
-      budget = new RetryBudget(options.retryBudget);
-      budgets.set(service, budget);
-    }
-    return budget;
+  function track<T>(promise: Promise<T>): Promise<T> {
+    underway.add(promise);
+    const done = () => underway.delete(promise);
+    promise.then(done, done);
+    return promise;
   }
 
-  /** Feeds one attempt's outcome to the host's pacer and retry budget. */
-  function recordOutcome(service: CloudService, error: unknown, retryAfter: string | null): void {
-    const nowMs = deps.now().getTime();
-    const throttled = isThrottling(error);
-    const retryAfterMs = parseRetryAfterMs(retryAfter, nowMs);
-    // A host pause never outlasts what one call may spend retrying (a Retry-After of an hour is not waited
-    // out), nor 5 minutes: an AK/SK signature made before the wait must stay within the gateway's 15-minute skew.
-    pacerFor(service)?.onAnswer(nowMs, {
-      throttled,
-      retryAfterMs: retryAfterMs === undefined ? undefined : Math.min(retryAfterMs, maxRetryTimeMs, 300_000),
-    });
-    if (!throttled) {
-      // Throttles are neutral for the budget: pacing handles them.
-      const unhealthy =
-        (error instanceof CloudApiError && RETRYABLE_STATUSES.has(error.status)) ||
-        (error !== undefined && !(error instanceof CloudApiError) && isRetryable(error));
-      if (unhealthy) {
-        budgetFor(service)?.recordFailure();
-        lastFailureOf.set(service, describeFailure(error));
-      } else budgetFor(service)?.recordSuccess();
-    }
-    const waiting = answerWaiters.get(service);
-    answerWaiters.delete(service);
-    for (const wake of waiting ?? []) wake();
+  /** The signals of one call: the hard one (in-flight requests) and the soft one (waits, new attempts). */
+  function signalsOf(req: { signal?: AbortSignal; stopSignal?: AbortSignal }): {
+    hard: AbortSignal;
+    stop: AbortSignal;
+  } {
+    const hard = req.signal ? AbortSignal.any([req.signal, lifetime.signal]) : lifetime.signal;
+    const stop = req.stopSignal ? AbortSignal.any([req.stopSignal, hard]) : hard;
+    return { hard, stop };
   }
 
   /**
-   * The breaker: a host whose budget is empty gets one probe per interval. A call it refuses waits for the
-   * host's next answer (the probe's) or one interval, at most twice: when the probe is answered the host is
-   * back and the call goes through, so a short outage fails nothing; while the host stays down the call
-   * fails fast without being sent, and the run moves on.
+   * One line for a failed attempt: the answer's payload (status, code, message, request id) or the transport
+   * failure, and — when the retry layer has decided — whether and when it is retried. Expected answers (a
+   * documented "not found" the caller handles) are `info`; retried ones `warn`; final ones `error`.
    */
-  async function isAdmitted(req: InternalRequest, budget: RetryBudget): Promise<boolean> {
-    for (let round = 0; ; round++) {
-      if (budget.admitsAttempt(deps.now().getTime())) return true;
-      if (round === BREAKER_WAIT_ROUNDS) return false;
-      await waitForAnswer(req, budget.probeIntervalMs);
-    }
-  }
-
-  /** Resolves at the host's next recorded answer or after `ms`; rejects at the run's deadline. */
-  async function waitForAnswer(req: InternalRequest, ms: number): Promise<void> {
-    const timer = new AbortController();
-    const onAbort = () => timer.abort();
-    req.signal?.addEventListener('abort', onAbort, { once: true });
-    const answered = new Promise<void>((resolve) => {
-      const list = answerWaiters.get(req.service) ?? [];
-      list.push(resolve);
-      answerWaiters.set(req.service, list);
-    });
-    try {
-      await Promise.race([answered, deps.sleep(ms, timer.signal).catch(() => undefined)]);
-    } finally {
-      timer.abort(); // clears the sleep's timer when the answer came first
-      req.signal?.removeEventListener('abort', onAbort);
-    }
-    if (req.signal?.aborted) {
-      throw new TimeoutError(`${req.method} ${req.path}: the run's deadline passed while the host was down`, {
-        kind: 'deadline',
-      });
-    }
-  }
-
-  function describeFailure(error: unknown): { text: string; status: number | undefined } {
-    if (error instanceof CloudApiError) {
-      return { text: `${error.status}${error.errorCode ? ` ${error.errorCode}` : ''}`, status: error.status };
-    }
-    return { text: error instanceof Error ? error.name : String(error), status: undefined };
-  }
-
-  /** Waits for the host's pacing slot (and any host-wide Retry-After pause). */
-  async function waitForPacing(req: InternalRequest): Promise<void> {
-    const pacer = pacerFor(req.service);
-    if (!pacer) return;
-    for (;;) {
-      const waitMs = pacer.acquire(deps.now().getTime());
-      if (waitMs === 0) return;
-      try {
-        await deps.sleep(waitMs, req.signal);
-      } catch (error) {
-        throw new TimeoutError(`${req.method} ${req.path}: the run's deadline passed while pacing`, {
-          kind: 'deadline',
-          cause: error,
-        });
-      }
-    }
-  }
-
-  function logFailure(req: InternalRequest, error: unknown, fields: FailureLogFields): void {
+  function logAnswer(
+    call: LoggedCall,
+    attempt: number,
+    error: unknown,
+    decision?: {
+      readonly willRetry: boolean;
+      readonly delayMs: number;
+      readonly extra?: Record<string, unknown>;
+    },
+  ): void {
     const base = {
-      service: req.service,
-      operation: req.operation,
-      method: req.method,
-      path: req.path,
-      attempt: fields.attempt,
-      willRetry: fields.willRetry,
-      delayMs: fields.delayMs,
-      ...(fields.tokenRefresh ? { tokenRefresh: true } : {}),
-      ...(fields.retryBudgetExhausted ? { retryBudgetExhausted: true } : {}),
+      service: call.service,
+      operation: call.operation,
+      method: call.method,
+      path: call.path,
+      host: hostFor(call.service).host,
+      attempt,
+      ...(decision ? { willRetry: decision.willRetry, delayMs: decision.delayMs, ...decision.extra } : {}),
     };
+    const retrying =
+      decision?.willRetry ?? (isRetryable(error) && (call.method !== 'POST' || call.retryPost === true));
     if (error instanceof CloudApiError) {
-      const expected = req.isExpectedError?.({ status: error.status, errorCode: error.errorCode }) ?? false;
-      const level = fields.willRetry ? 'warn' : expected ? 'info' : 'error';
+      const expected = call.isExpectedError?.({ status: error.status, errorCode: error.errorCode }) ?? false;
+      const level = expected ? 'info' : retrying ? 'warn' : 'error';
       deps.log[level](
         {
           ...base,
@@ -319,142 +227,272 @@ export function createCloudClient(deps: Deps, options: CloudClientOptions): Jani
           errorMsg: error.errorMsg,
           errorExtMsg: error.errorExtMsg,
           requestId: error.requestId,
+          ...(error instanceof RedirectError ? { locationHost: error.locationHost } : {}),
         },
-        `${req.method} ${req.path} answered ${error.status}`,
+        error instanceof RedirectError
+          ? `${call.method} ${call.path} answered ${error.status} (a redirect, not followed)`
+          : `${call.method} ${call.path} answered ${error.status}`,
       );
       return;
     }
-    const kind = error instanceof TimeoutError ? error.kind : undefined;
-    deps.log[fields.willRetry ? 'warn' : 'error'](
+    deps.log[retrying || error instanceof RunStoppedError ? 'warn' : 'error'](
       {
         ...base,
         error: error instanceof Error ? error.name : typeof error,
         ...(error instanceof NetworkError && error.code ? { code: error.code } : {}),
-        ...(kind ? { timeout: kind } : {}),
+        ...(error instanceof TimeoutError ? { timeout: 'request' } : {}),
       },
-      error instanceof JanitorError ? error.message : `${req.method} ${req.path} failed`,
+      error instanceof JanitorError ? error.message : `${call.method} ${call.path} failed`,
     );
   }
 
-  /** One HTTP exchange: fetch with a timeout, then a typed result or a typed error. */
-  async function exchange(
-    req: InternalRequest,
-    url: URL,
-    headers: Record<string, string>,
-    body: string | undefined,
+  /** Failed attempts whose line waits for the retry decision (the line then says what happens next). */
+  const unlogged = new WeakMap<object, { readonly call: LoggedCall; readonly attempt: number }>();
+
+  /** Authenticates, sends and reads one request (no admission, no retry); reports the answer to its host. */
+  async function send(
+    call: Call,
+    attempt: number,
+    hard: AbortSignal,
+    deferLog: boolean,
   ): Promise<RawResponse> {
-    const { agent, limit } = poolFor(url);
-    return limit(async () => {
-      // Inside the slot: requests queued behind the concurrency limit must see a pause set meanwhile.
-      await waitForPacing(req);
-      const controller = new AbortController();
-      const outer = req.signal;
-      const onOuterAbort = () => controller.abort(outer?.reason);
-      if (outer?.aborted) onOuterAbort();
-      else outer?.addEventListener('abort', onOuterAbort, { once: true });
-      const timer = setTimeout(() => controller.abort(), requestTimeoutMs);
-      const classify = (error: unknown): unknown => {
-        if (outer?.aborted) {
-          return new TimeoutError(`${req.method} ${req.path}: aborted by the run's deadline`, {
-            kind: 'deadline',
-            cause: error,
-          });
-        }
-        if (controller.signal.aborted) {
-          return new TimeoutError(`${req.method} ${req.path}: no answer within ${requestTimeoutMs} ms`, {
-            kind: 'request',
-            cause: error,
-          });
-        }
-        if (isFetchError(error)) {
-          const code = errorCodeOf(error);
-          return new NetworkError(`${req.method} ${req.path}: network error${code ? ` ${code}` : ''}`, {
-            cause: error,
-            code,
-          });
-        }
-        return error;
-      };
+    const url = urlFor(call);
+    const body = call.body === undefined ? undefined : JSON.stringify(call.body);
+    let headers: Record<string, string> = body === undefined ? {} : { 'content-type': 'application/json' };
+    if (call.authenticate) {
       try {
-        let response: Awaited<ReturnType<Deps['fetch']>>;
-        try {
-          response = await deps.fetch(url.href, {
-            method: req.method,
-            headers,
-            ...(body === undefined ? {} : { body }),
-            signal: controller.signal,
-            agent,
-          });
-        } catch (error) {
-          const classified = classify(error);
-          if (!(classified instanceof TimeoutError && classified.kind === 'deadline')) {
-            recordOutcome(req.service, classified, null);
-          }
-          throw classified;
-        }
-        const requestId = response.headers.get('x-request-id') ?? undefined;
-        if (response.status >= 200 && response.status < 300) {
-          let text: string;
-          try {
-            text = await response.text();
-          } catch (error) {
-            const classified = classify(error);
-            if (!(classified instanceof TimeoutError && classified.kind === 'deadline')) {
-              recordOutcome(req.service, classified, null);
-            }
-            throw classified;
-          }
-          let parsed: unknown;
-          try {
-            parsed = (req.parse ?? defaultParse)(text);
-          } catch (error) {
-            const malformed = new MalformedResponseError(
-              `${req.method} ${req.path}: malformed ${response.status} body (${text.length} chars)`,
-              { cause: error, method: req.method, path: req.path },
-            );
-            recordOutcome(req.service, malformed, null);
-            throw malformed;
-          }
-          recordOutcome(req.service, undefined, null);
-          return { status: response.status, body: parsed, requestId, headers: response.headers };
-        }
-        let text = '';
-        try {
-          text = (await readBodyCapped(response.body)).text;
-        } catch {
-          // A broken error body still leaves the status to act on.
-        }
-        const payload = parseErrorPayload(text);
-        const fields = {
-          service: req.service,
-          operation: req.operation,
-          method: req.method,
-          path: req.path,
-          status: response.status,
-          errorCode: payload.errorCode,
-          errorMsg: payload.errorMsg,
-          errorExtMsg: payload.errorExtMsg,
-          requestId,
-          attempts: 1,
+        headers = {
+          ...headers,
+          ...(await auth.authorize(
+            {
+              service: call.service,
+              method: call.method,
+              url,
+              headers,
+              body,
+              projectId: await projectIdForSigning(call, hard),
+              signal: hard,
+            },
+            authContext,
+          )),
         };
-        const error =
-          response.status === 401 || response.status === 403
-            ? new AuthError(fields)
-            : new CloudApiError(fields);
-        const retryAfter = response.headers.get('retry-after');
+      } catch (error) {
+        // Credentials that cannot be had are permanent for this call; their own requests already retried.
+        throw new AbortError(error instanceof Error ? error : new Error(String(error)));
+      }
+    }
+    headers['user-agent'] = userAgent;
+    const host = hostFor(call.service);
+    try {
+      const result: ExchangeResult = await track(
+        exchange(deps, {
+          service: call.service,
+          operation: call.operation,
+          method: call.method,
+          path: call.path,
+          url,
+          headers,
+          body,
+          agent: host.agent,
+          parse: call.parse ?? defaultParse,
+          attempt,
+          timeoutMs: requestTimeoutMs,
+          signal: hard,
+        }),
+      );
+      host.record(undefined, null);
+      call.onAttempt?.(describeAttempt(attempt, undefined));
+      return {
+        status: result.status,
+        body: result.body,
+        requestId: result.requestId,
+        headers: result.headers,
+      };
+    } catch (failure) {
+      const { error, retryAfter } =
+        failure instanceof ExchangeFailure ? failure : new ExchangeFailure(failure, null);
+      if (!(error instanceof RunStoppedError)) host.record(error, retryAfter);
+      if (deferLog && typeof error === 'object' && error !== null) unlogged.set(error, { call, attempt });
+      else logAnswer(call, attempt, error);
+      call.onAttempt?.(describeAttempt(attempt, error));
+      if (typeof error === 'object' && error !== null) {
         if (retryAfter !== null) retryAfterOf.set(error, retryAfter);
-        recordOutcome(req.service, error, retryAfter);
-        throw error;
+        if (
+          call.authenticate &&
+          error instanceof AuthError &&
+          isTokenExpired(error.status, error.errorCode) &&
+          (auth.invalidate?.(headers) ?? false)
+        ) {
+          refreshableTokenErrors.add(error);
+        }
+      }
+      throw error;
+    }
+  }
+
+  async function projectIdForSigning(call: Call, signal: AbortSignal): Promise<string | undefined> {
+    // AK/SK sends the project id as X-Project-Id to project-level services.
+    if (auth.kind === 'aksk' && call.service !== 'iam') return projectIds.resolve(signal);
+    return projectIds.known();
+  }
+
+  /**
+   * p-retry around `attempt`: each failure goes through `decideRetry`; a retry waits with the injected `sleep`,
+   * cut by the soft stop (then the call ends with `RunStoppedError`, nothing more sent).
+   */
+  async function withRetries<T>(
+    call: { service: CloudService; operation: string; method: string; path: string; repeatable: boolean },
+    signals: { hard: AbortSignal; stop: AbortSignal },
+    attemptFn: (attempt: number) => Promise<T>,
+  ): Promise<T> {
+    const tally: RetryTally = {
+      counted: 0,
+      throttled: 0,
+      firstFailureAtMs: undefined,
+      tokenRefreshed: false,
+    };
+    let retryNext = false;
+    return pRetry(
+      async (attemptNumber) => {
+        if (attemptNumber > 1 && signals.stop.aborted)
+          throw new AbortError(stoppedBeforeRetry(call, signals));
+        return attemptFn(attemptNumber);
+      },
+      {
+        retries: Number.POSITIVE_INFINITY,
+        // p-retry's own timer is off: the delay (full jitter, Retry-After) is computed and slept below.
+        minTimeout: 0,
+        maxTimeout: 0,
+        onFailedAttempt: async ({ error, attemptNumber }) => {
+          retryNext = false;
+          const pending = unlogged.get(error);
+          unlogged.delete(error);
+          const log = (willRetry: boolean, delayMs: number, extra: Record<string, unknown> = {}) => {
+            if (pending) logAnswer(pending.call, pending.attempt, error, { willRetry, delayMs, extra });
+            else if (willRetry) {
+              // The answer was logged when it was read (inside a sequence): only the decision is new.
+              deps.log.debug(
+                { ...describeCall(call), attempt: attemptNumber, willRetry, delayMs, ...extra },
+                `${call.operation}: retrying in ${delayMs} ms`,
+              );
+            }
+          };
+          if (error instanceof RunStoppedError) {
+            log(false, 0);
+            return;
+          }
+          const nowMs = deps.now().getTime();
+          if (refreshableTokenErrors.has(error) && !tally.tokenRefreshed) {
+            // Refresh once and repeat: not a retry, never a loop.
+            tally.tokenRefreshed = true;
+            log(true, 0, { tokenRefresh: true });
+            retryNext = true;
+            return;
+          }
+          const throttled = isThrottling(error);
+          if (throttled) tally.throttled += 1;
+          else {
+            tally.counted += 1;
+            tally.firstFailureAtMs ??= nowMs;
+          }
+          const decision = decideRetry({
+            error,
+            repeatable: call.repeatable,
+            countedAttempts: Math.max(1, tally.counted),
+            maxAttempts,
+            throttledAttempts: Math.max(1, tally.throttled),
+            failingForMs: tally.firstFailureAtMs === undefined ? 0 : nowMs - tally.firstFailureAtMs,
+            maxRetryTimeMs,
+            retryAfterHeader: retryAfterOf.get(error),
+            random: deps.random(),
+            backoffBaseMs,
+            backoffCapMs,
+            nowMs,
+            budgetAllowsRetry: hostFor(call.service).allowsRetry(),
+          });
+          if (!decision.retry) {
+            log(
+              false,
+              0,
+              decision.reason === 'not-retryable'
+                ? {}
+                : {
+                    gaveUp: decision.reason,
+                    ...(decision.reason === 'retry-budget' ? { retryBudgetExhausted: true } : {}),
+                  },
+            );
+            return;
+          }
+          log(true, decision.delayMs, decision.throttled ? { throttled: true } : {});
+          if (decision.delayMs > 0) {
+            try {
+              await deps.sleep(decision.delayMs, signals.stop);
+            } catch {
+              throw stoppedBeforeRetry(call, signals, error);
+            }
+          }
+          if (signals.stop.aborted) throw stoppedBeforeRetry(call, signals, error);
+          retryNext = true;
+        },
+        shouldRetry: () => retryNext,
+      },
+    );
+  }
+
+  function stoppedBeforeRetry(
+    call: { method: string; path: string },
+    signals: { stop: AbortSignal },
+    lastError?: unknown,
+  ): RunStoppedError {
+    const reason = stopReasonOf(signals.stop.reason);
+    return new RunStoppedError(`${call.method} ${call.path}: not retried: the run ${describeStop(reason)}`, {
+      reason,
+      sent: false,
+      ...(lastError !== undefined ? { cause: lastError } : {}),
+    });
+  }
+
+  async function runCall(call: Call): Promise<RawResponse> {
+    const signals = signalsOf(call);
+    const repeatable = call.method === 'GET' || call.method === 'DELETE' || call.retryPost === true;
+    return withRetries({ ...call, repeatable }, signals, async (attempt) => {
+      const release = await admitOrStop(
+        call.service,
+        signals,
+        1,
+        `${call.method} ${call.path}`,
+        call,
+        attempt,
+      );
+      try {
+        return await send(call, attempt, signals.hard, true);
       } finally {
-        clearTimeout(timer);
-        outer?.removeEventListener('abort', onOuterAbort);
+        release();
       }
     });
   }
 
+  /** Admission for one attempt; a refusal (breaker, stop) is reported as the attempt's outcome and ends the call. */
+  async function admitOrStop(
+    service: CloudService,
+    signals: { hard: AbortSignal; stop: AbortSignal },
+    requests: number,
+    what: string,
+    call: LoggedCall,
+    attempt: number,
+  ): Promise<() => void> {
+    try {
+      return await hostFor(service).admit({ stopSignal: signals.stop, requests, what });
+    } catch (error) {
+      if (error instanceof HostUnavailableError) logAnswer(call, attempt, error);
+      call.onAttempt?.(describeAttempt(attempt, error));
+      throw new AbortError(error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+
   const authContext: AuthContext = {
     async sendIam(request): Promise<IamResponse> {
-      return send({
+      return runCall({
         service: 'iam',
         operation: request.operation,
         method: request.method,
@@ -468,211 +506,98 @@ export function createCloudClient(deps: Deps, options: CloudClientOptions): Jani
     },
   };
 
-  async function send(call: InternalRequest): Promise<RawResponse> {
-    // Every wait and request also ends when the client is closed: nothing the client started (a shared
-    // token mint, a backoff, a breaker wait) may send a request after the run that owns it has returned.
-    const req: InternalRequest = {
-      ...call,
-      signal: call.signal ? AbortSignal.any([call.signal, lifetime.signal]) : lifetime.signal,
-    };
-    const base = options.endpoints[req.service];
-    const query = buildQuery(req.query);
-    const url = new URL(`${base}${req.path}${query ? `?${query}` : ''}`);
-    const body = req.body === undefined ? undefined : JSON.stringify(req.body);
-    const baseHeaders: Record<string, string> =
-      body === undefined ? {} : { 'content-type': 'application/json' };
-    const retryAllowed = req.method === 'GET' || req.method === 'DELETE' || (req.retryPost ?? false);
-    const needsProjectId = req.authenticate && auth.kind === 'aksk' && req.service !== 'iam';
-    const startMs = deps.now().getTime();
-    let decision = false;
-
-    const attempt = async (attemptNumber: number): Promise<RawResponse> => {
-      let tokenRefreshed = false;
-      for (;;) {
-        let headers: Record<string, string> = { ...baseHeaders };
-        try {
-          if (req.authenticate) {
-            const projectId = needsProjectId ? await resolveProjectId(req.signal) : knownProjectId;
-            headers = {
-              ...headers,
-              ...(await auth.authorize(
-                {
-                  service: req.service,
-                  method: req.method,
-                  url,
-                  headers,
-                  body,
-                  projectId,
-                  signal: req.signal,
-                },
-                authContext,
-              )),
-            };
-          }
-        } catch (error) {
-          // Credentials that cannot be had are permanent for this call; their own requests already retried.
-          throw new AbortError(error instanceof Error ? error : new Error(String(error)));
-        }
-        headers['user-agent'] = userAgent;
-        const budget = budgetFor(req.service);
-        if (budget && !(await isAdmitted(req, budget))) {
-          const last = lastFailureOf.get(req.service);
-          const down = new HostUnavailableError(
-            `${req.method} ${req.path}: not sent: ${req.service} failed every recent call (last: ${last?.text ?? 'unknown'}); one probe per ${budget.probeIntervalMs} ms until it answers`,
-            { code: 'EHOSTDOWN', lastStatus: last?.status },
-          );
-          logFailure(req, down, { attempt: attemptNumber, willRetry: false, delayMs: 0 });
-          throw new AbortError(down);
-        }
-        try {
-          return await exchange(req, url, headers, body);
-        } catch (error) {
-          if (
-            error instanceof AuthError &&
-            req.authenticate &&
-            !tokenRefreshed &&
-            isTokenExpired(error.status, error.errorCode) &&
-            (auth.invalidate?.(headers) ?? false)
-          ) {
-            // Refresh once and repeat: not a retry, never a loop.
-            tokenRefreshed = true;
-            logFailure(req, error, {
-              attempt: attemptNumber,
-              willRetry: true,
-              delayMs: 0,
-              tokenRefresh: true,
-            });
-            continue;
-          }
-          if (error instanceof CloudApiError) error.attempts = attemptNumber;
-          if (!(retryAllowed && isRetryable(error))) {
-            logFailure(req, error, { attempt: attemptNumber, willRetry: false, delayMs: 0 });
-            throw new AbortError(error instanceof Error ? error : new Error(String(error)));
-          }
-          throw error;
-        }
-      }
-    };
-
-    try {
-      return await pRetry(attempt, {
-        retries: Math.max(0, maxAttempts - 1),
-        // p-retry's own timer is off: the delay (full jitter, Retry-After) is computed and slept below.
-        minTimeout: 0,
-        maxTimeout: 0,
-        ...(req.signal ? { signal: req.signal } : {}),
-        onFailedAttempt: async ({ error, attemptNumber, retriesLeft }) => {
-          const nowMs = deps.now().getTime();
-          let delayMs = 0;
-          let willRetry = false;
-          let retryBudgetExhausted = false;
-          // p-retry calls this before it checks retries and shouldRetry: decide here, once.
-          if (retriesLeft > 0 && isRetryable(error) && !req.signal?.aborted) {
-            delayMs = computeRetryDelayMs({
-              attempt: attemptNumber - 1,
-              retryAfterHeader: retryAfterOf.get(error),
-              random: deps.random(),
-              baseMs: backoffBaseMs,
-              capMs: backoffCapMs,
-              nowMs,
-            });
-            willRetry = nowMs - startMs + delayMs <= maxRetryTimeMs;
-            // Throttles are paced, not budgeted; anything else needs the host's budget.
-            if (willRetry && !isThrottling(error) && !(budgetFor(req.service)?.allowsRetry() ?? true)) {
-              willRetry = false;
-              retryBudgetExhausted = true;
-            }
-          }
-          decision = willRetry;
-          logFailure(req, error, {
-            attempt: attemptNumber,
-            willRetry,
-            delayMs: willRetry ? delayMs : 0,
-            retryBudgetExhausted,
-          });
-          if (willRetry && delayMs > 0) {
-            try {
-              await deps.sleep(delayMs, req.signal);
-            } catch (sleepError) {
-              throw new TimeoutError(
-                `${req.method} ${req.path}: the run's deadline passed while waiting to retry`,
-                {
-                  kind: 'deadline',
-                  cause: req.signal?.aborted ? error : sleepError,
-                },
-              );
-            }
-          }
-        },
-        shouldRetry: () => decision,
-      });
-    } catch (error) {
-      if (!(error instanceof JanitorError) && req.signal?.aborted) {
-        throw new TimeoutError(`${req.method} ${req.path}: aborted by the run's deadline`, {
-          kind: 'deadline',
-          cause: error,
-        });
-      }
-      throw error;
-    }
-  }
-
-  async function resolveProjectIdOnce(signal: AbortSignal | undefined): Promise<string> {
-    const fromAuth = await auth.resolveProjectId?.(authContext, signal);
-    if (fromAuth !== undefined) return fromAuth;
-    const response = await send({
-      service: 'iam',
-      operation: 'ListProjects',
-      method: 'GET',
-      path: '/v3/projects',
-      query: { name: options.region },
-      ...(signal ? { signal } : {}),
-      authenticate: true,
-    });
-    const projects = fieldOf(response.body, 'projects');
-    if (!Array.isArray(projects)) {
-      throw new MalformedResponseError('GET /v3/projects: answer has no projects array', {
+  const projectIds = createProjectIdLookup({
+    configured: options.projectId,
+    region: options.region,
+    auth,
+    authContext,
+    listProjects: (region, signal) =>
+      runCall({
+        service: 'iam',
+        operation: 'ListProjects',
         method: 'GET',
         path: '/v3/projects',
-      });
-    }
-    const id = projects
-      .filter((p: unknown) => fieldOf(p, 'name') === options.region)
-      .map((p: unknown) => fieldOf(p, 'id'))
-      .find((value): value is string => typeof value === 'string');
-    if (id === undefined) {
-      throw new ConfigError([
-        `TASK_JANITOR_PROJECT_ID: IAM has no project named "${options.region}"; set the project id explicitly`,
-      ]);
-    }
-    return id;
+        query: { name: region },
+        ...(signal ? { signal } : {}),
+        authenticate: true,
+      }),
+  });
+
+  async function sequence<T>(spec: SequenceOptions, body: (send: SequenceSend) => Promise<T>): Promise<T> {
+    const signals = signalsOf(spec);
+    const what = `${spec.operation}`;
+    return withRetries(
+      { service: spec.service, operation: spec.operation, method: 'SEQUENCE', path: what, repeatable: true },
+      signals,
+      async (attempt) => {
+        // Credentials are made ready before the slot is taken, so that no token mint can fall between the
+        // requests of the sequence.
+        await warmAuth(spec.service, signals.hard);
+        const release = await admitOrStop(
+          spec.service,
+          signals,
+          spec.requests,
+          what,
+          {
+            service: spec.service,
+            operation: spec.operation,
+            method: 'SEQUENCE',
+            path: what,
+          },
+          attempt,
+        );
+        try {
+          return await body((request) => {
+            if (request.service !== spec.service) {
+              throw new TypeError(`a ${spec.service} sequence cannot send to ${request.service}`);
+            }
+            // Inside a sequence the caller may handle an answer itself: each is logged where it is read.
+            return send({ ...request, authenticate: true }, attempt, signals.hard, false);
+          });
+        } finally {
+          release();
+        }
+      },
+    );
   }
 
-  function resolveProjectId(signal?: AbortSignal): Promise<string> {
-    if (!projectIdPromise) {
-      projectIdPromise = resolveProjectIdOnce(signal).then(
-        (id) => {
-          knownProjectId = id;
-          return id;
-        },
-        (error: unknown) => {
-          projectIdPromise = undefined;
-          throw error;
-        },
-      );
+  async function warmAuth(service: CloudService, signal: AbortSignal): Promise<void> {
+    try {
+      if (auth.kind === 'aksk' && service !== 'iam') await projectIds.resolve(signal);
+      await auth.warm?.(authContext, signal);
+    } catch (error) {
+      throw new AbortError(error instanceof Error ? error : new Error(String(error)));
     }
-    return projectIdPromise;
   }
 
   return {
-    async request(req: CloudRequest): Promise<CloudResponse> {
-      const { status, body, requestId } = await send({ ...req, authenticate: true });
-      return { status, body, requestId };
+    request(req: CloudRequest): Promise<CloudResponse> {
+      return track(
+        runCall({ ...req, authenticate: true }).then(({ status, body, requestId }) => ({
+          status,
+          body,
+          requestId,
+        })),
+      );
     },
-    resolveProjectId,
-    close() {
+    sequence<T>(spec: SequenceOptions, body: (send: SequenceSend) => Promise<T>): Promise<T> {
+      return track(sequence(spec, body));
+    },
+    resolveProjectId: (signal) => track(projectIds.resolve(signal)),
+    async close(closeOptions = {}) {
+      const graceMs = closeOptions.graceMs ?? 0;
+      if (graceMs > 0 && underway.size > 0) {
+        const timer = new AbortController();
+        await Promise.race([
+          Promise.allSettled([...underway]),
+          deps.sleep(graceMs, timer.signal).catch(() => undefined),
+        ]);
+        timer.abort();
+      }
       lifetime.abort(new Error('the cloud client was closed'));
-      for (const agent of agents.values()) {
+      await Promise.allSettled([...underway]);
+      for (const host of hosts.values()) {
+        const { agent } = host;
         if (
           typeof agent === 'object' &&
           agent !== null &&
@@ -682,17 +607,15 @@ export function createCloudClient(deps: Deps, options: CloudClientOptions): Jani
           agent.destroy();
         }
       }
-      agents.clear();
     },
     hostStats() {
       const stats: Partial<Record<CloudService, HostStats>> = {};
-      for (const service of new Set([...pacers.keys(), ...budgets.keys()])) {
-        stats[service] = {
-          pacing: pacers.get(service)?.snapshot(),
-          retryBudgetTokens: budgets.get(service)?.tokens,
-        };
-      }
+      for (const [service, host] of hosts) stats[service] = host.stats();
       return stats;
     },
   };
+}
+
+function describeCall(call: { service: CloudService; operation: string; method: string; path: string }) {
+  return { service: call.service, operation: call.operation, method: call.method, path: call.path };
 }

@@ -1,7 +1,16 @@
 /**
  * The one place that decides whether a failure is retried, and how long to wait (STYLE rule 5). Pure.
  */
-import { AuthError, CloudApiError, MalformedResponseError, NetworkError, TimeoutError } from '../errors';
+import {
+  AuthError,
+  CloudApiError,
+  HostUnavailableError,
+  MalformedResponseError,
+  NetworkError,
+  RunStoppedError,
+  TimeoutError,
+} from '../errors';
+import type { AttemptRecord } from './types';
 
 /** Statuses worth another attempt: the server may answer differently next time. */
 export const RETRYABLE_STATUSES: ReadonlySet<number> = new Set([408, 429, 500, 502, 503, 504]);
@@ -44,11 +53,21 @@ export function isRetryable(error: unknown): boolean {
   if (error instanceof AuthError) return isThrottling(error);
   if (error instanceof CloudApiError) return RETRYABLE_STATUSES.has(error.status) || isThrottling(error);
   if (error instanceof NetworkError) return true;
-  if (error instanceof TimeoutError) return error.kind === 'request';
+  if (error instanceof TimeoutError) return true;
   // A 2xx DELETE took effect whatever its body says. Other calls may be repeated when the client allows
   // them (GET; POST only for token minting, which is harmless to repeat).
   if (error instanceof MalformedResponseError) return error.method !== undefined && error.method !== 'DELETE';
   return false;
+}
+
+/**
+ * A failure that says the host is unhealthy (what the retry budget and its breaker count): a 408/5xx answer,
+ * a network failure, a timeout, a malformed 2xx body. Not a throttle, not another 4xx, not the run's stop.
+ */
+export function isServerFailure(error: unknown): boolean {
+  if (error === undefined || isThrottling(error)) return false;
+  if (error instanceof CloudApiError) return RETRYABLE_STATUSES.has(error.status);
+  return isRetryable(error);
 }
 
 export interface RetryDelayInput {
@@ -89,4 +108,111 @@ export function computeRetryDelayMs(input: RetryDelayInput): number {
   const capMs = input.capMs ?? 20_000;
   const ceiling = Math.min(capMs, baseMs * 2 ** Math.max(0, input.attempt));
   return Math.floor(Math.min(Math.max(input.random, 0), 1) * ceiling);
+}
+
+export interface RetryDecisionInput {
+  readonly error: unknown;
+  /** The call may be repeated at all: GET, DELETE, or a POST that is harmless to repeat (a token mint). */
+  readonly repeatable: boolean;
+  /** Attempts so far that count toward `maxAttempts`, this one included (throttled attempts do not count). */
+  readonly countedAttempts: number;
+  readonly maxAttempts: number;
+  /** Throttled attempts so far, this one included (the exponent of a throttle's backoff). */
+  readonly throttledAttempts: number;
+  /** Time since the call's first failure that was not a throttle (0 when there was none). */
+  readonly failingForMs: number;
+  readonly maxRetryTimeMs: number;
+  readonly retryAfterHeader: string | null | undefined;
+  /** Uniform in [0, 1). */
+  readonly random: number;
+  readonly backoffBaseMs: number;
+  readonly backoffCapMs: number;
+  readonly nowMs: number;
+  /** Whether the host's retry budget allows retrying a real failure now. */
+  readonly budgetAllowsRetry: boolean;
+}
+
+export type RetryDecision =
+  | { readonly retry: true; readonly delayMs: number; readonly throttled: boolean }
+  | {
+      readonly retry: false;
+      readonly reason: 'not-retryable' | 'attempts' | 'retry-time' | 'retry-budget';
+    };
+
+/**
+ * Whether a failed attempt is tried again, and after how long: the one decision of the retry layer. Pure.
+ * A throttle ("slow down") is not a failure: it is retried after its `Retry-After` (or a backoff over the
+ * throttles seen) without using up the attempts, the retry time or the host's retry budget, which exist for
+ * real failures; only the run's stop ends it. A real failure is retried while attempts, retry time and the
+ * host's budget last.
+ */
+export function decideRetry(input: RetryDecisionInput): RetryDecision {
+  const { error } = input;
+  if (!input.repeatable || !isRetryable(error)) return { retry: false, reason: 'not-retryable' };
+  if (isThrottling(error)) {
+    const delayMs = computeRetryDelayMs({
+      attempt: input.throttledAttempts - 1,
+      retryAfterHeader: input.retryAfterHeader,
+      random: input.random,
+      baseMs: input.backoffBaseMs,
+      capMs: input.backoffCapMs,
+      nowMs: input.nowMs,
+    });
+    return { retry: true, delayMs, throttled: true };
+  }
+  if (input.countedAttempts >= input.maxAttempts) return { retry: false, reason: 'attempts' };
+  const delayMs = computeRetryDelayMs({
+    attempt: input.countedAttempts - 1,
+    retryAfterHeader: input.retryAfterHeader,
+    random: input.random,
+    baseMs: input.backoffBaseMs,
+    capMs: input.backoffCapMs,
+    nowMs: input.nowMs,
+  });
+  if (input.failingForMs + delayMs > input.maxRetryTimeMs) return { retry: false, reason: 'retry-time' };
+  if (!input.budgetAllowsRetry) return { retry: false, reason: 'retry-budget' };
+  return { retry: true, delayMs, throttled: false };
+}
+
+/** Connection errors that happen before anything is written: the request surely did not reach the server. */
+const NOT_SENT_CODES: ReadonlySet<string> = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EHOSTDOWN',
+]);
+
+/** Gateway answers after which the backend may have carried the request out. */
+const MAY_HAVE_ACTED_STATUSES: ReadonlySet<number> = new Set([502, 504]);
+
+/**
+ * What an attempt that ended with `error` (or with a 2xx, when `error` is undefined) tells about its effect.
+ * Unknown errors count as sent without an answer: the safe reading for a delete.
+ */
+export function describeAttempt(attempt: number, error: unknown): AttemptRecord {
+  if (error === undefined) return { attempt, sent: true, answered: true, mayHaveActed: true };
+  if (error instanceof CloudApiError) {
+    return {
+      attempt,
+      sent: true,
+      answered: true,
+      status: error.status,
+      mayHaveActed: MAY_HAVE_ACTED_STATUSES.has(error.status),
+    };
+  }
+  if (error instanceof RunStoppedError) {
+    return { attempt, sent: error.sent, answered: false, mayHaveActed: error.sent };
+  }
+  if (error instanceof HostUnavailableError) {
+    return { attempt, sent: false, answered: false, mayHaveActed: false };
+  }
+  if (error instanceof NetworkError && error.code !== undefined && NOT_SENT_CODES.has(error.code)) {
+    return { attempt, sent: false, answered: false, mayHaveActed: false };
+  }
+  // A malformed 2xx body was an answer: the server acted on it.
+  if (error instanceof MalformedResponseError)
+    return { attempt, sent: true, answered: true, mayHaveActed: true };
+  return { attempt, sent: true, answered: false, mayHaveActed: true };
 }

@@ -2,6 +2,25 @@ import type { CloudService } from '../types';
 
 export type HttpMethod = 'GET' | 'POST' | 'DELETE';
 
+/**
+ * What one attempt of a call did, as far as the client can tell. A delete counts as done only when the cloud
+ * says so; these records let the engine tell "not sent", "answered: not done" and "sent, effect unknown" apart.
+ */
+export interface AttemptRecord {
+  /** 1 for the first attempt. */
+  readonly attempt: number;
+  /** The request (probably) reached the server: false only when it surely did not (refused connection, breaker, a wait cut by the run's stop). */
+  readonly sent: boolean;
+  /** An HTTP answer was read. */
+  readonly answered: boolean;
+  readonly status?: number;
+  /**
+   * The server may have carried the request out: a 2xx, a gateway timeout or bad gateway (502/504: the backend
+   * may have acted before the gateway gave up), or a request sent without an answer (reset, timeout, aborted).
+   */
+  readonly mayHaveActed: boolean;
+}
+
 /** One call to a cloud API. The client adds the endpoint, auth headers, retries and error logging. */
 export interface CloudRequest {
   readonly service: CloudService;
@@ -17,13 +36,21 @@ export interface CloudRequest {
   readonly body?: unknown;
   /** Parses a 2xx body. Default `JSON.parse`; an empty body parses to `undefined`. A parse failure is a retryable `MalformedResponseError`. */
   readonly parse?: (text: string) => unknown;
-  /** Cancels waits and the request (the run's deadline). */
+  /** Aborts the request in flight (and every wait): the run's hard stop. */
   readonly signal?: AbortSignal;
   /**
-   * Error answers the caller handles as a normal outcome (a DELETE answered 404: already gone). They are
+   * The run's soft stop (deadline, interrupt): once aborted, no further attempt is sent and waits for a slot,
+   * the pacer, the breaker or a retry end with `RunStoppedError`; a request already in flight may finish.
+   * @default `signal`
+   */
+  readonly stopSignal?: AbortSignal;
+  /**
+   * Error answers the caller handles as a normal outcome (a DELETE answered "not found": already gone). They are
    * still thrown, but logged at `info` instead of `error`.
    */
   readonly isExpectedError?: (answer: { status: number; errorCode: string | undefined }) => boolean;
+  /** Told about every attempt once it is settled (sent or not, answered or not). */
+  readonly onAttempt?: (record: AttemptRecord) => void;
 }
 
 export interface CloudResponse {
@@ -33,7 +60,30 @@ export interface CloudResponse {
   readonly requestId: string | undefined;
 }
 
+/** Sends one request of a sequence, at once: no wait of any kind, no retry (see `CloudClient.sequence`). */
+export type SequenceSend = (request: CloudRequest) => Promise<CloudResponse>;
+
+export interface SequenceOptions {
+  readonly service: CloudService;
+  /** For log lines: `ShowTransferTask+DeleteTransferTask`. */
+  readonly operation: string;
+  /** Requests one attempt may send: the pacer grants them all before the first goes out. */
+  readonly requests: number;
+  /** Hard stop, as `CloudRequest.signal`. */
+  readonly signal?: AbortSignal;
+  /** Soft stop, as `CloudRequest.stopSignal`: no new attempt of the sequence starts once it is aborted. */
+  readonly stopSignal?: AbortSignal;
+}
+
 export interface CloudClient {
   /** Sends a request through the single retry layer; resolves on 2xx, rejects with a typed `JanitorError` otherwise. */
   request(req: CloudRequest): Promise<CloudResponse>;
+  /**
+   * Runs `body` as one retryable unit on one host: each attempt is admitted once (a host slot, the breaker, pacing
+   * for `requests` requests), then `body` sends its requests through `send` with nothing in between — no
+   * backoff, no pacing, no queue, no breaker hold — so that a DELETE can follow the read that found the task
+   * deletable immediately. When `body` throws a retryable error, the whole unit is retried after the usual
+   * wait, so a further DELETE is always preceded by a fresh read.
+   */
+  sequence<T>(options: SequenceOptions, body: (send: SequenceSend) => Promise<T>): Promise<T>;
 }

@@ -6,29 +6,29 @@
  */
 import { apiPath } from '../cloud/api-path';
 import { JanitorError } from '../errors';
-import type { DeleteOutcome, SourceContext, Task, TaskSource } from '../types';
+import { type SourceContext, type Task, type TaskSource, taskKey } from '../types';
 import {
   DCS_DELETABLE_STATES,
+  DCS_INSTANCE_GONE,
   DCS_PAGE_LIMIT,
   type DcsParent,
-  dcsDeleteOutcome,
+  dcsAnswerMeaning,
   toDcsTask,
 } from './dcs-common';
 import { DEFAULT_PAGE_CONCURRENCY, listOffsetPaged, type Page, readListPage, runPool } from './paging';
 import {
-  apiErrorOf,
+  answerOf,
+  deleteRequestOf,
   isAddressableSegment,
+  isAnswer,
   readName,
   requireAddressable,
   requireString,
-  sendDelete,
 } from './wire';
 
 const LIST_INSTANCES = 'ListInstances';
 const LIST = 'ListBackgroundTasks';
 const DELETE = 'DeleteBackgroundTask';
-/** "This DCS instance does not exist" (REFERENCE §2.7): its tasks are gone with it. */
-const INSTANCE_GONE_CODES: readonly string[] = ['DCS.3022', '111404022'];
 
 async function fetchInstancePage(ctx: SourceContext, offset: number): Promise<Page<DcsParent>> {
   const { body } = await ctx.client.request({
@@ -73,8 +73,7 @@ async function listInstanceTasks(ctx: SourceContext, instance: DcsParent): Promi
       tasks.push(task);
     }
   } catch (error) {
-    const answer = apiErrorOf(error);
-    if (answer?.status === 404 && INSTANCE_GONE_CODES.includes(answer.code) && tasks.length === 0) {
+    if (isAnswer(answerOf(error), DCS_INSTANCE_GONE) && tasks.length === 0) {
       ctx.log.warn(
         { service: 'dcs-background-tasks', instanceId: instance.id },
         'instance vanished while listing',
@@ -90,6 +89,8 @@ export const dcsBackgroundTasks: TaskSource = {
   id: 'dcs-background-tasks',
   cloudService: 'dcs',
   deletableStates: DCS_DELETABLE_STATES,
+  // DCS.4957 / DCS.4017: a running task is refused.
+  refusesInProgress: true,
 
   async *list(ctx: SourceContext): AsyncIterable<Task> {
     const instances: DcsParent[] = [];
@@ -119,21 +120,40 @@ export const dcsBackgroundTasks: TaskSource = {
     }
   },
 
-  async delete(task: Task, ctx: SourceContext): Promise<DeleteOutcome> {
+  deleteRequest(task: Task, projectId: string) {
     if (task.parentId === undefined) {
       throw new JanitorError(
         `DCS background task ${task.id} has no instance id; cannot build its delete path`,
       );
     }
     requireAddressable(DELETE, { instance_id: task.parentId, task_id: task.id });
-    return sendDelete(
-      ctx,
-      {
-        service: 'dcs',
-        operation: DELETE,
-        path: apiPath`/v2/${ctx.projectId}/instances/${task.parentId}/tasks/${task.id}`,
-      },
-      dcsDeleteOutcome,
-    );
+    return deleteRequestOf({
+      service: 'dcs',
+      operation: DELETE,
+      path: apiPath`/v2/${projectId}/instances/${task.parentId}/tasks/${task.id}`,
+    });
+  },
+
+  deleteAnswerMeaning: (error) => dcsAnswerMeaning(error, 'dcs-background-tasks'),
+
+  /** No read of one background task exists: each instance's task list shows which of `tasks` are still there. */
+  async locate(tasks, ctx) {
+    const found = new Map<string, Task | undefined>(tasks.map((task) => [taskKey(task), undefined]));
+    const instances = new Map<string, DcsParent>();
+    for (const task of tasks) {
+      if (task.parentId !== undefined)
+        instances.set(task.parentId, { id: task.parentId, name: task.parentName ?? '' });
+    }
+    for await (const listed of runPool(
+      [...instances.values()],
+      (instance) => listInstanceTasks(ctx, instance),
+      DEFAULT_PAGE_CONCURRENCY,
+    )) {
+      for (const task of listed) {
+        const key = taskKey(task);
+        if (found.has(key)) found.set(key, task);
+      }
+    }
+    return found;
   },
 };

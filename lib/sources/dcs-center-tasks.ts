@@ -5,10 +5,10 @@
  */
 import { apiPath } from '../cloud/api-path';
 import { ListingError } from '../errors';
-import type { DeleteOutcome, SourceContext, Task, TaskSource } from '../types';
-import { DCS_DELETABLE_STATES, DCS_PAGE_LIMIT, dcsDeleteOutcome, toDcsTask } from './dcs-common';
+import { type SourceContext, type Task, type TaskSource, taskKey } from '../types';
+import { DCS_DELETABLE_STATES, DCS_PAGE_LIMIT, dcsAnswerMeaning, toDcsTask } from './dcs-common';
 import { listOffsetPaged, type Page, readListPage } from './paging';
-import { apiErrorOf, requireAddressable, sendDelete } from './wire';
+import { apiErrorOf, deleteRequestOf, requireAddressable } from './wire';
 
 const LIST = 'ListCenterTasks';
 const DELETE = 'DeleteCenterTask';
@@ -39,28 +39,45 @@ async function fetchCenterPage(ctx: SourceContext, offset: number): Promise<Page
   );
 }
 
+function listCenterTasks(ctx: SourceContext): AsyncIterable<Task> {
+  return listOffsetPaged({
+    what: 'DCS task-center tasks',
+    limit: DCS_PAGE_LIMIT,
+    offsetMode: 'records',
+    fetchPage: (offset) => fetchCenterPage(ctx, offset),
+    keyOf: (task) => task.id,
+  });
+}
+
 export const dcsCenterTasks: TaskSource = {
   id: 'dcs-center-tasks',
   cloudService: 'dcs',
   deletableStates: DCS_DELETABLE_STATES,
+  // DCS.4957: "not allowed when the task is in the current state".
+  refusesInProgress: true,
 
-  list(ctx: SourceContext): AsyncIterable<Task> {
-    return listOffsetPaged({
-      what: 'DCS task-center tasks',
-      limit: DCS_PAGE_LIMIT,
-      offsetMode: 'records',
-      fetchPage: (offset) => fetchCenterPage(ctx, offset),
-      keyOf: (task) => task.id,
+  list: listCenterTasks,
+
+  deleteRequest(task: Task, projectId: string) {
+    requireAddressable(DELETE, { task_id: task.id });
+    // No body: the optional `{"message"}` body is not needed.
+    return deleteRequestOf({
+      service: 'dcs',
+      operation: DELETE,
+      path: apiPath`/v2/${projectId}/tasks/${task.id}`,
     });
   },
 
-  async delete(task: Task, ctx: SourceContext): Promise<DeleteOutcome> {
-    requireAddressable(DELETE, { task_id: task.id });
-    // No body: the optional `{"message"}` body is not needed (TF-HW sends none either).
-    return sendDelete(
-      ctx,
-      { service: 'dcs', operation: DELETE, path: apiPath`/v2/${ctx.projectId}/tasks/${task.id}` },
-      dcsDeleteOutcome,
-    );
+  deleteAnswerMeaning: (error) => dcsAnswerMeaning(error, 'dcs-center-tasks'),
+
+  /** The task center has no read of one task: one listing shows which of `tasks` are still there. */
+  async locate(tasks, ctx) {
+    const wanted = new Set(tasks.map(taskKey));
+    const found = new Map<string, Task | undefined>(tasks.map((task) => [taskKey(task), undefined]));
+    for await (const task of listCenterTasks(ctx)) {
+      const key = taskKey(task);
+      if (wanted.has(key)) found.set(key, task);
+    }
+    return found;
   },
 };

@@ -3,8 +3,8 @@
  * its `status` strings, its ISO-8601 times, and the error codes of a delete.
  */
 import { DELETABLE_STATES } from '../policy/states';
-import type { DeleteOutcome, ServiceId, StateClass, Task } from '../types';
-import { apiErrorOf, isAbsent, isGatewayCode, parseIsoUtcMs, readName, requireString } from './wire';
+import type { AnswerMeaning, ApiAnswer, ServiceId, StateClass, Task } from '../types';
+import { type DocumentedAnswer, isAbsent, isAnswer, parseIsoUtcMs, readName, requireString } from './wire';
 
 /** DCS statuses that may be deleted (REFERENCE §2.6: only known-terminal ones; `FAIL` as ShowJobInfo spells it). */
 export const DCS_DELETABLE_STATES: readonly string[] = DELETABLE_STATES['dcs-center-tasks'];
@@ -59,19 +59,31 @@ export function toDcsTask(
   };
 }
 
-const DCS_GONE_CODES: readonly string[] = ['DCS.4070', '111400070'];
-const DCS_IN_PROGRESS_CODES: readonly string[] = ['DCS.4957', 'DCS.4017', '111400017'];
+/** 400 `DCS.4957` (not allowed in the task's current state), `DCS.4017` (the job task is still running). */
+const DCS_REFUSED_IN_PROGRESS: readonly DocumentedAnswer[] = [
+  { status: 400, codes: ['DCS.4957', 'DCS.4017', '111400017'] },
+];
 
 /**
- * Maps a failed DCS delete to an outcome: any 404 (but a gateway's "API does not exist") or 400 `DCS.4070`
- * (invalid task id) is already gone; 400 `DCS.4957`/`DCS.4017` is refused because the task runs.
- * Undefined: the error is a real failure, rethrown to the engine.
+ * DCS documents no "task not found" code. A missing task may be answered 404 `DCS.4001` ("the requested URL
+ * does not exist", also what a wrong path gets) or 400 `DCS.4070` ("invalid task ID format"): ambiguous, so a
+ * listing that no longer finds the task must prove it gone. Any other 404 (a gateway's, a proxy's HTML page)
+ * is a failure.
  */
-export function dcsDeleteOutcome(error: unknown): DeleteOutcome | undefined {
-  const answer = apiErrorOf(error);
-  if (!answer) return undefined;
-  if (answer.status === 404 && !isGatewayCode(answer.code)) return 'already-gone';
-  if (answer.status === 400 && DCS_GONE_CODES.includes(answer.code)) return 'already-gone';
-  if (answer.status === 400 && DCS_IN_PROGRESS_CODES.includes(answer.code)) return 'refused-in-progress';
+const DCS_AMBIGUOUS_NOT_FOUND: readonly DocumentedAnswer[] = [
+  { status: 404, codes: ['DCS.4001', '111404001'] },
+  { status: 400, codes: ['DCS.4070', '111400070'] },
+];
+
+/** 404 `DCS.3022` "This DCS instance does not exist": an instance's background tasks are gone with it. */
+export const DCS_INSTANCE_GONE: readonly DocumentedAnswer[] = [
+  { status: 404, codes: ['DCS.3022', '111404022'] },
+];
+
+/** The meaning of an error answer to a DCS delete (center or background task); undefined: a failure. */
+export function dcsAnswerMeaning(answer: ApiAnswer, service: ServiceId): AnswerMeaning | undefined {
+  if (isAnswer(answer, DCS_REFUSED_IN_PROGRESS)) return 'refused-in-progress';
+  if (service === 'dcs-background-tasks' && isAnswer(answer, DCS_INSTANCE_GONE)) return 'gone';
+  if (isAnswer(answer, DCS_AMBIGUOUS_NOT_FOUND)) return 'ambiguous-not-found';
   return undefined;
 }

@@ -3,18 +3,28 @@
  * exclusive `start_stream_name` while `has_more_streams`), keep those the policy's `streams` globs select, then
  * each stream's tasks (`GET …/streams/{stream_name}/transfer-tasks`, unpaged, ≤ 5); re-read one with
  * `GET …/transfer-tasks/{task_name}` and delete with `DELETE …/transfer-tasks/{task_name}` (204). Tasks are
- * identified by name. Nothing documents that a running task is refused, hence `recheck`.
+ * identified by name. Nothing documents that a running task is refused, hence a read before every DELETE.
  */
 import { apiPath } from '../cloud/api-path';
 import { JanitorError, ListingError } from '../errors';
 import { DELETABLE_STATES } from '../policy/states';
-import type { DeleteOutcome, SourceContext, StateClass, Task, TaskSource } from '../types';
+import type {
+  AnswerMeaning,
+  ApiAnswer,
+  SourceContext,
+  StateClass,
+  Task,
+  TaskRead,
+  TaskSource,
+} from '../types';
 import { DEFAULT_PAGE_CONCURRENCY, runPool } from './paging';
 import {
   apiErrorOf,
+  type DocumentedAnswer,
+  deleteRequestOf,
   isAbsent,
   isAddressableSegment,
-  isGatewayCode,
+  isAnswer,
   readArray,
   readCount,
   readEpochMs,
@@ -22,7 +32,6 @@ import {
   requireItemRecord,
   requireRecord,
   requireString,
-  sendDelete,
 } from './wire';
 
 const LIST_STREAMS = 'ListStreams';
@@ -36,8 +45,8 @@ export const DIS_MAX_STREAM_PAGES = 1000;
 
 export const DIS_DELETABLE_STATES: readonly string[] = DELETABLE_STATES['dis-dump-tasks'];
 const DIS_IN_PROGRESS_STATES: readonly string[] = ['STARTING', 'RUNNING'];
-/** DIS.4354 transfer task does not exist; DIS.4301 stream does not exist. */
-const DIS_GONE_CODES: readonly string[] = ['DIS.4354', 'DIS.4301'];
+/** 400 DIS.4354 "The transfer task does not exist"; 400 DIS.4301 "The stream does not exist" (its tasks are gone with it). */
+const DIS_GONE: readonly DocumentedAnswer[] = [{ status: 400, codes: ['DIS.4354', 'DIS.4301'] }];
 
 export function classifyDisState(state: unknown): {
   readonly state: string;
@@ -75,10 +84,8 @@ export function toDisTask(
   };
 }
 
-function isGone(error: unknown): boolean {
-  const answer = apiErrorOf(error);
-  if (!answer) return false;
-  return DIS_GONE_CODES.includes(answer.code) || (answer.status === 404 && !isGatewayCode(answer.code));
+function isGone(answer: ApiAnswer): boolean {
+  return isAnswer(answer, DIS_GONE);
 }
 
 /** Every stream name, checked: no repeats, no page over the limit, bounded, and agreeing with `total_number`. */
@@ -184,10 +191,18 @@ function requireStream(task: Task): string {
   return task.parentId;
 }
 
+function transferTaskPath(projectId: string, task: Task, operation: string): string {
+  const stream = requireStream(task);
+  requireAddressable(operation, { stream_name: stream, task_name: task.id });
+  return apiPath`/v2/${projectId}/streams/${stream}/transfer-tasks/${task.id}`;
+}
+
 export const disDumpTasks: TaskSource = {
   id: 'dis-dump-tasks',
   cloudService: 'dis',
   deletableStates: DIS_DELETABLE_STATES,
+  // Nothing documents that a running dump task is refused.
+  refusesInProgress: false,
 
   async *list(ctx: SourceContext): AsyncIterable<Task> {
     const streams = (await listStreamNames(ctx)).filter((name) => {
@@ -208,38 +223,34 @@ export const disDumpTasks: TaskSource = {
     }
   },
 
-  async recheck(task: Task, ctx: SourceContext): Promise<Task | undefined> {
+  readTask(task: Task, projectId: string): TaskRead {
     const stream = requireStream(task);
-    requireAddressable(SHOW, { stream_name: stream, task_name: task.id });
-    try {
-      const { body } = await ctx.client.request({
+    return {
+      request: {
         service: 'dis',
         operation: SHOW,
         method: 'GET',
-        path: apiPath`/v2/${ctx.projectId}/streams/${stream}/transfer-tasks/${task.id}`,
-        signal: ctx.signal,
-      });
-      const item = requireRecord(body, SHOW);
-      // The details answer may omit task_name; it is the name just asked for.
-      const current = toDisTask({ task_name: task.id, ...item }, stream, SHOW);
-      return current.state === 'DELETE' ? undefined : current;
-    } catch (error) {
-      if (isGone(error)) return undefined;
-      throw error;
-    }
+        path: transferTaskPath(projectId, task, SHOW),
+      },
+      toTask(body) {
+        // The details answer may omit task_name; it is the name just asked for.
+        const current = toDisTask({ task_name: task.id, ...requireRecord(body, SHOW) }, stream, SHOW);
+        return current.state === 'DELETE' ? undefined : current;
+      },
+    };
   },
 
-  async delete(task: Task, ctx: SourceContext): Promise<DeleteOutcome> {
-    const stream = requireStream(task);
-    requireAddressable(DELETE, { stream_name: stream, task_name: task.id });
-    return sendDelete(
-      ctx,
-      {
-        service: 'dis',
-        operation: DELETE,
-        path: apiPath`/v2/${ctx.projectId}/streams/${stream}/transfer-tasks/${task.id}`,
-      },
-      (error) => (isGone(error) ? 'already-gone' : undefined),
-    );
+  isReadGone: isGone,
+
+  deleteRequest(task: Task, projectId: string) {
+    return deleteRequestOf({
+      service: 'dis',
+      operation: DELETE,
+      path: transferTaskPath(projectId, task, DELETE),
+    });
+  },
+
+  deleteAnswerMeaning(answer: ApiAnswer): AnswerMeaning | undefined {
+    return isGone(answer) ? 'gone' : undefined;
   },
 };

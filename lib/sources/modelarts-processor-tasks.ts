@@ -2,16 +2,25 @@
  * ModelArts processor tasks (REFERENCE §3): `GET /v2/{project_id}/processor-tasks` where `offset` is a page
  * index (UNCONFIRMED, so the listing is checked for repeats and totals), `GET …/processor-tasks/{task_id}` to
  * re-read one task, `DELETE …/processor-tasks/{task_id}` (200 `{}`). Nothing documents that a running task is
- * refused, so the engine re-reads each task right before deleting it (`recheck`).
+ * refused, so the engine re-reads each task right before every DELETE attempt.
  */
 import { apiPath } from '../cloud/api-path';
 import { DELETABLE_STATES } from '../policy/states';
-import type { DeleteOutcome, SourceContext, StateClass, Task, TaskSource } from '../types';
+import type {
+  AnswerMeaning,
+  ApiAnswer,
+  SourceContext,
+  StateClass,
+  Task,
+  TaskRead,
+  TaskSource,
+} from '../types';
 import { listOffsetPaged, type Page, readListPage } from './paging';
 import {
-  apiErrorOf,
   classifyStatusCode,
-  isGatewayCode,
+  type DocumentedAnswer,
+  deleteRequestOf,
+  isAnswer,
   readDuration,
   readEpochMs,
   readName,
@@ -19,7 +28,6 @@ import {
   requireRecord,
   requireString,
   type StatusCodeTable,
-  sendDelete,
 } from './wire';
 
 const LIST = 'ListProcessorTasks';
@@ -62,12 +70,19 @@ export function toModelArtsTask(item: Readonly<Record<string, unknown>>, operati
   };
 }
 
-/** 400 `ModelArts.4700` "Task does not exist", or a service 404. */
-function isGone(error: unknown): boolean {
-  const answer = apiErrorOf(error);
-  if (!answer) return false;
-  if (answer.code === 'ModelArts.4700') return true;
-  return answer.status === 404 && !isGatewayCode(answer.code) && answer.code !== 'ModelArts.2786';
+/**
+ * 400 `ModelArts.4700` "Task does not exist". The same code on a 503 means "gateway is being stopped, platform
+ * is being upgraded": not gone. No 404 means gone (ModelArts' 404s are wrong paths, projects or tokens).
+ */
+const MODELARTS_GONE: readonly DocumentedAnswer[] = [{ status: 400, codes: ['ModelArts.4700'] }];
+
+function isGone(answer: ApiAnswer): boolean {
+  return isAnswer(answer, MODELARTS_GONE);
+}
+
+function taskPath(projectId: string, task: Task, operation: string): string {
+  requireAddressable(operation, { task_id: task.id });
+  return apiPath`/v2/${projectId}/processor-tasks/${task.id}`;
 }
 
 async function fetchPage(ctx: SourceContext, pageIndex: number): Promise<Page<Task>> {
@@ -86,6 +101,8 @@ export const modelArtsProcessorTasks: TaskSource = {
   id: 'modelarts-processor-tasks',
   cloudService: 'modelarts',
   deletableStates: MODELARTS_DELETABLE_STATES,
+  // Nothing documents that a running processing task is refused.
+  refusesInProgress: false,
 
   list(ctx: SourceContext): AsyncIterable<Task> {
     return listOffsetPaged({
@@ -97,33 +114,29 @@ export const modelArtsProcessorTasks: TaskSource = {
     });
   },
 
-  async recheck(task: Task, ctx: SourceContext): Promise<Task | undefined> {
-    requireAddressable(SHOW, { task_id: task.id });
-    try {
-      const { body } = await ctx.client.request({
+  readTask(task: Task, projectId: string): TaskRead {
+    return {
+      request: {
         service: 'modelarts',
         operation: SHOW,
         method: 'GET',
-        path: apiPath`/v2/${ctx.projectId}/processor-tasks/${task.id}`,
-        signal: ctx.signal,
-      });
-      return toModelArtsTask(requireRecord(body, SHOW), SHOW);
-    } catch (error) {
-      if (isGone(error)) return undefined;
-      throw error;
-    }
+        path: taskPath(projectId, task, SHOW),
+      },
+      toTask: (body) => toModelArtsTask(requireRecord(body, SHOW), SHOW),
+    };
   },
 
-  async delete(task: Task, ctx: SourceContext): Promise<DeleteOutcome> {
-    requireAddressable(DELETE, { task_id: task.id });
-    return sendDelete(
-      ctx,
-      {
-        service: 'modelarts',
-        operation: DELETE,
-        path: apiPath`/v2/${ctx.projectId}/processor-tasks/${task.id}`,
-      },
-      (error) => (isGone(error) ? 'already-gone' : undefined),
-    );
+  isReadGone: isGone,
+
+  deleteRequest(task: Task, projectId: string) {
+    return deleteRequestOf({
+      service: 'modelarts',
+      operation: DELETE,
+      path: taskPath(projectId, task, DELETE),
+    });
+  },
+
+  deleteAnswerMeaning(answer: ApiAnswer): AnswerMeaning | undefined {
+    return isGone(answer) ? 'gone' : undefined;
   },
 };

@@ -7,21 +7,32 @@
 import { apiPath } from '../cloud/api-path';
 import { MalformedResponseError } from '../errors';
 import { DELETABLE_STATES } from '../policy/states';
-import type { DeleteOutcome, SourceContext, StateClass, Task, TaskSource } from '../types';
+import type {
+  AnswerMeaning,
+  ApiAnswer,
+  SourceContext,
+  StateClass,
+  Task,
+  TaskRead,
+  TaskSource,
+} from '../types';
 import { listOffsetPaged, type Page, readListPage } from './paging';
 import {
-  apiErrorOf,
   classifyStatusCode,
+  type DocumentedAnswer,
+  deleteRequestOf,
+  isAnswer,
   parseJsonLossless,
   readDuration,
   readEpochMs,
   readName,
   requireAddressable,
+  requireRecord,
   type StatusCodeTable,
-  sendDelete,
 } from './wire';
 
 const LIST = 'ListMigrationTasks';
+const SHOW = 'ShowMigrationTask';
 const DELETE = 'DeleteMigrationTask';
 /** `limit` 1–100 (REFERENCE §5.3). */
 export const OMS_PAGE_LIMIT = 100;
@@ -73,12 +84,23 @@ export function toOmsTask(item: Readonly<Record<string, unknown>>, operation: st
   };
 }
 
-/** OMS.1009 "No resources found"; OMS.0063 "the task is in progress" (never forced, never stopped). */
-function omsDeleteOutcome(error: unknown): DeleteOutcome | undefined {
-  const answer = apiErrorOf(error);
-  if (answer?.code === 'OMS.1009') return 'already-gone';
-  if (answer?.code === 'OMS.0063') return 'refused-in-progress';
+/** 400 `OMS.1009` "No resources found": the task is gone. */
+const OMS_GONE: readonly DocumentedAnswer[] = [{ status: 400, codes: ['OMS.1009'] }];
+
+function isGone(answer: ApiAnswer): boolean {
+  return isAnswer(answer, OMS_GONE);
+}
+
+/** `OMS.1009` gone; `OMS.0063` "the task is in progress": refused (never forced, never stopped). */
+function omsAnswerMeaning(answer: ApiAnswer): AnswerMeaning | undefined {
+  if (isGone(answer)) return 'gone';
+  if (answer.errorCode === 'OMS.0063') return 'refused-in-progress';
   return undefined;
+}
+
+function taskPath(projectId: string, task: Task, operation: string): string {
+  requireAddressable(operation, { task_id: task.id });
+  return apiPath`/v2/${projectId}/tasks/${task.id}`;
 }
 
 async function fetchPage(ctx: SourceContext, offset: number): Promise<Page<Task>> {
@@ -98,6 +120,7 @@ export const omsMigrationTasks: TaskSource = {
   id: 'oms-migration-tasks',
   cloudService: 'oms',
   deletableStates: OMS_DELETABLE_STATES,
+  refusesInProgress: true,
 
   list(ctx: SourceContext): AsyncIterable<Task> {
     return listOffsetPaged({
@@ -109,12 +132,24 @@ export const omsMigrationTasks: TaskSource = {
     });
   },
 
-  async delete(task: Task, ctx: SourceContext): Promise<DeleteOutcome> {
-    requireAddressable(DELETE, { task_id: task.id });
-    return sendDelete(
-      ctx,
-      { service: 'oms', operation: DELETE, path: apiPath`/v2/${ctx.projectId}/tasks/${task.id}` },
-      omsDeleteOutcome,
-    );
+  readTask(task: Task, projectId: string): TaskRead {
+    return {
+      request: {
+        service: 'oms',
+        operation: SHOW,
+        method: 'GET',
+        path: taskPath(projectId, task, SHOW),
+        parse: parseJsonLossless,
+      },
+      toTask: (body) => toOmsTask(requireRecord(body, SHOW), SHOW),
+    };
   },
+
+  isReadGone: isGone,
+
+  deleteRequest(task: Task, projectId: string) {
+    return deleteRequestOf({ service: 'oms', operation: DELETE, path: taskPath(projectId, task, DELETE) });
+  },
+
+  deleteAnswerMeaning: omsAnswerMeaning,
 };

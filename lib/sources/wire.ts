@@ -5,7 +5,7 @@
 import { isSafeNumber, parse as parseLossless } from 'lossless-json';
 import { isAddressableSegment } from '../cloud/api-path';
 import { CloudApiError, JanitorError, MalformedResponseError } from '../errors';
-import type { CloudService, DeleteOutcome, SourceContext, StateClass } from '../types';
+import type { ApiAnswer, CloudService, SourceRequest, StateClass } from '../types';
 
 /** Latest epoch ms accepted as a real time (year 2200); anything later is treated as unparseable. */
 const MAX_PLAUSIBLE_EPOCH_MS = Date.UTC(2200, 0, 1);
@@ -117,9 +117,22 @@ export function apiErrorOf(error: unknown): { readonly status: number; readonly 
   return { status: error.status, code: error.errorCode ?? '' };
 }
 
-/** A gateway-level code (`APIG.0101` "API does not exist") is never taken as "the task is gone". */
-export function isGatewayCode(code: string): boolean {
-  return /^APIGW?\./.test(code);
+/** The status and code of an error answer; undefined when the error is no answer (a network failure, a bug). */
+export function answerOf(error: unknown): ApiAnswer | undefined {
+  return error instanceof CloudApiError ? { status: error.status, errorCode: error.errorCode } : undefined;
+}
+
+/** One documented answer: a status and the error codes it comes with. */
+export interface DocumentedAnswer {
+  readonly status: number;
+  readonly codes: readonly string[];
+}
+
+/** True when `answer` is one of `documented`, matched on status AND code (a proxy's HTML 404 has no code). */
+export function isAnswer(answer: ApiAnswer | undefined, documented: readonly DocumentedAnswer[]): boolean {
+  if (!answer || answer.errorCode === undefined) return false;
+  const code = answer.errorCode;
+  return documented.some((a) => a.status === answer.status && a.codes.includes(code));
 }
 
 /** Narrows a list body to an object or throws `MalformedResponseError` naming the operation. */
@@ -174,28 +187,11 @@ export function requireAddressable(operation: string, values: Readonly<Record<st
   }
 }
 
-/** One delete call of a source: the path is built (with `apiPath`) only after `requireAddressable` passed. */
-export interface DeleteRequest {
-  readonly service: CloudService;
-  readonly operation: string;
-  readonly path: string;
-}
-
-/**
- * Sends a `DELETE` whose 2xx body does not matter and maps its failure with the service's `outcomeOf`
- * (already gone, refused because it runs); an error `outcomeOf` does not map is rethrown to the engine.
- */
-export async function sendDelete(
-  ctx: SourceContext,
-  request: DeleteRequest,
-  outcomeOf: (error: unknown) => DeleteOutcome | undefined,
-): Promise<DeleteOutcome> {
-  try {
-    await ctx.client.request({ ...request, method: 'DELETE', parse: ignoreBody, signal: ctx.signal });
-    return 'deleted';
-  } catch (error) {
-    const outcome = outcomeOf(error);
-    if (outcome) return outcome;
-    throw error;
-  }
+/** The DELETE request of a source: no body, its 2xx body ignored. */
+export function deleteRequestOf(request: {
+  service: CloudService;
+  operation: string;
+  path: string;
+}): SourceRequest {
+  return { ...request, method: 'DELETE', parse: ignoreBody };
 }

@@ -6,6 +6,7 @@ import {
   ConfigError,
   MalformedResponseError,
   NetworkError,
+  RunStoppedError,
   TimeoutError,
 } from '../../lib/errors';
 
@@ -45,7 +46,7 @@ describe('isRetryable', () => {
   it.each([
     ['a network error', new NetworkError('reset', { code: 'ECONNRESET' }), true],
     ['a request timeout', new TimeoutError('slow', { kind: 'request' }), true],
-    ['the deadline', new TimeoutError('late', { kind: 'deadline' }), false],
+    ['the run stopping', new RunStoppedError('late', { reason: 'deadline', sent: false }), false],
     ['a malformed GET body', new MalformedResponseError('bad', { method: 'GET' }), true],
     ['a malformed DELETE body', new MalformedResponseError('bad', { method: 'DELETE' }), false],
     ['a malformed token (POST) body', new MalformedResponseError('bad', { method: 'POST' }), true],

@@ -69,12 +69,16 @@ export async function startHarness(options: EmulatorOptions): Promise<Harness> {
         projectId,
         sources: SOURCES,
         deadlineAtMs: NOW_MS + 3_600_000,
-        signal: new AbortController().signal,
+        signals: {
+          stop: new AbortController().signal,
+          abort: new AbortController().signal,
+          resolve: new AbortController().signal,
+        },
         ...(runOptions.onProgress ? { onProgress: runOptions.onProgress } : {}),
       });
     },
     async close() {
-      client.close();
+      await client.close();
       await emulator.close();
     },
   };

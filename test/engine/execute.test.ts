@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { AuthError, CloudApiError, NetworkError } from '../../lib/errors';
+import type { RunSignals } from '../../lib/execute';
 import { executePlan } from '../../lib/execute';
 import type { DeleteCandidate } from '../../lib/plan';
 import { parsePolicyText } from '../../lib/policy/load';
-import { createReport, type Report } from '../../lib/report';
-import type { DeleteOutcome, ServiceId, Task, TaskSource } from '../../lib/types';
+import { ReportRecorder } from '../../lib/recorder';
+import type { Report } from '../../lib/report';
+import type { DeleteOutcome, ServiceId, Task } from '../../lib/types';
 import { createFakeSource, DAY_MS, makeDeps, makeTask, NOW, NOW_MS, unusedClient } from './fakes';
 
 const policy = parsePolicyText(`
@@ -33,8 +35,14 @@ function candidates(tasks: readonly Task[]): DeleteCandidate[] {
   return tasks.map((task) => ({ task, ageMs: NOW_MS - (task.endedAtMs ?? 0), reason: 'older-than-30d' }));
 }
 
+type Fake = ReturnType<typeof createFakeSource>;
+
+function signalsOf(signal: AbortSignal = new AbortController().signal): RunSignals {
+  return { stop: signal, abort: new AbortController().signal, resolve: new AbortController().signal };
+}
+
 async function run(
-  sources: readonly TaskSource[],
+  fakes: readonly Fake[],
   tasks: readonly Task[],
   options: {
     deadlineAtMs?: number;
@@ -45,23 +53,24 @@ async function run(
 ): Promise<{ report: Report; deps: ReturnType<typeof makeDeps> }> {
   const deps = options.deps ?? makeDeps();
   const services = [...new Set(tasks.map((t) => t.service))] as ServiceId[];
-  const report = createReport({ dryRun: false, startedAt: NOW, policy, services });
+  const recorder = new ReportRecorder(deps, { dryRun: false, startedAt: NOW, policy, services });
+  const byService = new Map(fakes.map((fake) => [fake.source.id, fake] as const));
   await executePlan(deps, {
-    policy,
+    policyOf: (service) => policy.services[service],
     deletes: candidates(tasks),
-    sources: new Map(sources.map((s) => [s.id, s])),
-    contextFor: () => ({
-      client: unusedClient,
+    sources: new Map(fakes.map((f) => [f.source.id, f.source])),
+    contextFor: (service) => ({
+      client: byService.get(service)?.client ?? unusedClient,
       projectId: 'p',
-      signal: options.signal ?? new AbortController().signal,
+      signal: new AbortController().signal,
       log: deps.log,
     }),
     deadlineAtMs: options.deadlineAtMs ?? NOW_MS + 60_000,
-    signal: options.signal ?? new AbortController().signal,
-    report,
+    signals: signalsOf(options.signal),
+    onOutcome: (candidate, outcome) => recorder.outcome(candidate, outcome),
     ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
   });
-  return { report, deps };
+  return { report: recorder.finish(NOW), deps };
 }
 
 describe('executePlan', () => {
@@ -72,11 +81,11 @@ describe('executePlan', () => {
       b: 'already-gone',
       c: 'refused-in-progress',
     };
-    const { source, state } = createFakeSource('oms-migration-tasks', {
+    const fake = createFakeSource('oms-migration-tasks', {
       deleteResult: (t) => outcomes[t.id] ?? 'deleted',
     });
 
-    const { report } = await run([source], tasks);
+    const { report } = await run([fake], tasks);
 
     expect(report.services['oms-migration-tasks']).toMatchObject({
       deleted: 1,
@@ -86,18 +95,18 @@ describe('executePlan', () => {
       skipped: { inProgress: 1 },
     });
     // A refusal is never retried or forced.
-    expect(state.deleteCalls).toEqual(['a', 'b', 'c']);
+    expect(fake.state.deleteCalls).toEqual(['a', 'b', 'c']);
   });
 
   it('records a failure with its API fields and goes on with the other deletes', async () => {
     const tasks = [makeTask({ id: 'bad', name: 'n-bad' }), makeTask({ id: 'good' })];
-    const { source, state } = createFakeSource('oms-migration-tasks', {
+    const fake = createFakeSource('oms-migration-tasks', {
       deleteResult: (t) => (t.id === 'bad' ? apiError(400, 'OMS.0001', 'bad request') : 'deleted'),
     });
 
-    const { report, deps } = await run([source], tasks);
+    const { report, deps } = await run([fake], tasks);
 
-    expect(state.deleted).toEqual(['good']);
+    expect(fake.state.deleted).toEqual(['good']);
     expect(report.services['oms-migration-tasks']).toMatchObject({ deleted: 1, failed: 1 });
     expect(report.services['oms-migration-tasks']?.failures).toEqual([
       { taskId: 'bad', name: 'n-bad', status: 400, errorCode: 'OMS.0001', errorMsg: 'bad request' },
@@ -112,11 +121,11 @@ describe('executePlan', () => {
 
   it('lists at most 100 failures per service in the report, counts the rest, and logs every one', async () => {
     const tasks = Array.from({ length: 130 }, (_, i) => makeTask({ id: `t${String(i).padStart(3, '0')}` }));
-    const { source } = createFakeSource('oms-migration-tasks', {
+    const fake = createFakeSource('oms-migration-tasks', {
       deleteResult: () => apiError(400, 'OMS.0001', 'bad request'),
     });
 
-    const { report, deps } = await run([source], tasks);
+    const { report, deps } = await run([fake], tasks);
 
     const entry = report.services['oms-migration-tasks'];
     expect(entry).toMatchObject({ failed: 130, failuresNotListed: 30 });
@@ -127,23 +136,25 @@ describe('executePlan', () => {
 
   it('tries a retryable failure once more at the end of the run, then records it', async () => {
     const tasks = [makeTask({ id: 'flaky' }), makeTask({ id: 'down' }), makeTask({ id: 'authz' })];
-    const { source, state } = createFakeSource('oms-migration-tasks', {
+    const fake = createFakeSource('oms-migration-tasks', {
       deleteResult: (t, call) => {
         if (t.id === 'flaky') return call === 1 ? apiError(503, 'APIG.0201') : 'deleted';
         if (t.id === 'down') return new NetworkError('socket hang up', { code: 'ECONNRESET' });
+        if (t.id === 'refused') return new NetworkError('connect refused', { code: 'ECONNREFUSED' });
         return apiError(403, 'IAM.0001', 'forbidden', AuthError);
       },
     });
 
-    const { report } = await run([source], tasks);
+    const { report } = await run([fake], tasks);
 
-    expect(state.deleteCalls.filter((id) => id === 'flaky')).toHaveLength(2);
-    expect(state.deleteCalls.filter((id) => id === 'down')).toHaveLength(2);
-    expect(state.deleteCalls.filter((id) => id === 'authz')).toHaveLength(1);
-    expect(report.services['oms-migration-tasks']).toMatchObject({ deleted: 1, failed: 2 });
+    expect(fake.state.deleteCalls.filter((id) => id === 'flaky')).toHaveLength(2);
+    expect(fake.state.deleteCalls.filter((id) => id === 'authz')).toHaveLength(1);
+    // A reset after sending may have deleted the task: no later pass, and with no read to settle it the
+    // outcome is unknown, never failed.
+    expect(fake.state.deleteCalls.filter((id) => id === 'down')).toHaveLength(1);
+    expect(report.services['oms-migration-tasks']).toMatchObject({ deleted: 1, failed: 1, unknown: 1 });
     expect(report.services['oms-migration-tasks']?.failures.map((f) => [f.taskId, f.errorCode])).toEqual([
       ['authz', 'IAM.0001'],
-      ['down', 'NetworkError'],
     ]);
   });
 
@@ -156,16 +167,16 @@ describe('executePlan', () => {
       makeTask({ id: '4' }),
     ];
     // Each delete moves the clock 10 s on; the deadline is 15 s away: two deletes start, two do not.
-    const { source, state } = createFakeSource('oms-migration-tasks', {
+    const fake = createFakeSource('oms-migration-tasks', {
       deleteResult: () => {
         deps.clock.ms += 10_000;
         return 'deleted';
       },
     });
 
-    const { report } = await run([source], tasks, { deps, deadlineAtMs: NOW_MS + 15_000, concurrency: 1 });
+    const { report } = await run([fake], tasks, { deps, deadlineAtMs: NOW_MS + 15_000, concurrency: 1 });
 
-    expect(state.deleteCalls).toEqual(['1', '2']);
+    expect(fake.state.deleteCalls).toEqual(['1', '2']);
     expect(report.services['oms-migration-tasks']).toMatchObject({ deleted: 2, skipped: { deadline: 2 } });
     expect(deps.log.calls.filter((c) => c.obj.reason === 'deadline').map((c) => c.obj.taskId)).toEqual([
       '3',
@@ -176,22 +187,22 @@ describe('executePlan', () => {
   it('starts nothing once the signal is aborted', async () => {
     const controller = new AbortController();
     controller.abort();
-    const { source, state } = createFakeSource('oms-migration-tasks');
+    const fake = createFakeSource('oms-migration-tasks');
 
-    const { report } = await run([source], [makeTask(), makeTask()], { signal: controller.signal });
+    const { report } = await run([fake], [makeTask(), makeTask()], { signal: controller.signal });
 
-    expect(state.deleteCalls).toEqual([]);
+    expect(fake.state.deleteCalls).toEqual([]);
     expect(report.services['oms-migration-tasks']?.skipped.deadline).toBe(2);
   });
 
   it('keeps at most `concurrency` deletes in flight per service', async () => {
     const tasks = Array.from({ length: 20 }, (_, i) => makeTask({ id: `t${i}` }));
-    const { source, state } = createFakeSource('oms-migration-tasks');
+    const fake = createFakeSource('oms-migration-tasks');
 
-    await run([source], tasks, { concurrency: 3 });
+    await run([fake], tasks, { concurrency: 3 });
 
-    expect(state.deleted).toHaveLength(20);
-    expect(state.maxInFlight).toBe(3);
+    expect(fake.state.deleted).toHaveLength(20);
+    expect(fake.state.maxInFlight).toBe(3);
   });
 
   it('re-checks before deleting where the source can, and skips a task that turned in progress or changed', async () => {
@@ -201,7 +212,7 @@ describe('executePlan', () => {
       makeTask({ service: 'dis-dump-tasks', id: 'restarted', state: 'ERROR' }),
       makeTask({ service: 'dis-dump-tasks', id: 'vanished', state: 'ERROR' }),
     ];
-    const { source, state } = createFakeSource('dis-dump-tasks', {
+    const fake = createFakeSource('dis-dump-tasks', {
       recheck: (task) => {
         if (task.id === 'now-running') return { ...task, state: 'RUNNING', stateClass: 'in-progress' };
         if (task.id === 'restarted') return { ...task, endedAtMs: NOW_MS - DAY_MS };
@@ -210,10 +221,10 @@ describe('executePlan', () => {
       },
     });
 
-    const { report } = await run([source], tasks);
+    const { report } = await run([fake], tasks);
 
-    expect(state.recheckCalls).toHaveLength(4);
-    expect(state.deleteCalls).toEqual(['still-stale']);
+    expect(fake.state.recheckCalls).toHaveLength(4);
+    expect(fake.state.deleteCalls).toEqual(['still-stale']);
     expect(report.services['dis-dump-tasks']).toMatchObject({
       deleted: 1,
       alreadyGone: 1,

@@ -2,8 +2,10 @@
  * Small in-memory collaborators for engine tests: a TaskSource fake (dependency injection through the
  * TaskSource interface, no module mocking), a recording logger and fixed-clock deps.
  */
-import type { CloudClient } from '../../lib/cloud/types';
+import { describeAttempt } from '../../lib/cloud/retry-policy';
+import type { CloudClient, CloudRequest, CloudResponse } from '../../lib/cloud/types';
 import type { Deps, Logger } from '../../lib/deps';
+import { CloudApiError } from '../../lib/errors';
 import { DELETABLE_STATES } from '../../lib/policy/states';
 import type { DeleteOutcome, ServiceId, SourceContext, StateClass, Task, TaskSource } from '../../lib/types';
 
@@ -52,7 +54,8 @@ export function makeDeps(
 }
 
 export const unusedClient: CloudClient = {
-  request: () => Promise.reject(new Error('the fake sources never call the client')),
+  request: () => Promise.reject(new Error('this test never calls the client')),
+  sequence: () => Promise.reject(new Error('this test never calls the client')),
 };
 
 let counter = 0;
@@ -87,11 +90,32 @@ export interface FakeSourceOptions {
   readonly failAfter?: number;
   /** Per task id: the outcome, or an error to throw. Default 'deleted'. */
   readonly deleteResult?: (task: Task, call: number) => DeleteOutcome | Error | Promise<DeleteOutcome>;
-  /** When given, the source has `recheck`. */
+  /** When given, the source reads each task before deleting it (the API does not refuse a running task). */
   readonly recheck?: (task: Task) => Task | undefined;
 }
 
-/** An in-memory TaskSource that records every call and the deletes in flight. */
+/** The codes the fake API answers with, and what they mean to the fake source. */
+const FAKE_GONE = 'FAKE.GONE';
+const FAKE_REFUSED = 'FAKE.REFUSED';
+
+function fakeAnswer(request: CloudRequest, status: number, errorCode: string): CloudApiError {
+  return new CloudApiError({
+    service: request.service,
+    operation: request.operation,
+    method: request.method,
+    path: request.path,
+    status,
+    errorCode,
+    errorMsg: 'fake',
+    requestId: undefined,
+    attempts: 1,
+  });
+}
+
+/**
+ * An in-memory task API behind the TaskSource interface: the source builds `/fake/<service>/<id>` requests and
+ * `client` answers them from the test's scripts, recording every call and the deletes in flight.
+ */
 export function createFakeSource(id: ServiceId, options: FakeSourceOptions = {}) {
   const state = {
     listCalls: 0,
@@ -105,16 +129,27 @@ export function createFakeSource(id: ServiceId, options: FakeSourceOptions = {})
     deletesWhileListing: 0,
     contexts: [] as SourceContext[],
   };
+  const tasksById = new Map<string, Task>();
+  const pathOf = (task: Task) => `/fake/${id}/${encodeURIComponent(task.id)}`;
+  const remember = (task: Task) => {
+    tasksById.set(pathOf(task), task);
+    return pathOf(task);
+  };
+  const cloudService = id.startsWith('dcs')
+    ? 'dcs'
+    : id.startsWith('oms')
+      ? 'oms'
+      : id.startsWith('dis')
+        ? 'dis'
+        : id.startsWith('modelarts')
+          ? 'modelarts'
+          : undefined;
+  if (cloudService === undefined) throw new TypeError(`no fake host for ${id}`);
   const source: TaskSource = {
     id,
-    cloudService: id.startsWith('dcs')
-      ? 'dcs'
-      : id.startsWith('oms')
-        ? 'oms'
-        : id.startsWith('dis')
-          ? 'dis'
-          : 'modelarts',
+    cloudService,
     deletableStates: DELETABLE_STATES[id],
+    refusesInProgress: options.recheck === undefined,
     async *list(ctx) {
       state.listCalls += 1;
       state.contexts.push(ctx);
@@ -134,32 +169,88 @@ export function createFakeSource(id: ServiceId, options: FakeSourceOptions = {})
         state.listing = false;
       }
     },
-    async delete(task) {
-      if (state.listing) state.deletesWhileListing += 1;
-      state.deleteCalls.push(task.id);
-      state.inFlight += 1;
-      state.maxInFlight = Math.max(state.maxInFlight, state.inFlight);
-      try {
-        await new Promise((resolve) => setTimeout(resolve, 1));
-        const result = options.deleteResult
-          ? await options.deleteResult(task, state.deleteCalls.filter((x) => x === task.id).length)
-          : 'deleted';
-        if (result instanceof Error) throw result;
-        if (result === 'deleted') state.deleted.push(task.id);
-        return result;
-      } finally {
-        state.inFlight -= 1;
-      }
+    deleteRequest(task) {
+      return { service: cloudService, operation: 'FakeDelete', method: 'DELETE', path: remember(task) };
     },
+    deleteAnswerMeaning(answer) {
+      if (answer.errorCode === FAKE_GONE) return 'gone';
+      if (answer.errorCode === FAKE_REFUSED) return 'refused-in-progress';
+      return undefined;
+    },
+    ...(options.recheck
+      ? {
+          readTask(task: Task) {
+            return {
+              request: {
+                service: cloudService,
+                operation: 'FakeShow',
+                method: 'GET' as const,
+                path: remember(task),
+              },
+              toTask: (body: unknown) => body as Task,
+            };
+          },
+          isReadGone: (answer: { errorCode: string | undefined }) => answer.errorCode === FAKE_GONE,
+        }
+      : {}),
   };
-  if (options.recheck) {
-    const recheck = options.recheck;
-    Object.assign(source, {
-      recheck: async (task: Task) => {
-        state.recheckCalls.push(task.id);
-        return recheck(task);
-      },
-    });
+
+  async function answer(request: CloudRequest): Promise<CloudResponse> {
+    const task = tasksById.get(request.path);
+    if (!task) throw new TypeError(`the fake knows no task at ${request.path}`);
+    if (request.method === 'GET') {
+      state.recheckCalls.push(task.id);
+      const current = options.recheck?.(task);
+      if (current === undefined) throw fakeAnswer(request, 400, FAKE_GONE);
+      return { status: 200, body: current, requestId: undefined };
+    }
+    if (state.listing) state.deletesWhileListing += 1;
+    state.deleteCalls.push(task.id);
+    state.inFlight += 1;
+    state.maxInFlight = Math.max(state.maxInFlight, state.inFlight);
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      const result = options.deleteResult
+        ? await options.deleteResult(task, state.deleteCalls.filter((x) => x === task.id).length)
+        : 'deleted';
+      const error =
+        result instanceof Error
+          ? result
+          : result === 'already-gone'
+            ? fakeAnswer(request, 400, FAKE_GONE)
+            : result === 'refused-in-progress'
+              ? fakeAnswer(request, 400, FAKE_REFUSED)
+              : undefined;
+      request.onAttempt?.(describeAttempt(1, error));
+      if (error) throw error;
+      state.deleted.push(task.id);
+      return { status: 204, body: undefined, requestId: undefined };
+    } finally {
+      state.inFlight -= 1;
+    }
   }
-  return { source, state };
+
+  /** The fake cloud: one attempt per call (the real client's retries are tested against the emulator). */
+  const client: CloudClient = {
+    request: answer,
+    sequence: (_options, body) => body(answer),
+  };
+  fakeClientOf.set(source, client);
+  return { source, state, client };
+}
+
+const fakeClientOf = new WeakMap<TaskSource, CloudClient>();
+
+/** One fake cloud for several fake sources: a request goes to the fake whose `/fake/<service>/` path it names. */
+export function fakeCloudFor(sources: readonly TaskSource[]): CloudClient {
+  const route = (path: string): CloudClient => {
+    const source = sources.find((s) => path.startsWith(`/fake/${s.id}/`));
+    const client = source && fakeClientOf.get(source);
+    if (!client) throw new TypeError(`no fake source answers ${path}`);
+    return client;
+  };
+  return {
+    request: (request) => route(request.path).request(request),
+    sequence: (_options, body) => body((request) => route(request.path).request(request)),
+  };
 }

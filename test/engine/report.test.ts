@@ -49,6 +49,7 @@ describe('report', () => {
       wouldDelete: 0,
       alreadyGone: 1,
       failed: 1,
+      unknown: 0,
       skipped: {
         inProgress: 2,
         unknownState: 0,
@@ -56,6 +57,7 @@ describe('report', () => {
         excluded: 0,
         cap: 1,
         deadline: 0,
+        interrupted: 0,
         changed: 0,
         unaddressable: 0,
       },
@@ -70,9 +72,9 @@ describe('report', () => {
     const lines = table.split('\n');
 
     expect(lines[0]).toMatch(/^APPLIED {2}policy abcdef123456 {2}cap 1000/);
-    expect(lines[1]).toMatch(/^service\s+listed\s+stale\s+deleted\s+gone\s+failed\s+in progress/);
+    expect(lines[1]).toMatch(/^service\s+listed\s+stale\s+deleted\s+gone\s+failed\s+unknown\s+in progress/);
     expect(lines[1]).not.toMatch(/would delete/);
-    expect(table).toMatch(/^oms-migration-tasks\s+10\s+6\s+3\s+1\s+1\s+2\s/m);
+    expect(table).toMatch(/^oms-migration-tasks\s+10\s+6\s+3\s+1\s+1\s+0\s+2\s/m);
     expect(table).toMatch(/^dis-dump-tasks \(ERROR\)\s+0/m);
     expect(table).toMatch(/^total\s+10\s+6\s+3/m);
     expect(table).toContain('dis-dump-tasks: not listed, nothing deleted: GET /v2/p/streams failed: 401');

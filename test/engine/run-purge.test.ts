@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { AuthError, CloudApiError, ListingError } from '../../lib/errors';
+import { AuthError, CloudApiError, InterruptError, ListingError } from '../../lib/errors';
 import { parsePolicyText } from '../../lib/policy/load';
 import { applyOverrides } from '../../lib/policy/overrides';
 import type { Policy } from '../../lib/policy/types';
 import type { Report } from '../../lib/report';
-import { type ProgressEvent, type RunPurgeOptions, runPurge } from '../../lib/run-purge';
+import { type ProgressEvent, type RunPurgeOptions, type RunSignals, runPurge } from '../../lib/run-purge';
 import { createSavedPlan, type SavedPlan } from '../../lib/saved-plan';
 import type { Task, TaskSource } from '../../lib/types';
-import { createFakeSource, makeDeps, makeTask, NOW, NOW_MS, unusedClient } from './fakes';
+import { createFakeSource, fakeCloudFor, makeDeps, makeTask, NOW, NOW_MS } from './fakes';
 
 const POLICY_TEXT = `
 version: 1
@@ -63,6 +63,10 @@ function setup(policyText = POLICY_TEXT, extra: { dcs?: Parameters<typeof create
   };
 }
 
+function signalsOf(stop: AbortSignal = new AbortController().signal): RunSignals {
+  return { stop, abort: new AbortController().signal, resolve: new AbortController().signal };
+}
+
 function options(
   policy: Policy,
   sources: readonly TaskSource[],
@@ -70,11 +74,11 @@ function options(
 ): RunPurgeOptions {
   return {
     policy,
-    client: unusedClient,
+    client: more.client ?? fakeCloudFor(sources),
     projectId: 'project-1',
     sources,
     deadlineAtMs: NOW_MS + 600_000,
-    signal: new AbortController().signal,
+    signals: signalsOf(),
     ...more,
   };
 }
@@ -214,11 +218,11 @@ describe('runPurge', () => {
     },
   );
 
-  it('logs each planned delete before any delete and the report as the last line', async () => {
+  it('logs each planned delete before any delete is sent', async () => {
     const { policy, sources } = setup();
     const deps = makeDeps();
 
-    const { report } = await runPurge(deps, options(policy, sources));
+    await runPurge(deps, options(policy, sources));
 
     const actions = deps.log.calls.map((c) => c.obj.action).filter((a) => a === 'delete' || a === 'deleted');
     expect(actions).toEqual([
@@ -241,19 +245,31 @@ describe('runPurge', () => {
       ageDays: expect.any(Number),
       reason: expect.stringMatching(/^older-than-/),
     });
-    const last = deps.log.calls.at(-1);
-    expect(last).toMatchObject({ level: 'info', msg: 'purge report', obj: { report } });
-    expect(JSON.parse(JSON.stringify(last?.obj.report))).toEqual(JSON.parse(JSON.stringify(report)));
   });
 
-  it('stops starting deletes at the deadline and still logs the report', async () => {
-    const { policy, sources } = setup();
+  it('stops starting deletes at the deadline: every planned delete is skipped for it', async () => {
+    const { policy, sources, oms } = setup();
     const deps = makeDeps();
 
     const { report } = await runPurge(deps, options(policy, sources, { deadlineAtMs: NOW_MS }));
 
     expect(report.totals).toMatchObject({ deleted: 0, skipped: { deadline: 4 } });
-    expect(deps.log.calls.at(-1)?.msg).toBe('purge report');
+    expect(oms.state.deleteCalls).toEqual([]);
+  });
+
+  it('stops starting deletes on an interrupt: every planned delete is skipped as interrupted', async () => {
+    const { policy, sources, oms } = setup();
+    const interrupt = new AbortController();
+    interrupt.abort(new InterruptError('SIGINT'));
+
+    const { report } = await runPurge(
+      makeDeps(),
+      options(policy, sources, { signals: signalsOf(interrupt.signal) }),
+    );
+
+    expect(report.totals).toMatchObject({ deleted: 0, skipped: { interrupted: 4, deadline: 0 } });
+    expect(report.stoppedBy).toBe('interrupted');
+    expect(oms.state.deleteCalls).toEqual([]);
   });
 
   it('reports progress through listing, planning, deleting and the end', async () => {

@@ -7,7 +7,7 @@ import { classifyDisState, disEndedAtMs } from '../../lib/sources/dis-dump-tasks
 import { getSource, SOURCES } from '../../lib/sources/index';
 import { classifyModelArtsStatus, modelArtsEndedAtMs } from '../../lib/sources/modelarts-processor-tasks';
 import { classifyOmsStatus, omsEndedAtMs, readOmsId } from '../../lib/sources/oms-migration-tasks';
-import type { DeleteOutcome, ServiceId, SourceContext, Task } from '../../lib/types';
+import type { AnswerMeaning, ServiceId, SourceContext, Task } from '../../lib/types';
 import { SERVICE_IDS } from '../../lib/types';
 
 describe('state table (issue 5)', () => {
@@ -72,10 +72,12 @@ describe('state table (issue 5)', () => {
 
   it('registers one source per service id, in order', () => {
     expect(SOURCES.map((s) => s.id)).toEqual([...SERVICE_IDS]);
-    expect(SOURCES.filter((s) => s.recheck !== undefined).map((s) => s.id)).toEqual([
+    // The APIs that do not refuse a running task: every DELETE follows a read.
+    expect(SOURCES.filter((s) => !s.refusesInProgress).map((s) => s.id)).toEqual([
       'modelarts-processor-tasks',
       'dis-dump-tasks',
     ]);
+    for (const source of SOURCES.filter((s) => !s.refusesInProgress)) expect(source.readTask).toBeDefined();
   });
 });
 
@@ -148,23 +150,22 @@ describe('readOmsId', () => {
 /** A client that answers every request with one scripted outcome, recording the requests. */
 function scriptedClient(outcome: { status: number; code?: string } | 'ok') {
   const requests: CloudRequest[] = [];
-  const client: CloudClient = {
-    async request(req: CloudRequest): Promise<CloudResponse> {
-      requests.push(req);
-      if (outcome === 'ok') return { status: 204, body: undefined, requestId: undefined };
-      throw new CloudApiError({
-        service: req.service,
-        operation: req.operation,
-        method: req.method,
-        path: req.path,
-        status: outcome.status,
-        errorCode: outcome.code,
-        errorMsg: 'scripted',
-        requestId: undefined,
-        attempts: 1,
-      });
-    },
+  const request = async (req: CloudRequest): Promise<CloudResponse> => {
+    requests.push(req);
+    if (outcome === 'ok') return { status: 204, body: undefined, requestId: undefined };
+    throw new CloudApiError({
+      service: req.service,
+      operation: req.operation,
+      method: req.method,
+      path: req.path,
+      status: outcome.status,
+      errorCode: outcome.code,
+      errorMsg: 'scripted',
+      requestId: undefined,
+      attempts: 1,
+    });
   };
+  const client: CloudClient = { request, sequence: (_options, body) => body(request) };
   return { client, requests };
 }
 
@@ -191,50 +192,68 @@ function taskOf(service: ServiceId): Task {
   };
 }
 
-describe('delete outcomes', () => {
-  it.each<[ServiceId, { status: number; code?: string } | 'ok', DeleteOutcome | 'rethrown']>([
-    ['dcs-center-tasks', 'ok', 'deleted'],
-    ['dcs-center-tasks', { status: 404, code: 'DCS.4001' }, 'already-gone'],
-    ['dcs-center-tasks', { status: 404 }, 'already-gone'],
-    ['dcs-center-tasks', { status: 404, code: 'APIG.0101' }, 'rethrown'],
-    ['dcs-center-tasks', { status: 400, code: 'DCS.4070' }, 'already-gone'],
-    ['dcs-center-tasks', { status: 400, code: 'DCS.4957' }, 'refused-in-progress'],
-    ['dcs-center-tasks', { status: 400, code: 'DCS.4017' }, 'refused-in-progress'],
-    ['dcs-center-tasks', { status: 500, code: 'DCS.5006' }, 'rethrown'],
-    ['dcs-background-tasks', 'ok', 'deleted'],
-    ['dcs-background-tasks', { status: 404, code: 'DCS.3022' }, 'already-gone'],
-    ['dcs-background-tasks', { status: 400, code: 'DCS.4957' }, 'refused-in-progress'],
-    ['dcs-background-tasks', { status: 403, code: 'DCS.2003' }, 'rethrown'],
-    ['modelarts-processor-tasks', 'ok', 'deleted'],
-    ['modelarts-processor-tasks', { status: 400, code: 'ModelArts.4700' }, 'already-gone'],
-    ['modelarts-processor-tasks', { status: 400, code: 'ModelArts.4409' }, 'rethrown'],
-    ['oms-migration-tasks', 'ok', 'deleted'],
-    ['oms-migration-tasks', { status: 400, code: 'OMS.1009' }, 'already-gone'],
-    ['oms-migration-tasks', { status: 400, code: 'OMS.0063' }, 'refused-in-progress'],
-    ['oms-migration-tasks', { status: 404, code: 'APIG.0101' }, 'rethrown'],
-    ['oms-migration-tasks', { status: 401, code: 'APIG.0307' }, 'rethrown'],
-    ['dis-dump-tasks', 'ok', 'deleted'],
-    ['dis-dump-tasks', { status: 400, code: 'DIS.4354' }, 'already-gone'],
-    ['dis-dump-tasks', { status: 400, code: 'DIS.4301' }, 'already-gone'],
-    ['dis-dump-tasks', { status: 500, code: 'DIS.5000' }, 'rethrown'],
-  ])('%s answered %j → %s', async (service, outcome, expected) => {
-    const { client, requests } = scriptedClient(outcome);
-    const ctx: SourceContext = {
-      client,
-      projectId: 'p/1',
-      signal: new AbortController().signal,
-      log: silentLog,
-    };
-    const result = getSource(service).delete(taskOf(service), ctx);
-    if (expected === 'rethrown') await expect(result).rejects.toBeInstanceOf(CloudApiError);
-    else await expect(result).resolves.toBe(expected);
-    expect(requests).toHaveLength(1);
-    expect(requests[0]?.method).toBe('DELETE');
-    expect(requests[0]?.body).toBeUndefined();
-    // Every dynamic segment is one encoded segment: no raw '/', '?', '#', '%' or '..' segment from the values.
-    expect(requests[0]?.path.startsWith('/v2/p%2F1/')).toBe(true);
-    if (service === 'oms-migration-tasks') expect(requests[0]?.path).toBe('/v2/p%2F1/tasks/9007199254740993');
-    else expect(requests[0]?.path).toContain('a%2Fb%20..%25%3F%23%C3%BC');
+describe('delete requests', () => {
+  it.each(SERVICE_IDS)('%s: a DELETE with no body, every dynamic segment one encoded segment', (service) => {
+    const request = getSource(service).deleteRequest(taskOf(service), 'p/1');
+    expect(request.method).toBe('DELETE');
+    expect(request.body).toBeUndefined();
+    expect(request.path.startsWith('/v2/p%2F1/')).toBe(true);
+    if (service === 'oms-migration-tasks') expect(request.path).toBe('/v2/p%2F1/tasks/9007199254740993');
+    else expect(request.path).toContain('a%2Fb%20..%25%3F%23%C3%BC');
+  });
+
+  it.each(SERVICE_IDS)('%s: an id of ".." is never turned into a request', (service) => {
+    expect(() => getSource(service).deleteRequest({ ...taskOf(service), id: '..' }, 'p1')).toThrow(
+      /cannot be sent as a path segment/,
+    );
+  });
+});
+
+describe('what an error answer to a delete means (status and code, as documented)', () => {
+  it.each<[ServiceId, number, string | undefined, AnswerMeaning | undefined]>([
+    ['dcs-center-tasks', 404, 'DCS.4001', 'ambiguous-not-found'],
+    ['dcs-center-tasks', 404, '111404001', 'ambiguous-not-found'],
+    ['dcs-center-tasks', 400, 'DCS.4070', 'ambiguous-not-found'],
+    ['dcs-center-tasks', 404, undefined, undefined],
+    ['dcs-center-tasks', 404, 'APIG.0101', undefined],
+    ['dcs-center-tasks', 404, 'DCS.3022', undefined],
+    ['dcs-center-tasks', 400, 'DCS.4957', 'refused-in-progress'],
+    ['dcs-center-tasks', 400, 'DCS.4017', 'refused-in-progress'],
+    ['dcs-center-tasks', 500, 'DCS.5006', undefined],
+    ['dcs-background-tasks', 404, 'DCS.3022', 'gone'],
+    ['dcs-background-tasks', 404, 'DCS.4001', 'ambiguous-not-found'],
+    ['dcs-background-tasks', 400, 'DCS.4957', 'refused-in-progress'],
+    ['dcs-background-tasks', 403, 'DCS.2003', undefined],
+    ['modelarts-processor-tasks', 400, 'ModelArts.4700', 'gone'],
+    ['modelarts-processor-tasks', 503, 'ModelArts.4700', undefined],
+    ['modelarts-processor-tasks', 404, undefined, undefined],
+    ['modelarts-processor-tasks', 404, 'ModelArts.2836', undefined],
+    ['modelarts-processor-tasks', 400, 'ModelArts.4409', undefined],
+    ['oms-migration-tasks', 400, 'OMS.1009', 'gone'],
+    ['oms-migration-tasks', 404, 'OMS.1009', undefined],
+    ['oms-migration-tasks', 400, 'OMS.0063', 'refused-in-progress'],
+    ['oms-migration-tasks', 404, 'APIG.0101', undefined],
+    ['oms-migration-tasks', 404, undefined, undefined],
+    ['oms-migration-tasks', 401, 'APIG.0307', undefined],
+    ['dis-dump-tasks', 400, 'DIS.4354', 'gone'],
+    ['dis-dump-tasks', 400, 'DIS.4301', 'gone'],
+    ['dis-dump-tasks', 404, 'DIS.4354', undefined],
+    ['dis-dump-tasks', 404, undefined, undefined],
+    ['dis-dump-tasks', 500, 'DIS.5000', undefined],
+  ])('%s answered %i %s → %s', (service, status, errorCode, expected) => {
+    expect(getSource(service).deleteAnswerMeaning({ status, errorCode })).toBe(expected);
+  });
+
+  it.each<[ServiceId, number, string | undefined, boolean]>([
+    ['modelarts-processor-tasks', 400, 'ModelArts.4700', true],
+    ['modelarts-processor-tasks', 503, 'ModelArts.4700', false],
+    ['modelarts-processor-tasks', 404, undefined, false],
+    ['dis-dump-tasks', 400, 'DIS.4354', true],
+    ['dis-dump-tasks', 404, undefined, false],
+    ['oms-migration-tasks', 400, 'OMS.1009', true],
+    ['oms-migration-tasks', 404, undefined, false],
+  ])('a read of %s answered %i %s is "gone": %s', (service, status, errorCode, expected) => {
+    expect(getSource(service).isReadGone?.({ status, errorCode })).toBe(expected);
   });
 });
 

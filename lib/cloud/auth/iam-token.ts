@@ -19,6 +19,9 @@ export interface PasswordAuthOptions {
   refreshMarginMs?: number;
 }
 
+/** `warm` mints ahead when the token would need a refresh within this long. */
+const WARM_AHEAD_MS = 60_000;
+
 interface CachedToken {
   readonly token: string;
   readonly refreshAtMs: number;
@@ -105,8 +108,13 @@ export function createPasswordAuth(options: PasswordAuthOptions): AuthProvider &
     };
   }
 
-  function currentToken(context: AuthContext, signal: AbortSignal | undefined): Promise<CachedToken> {
-    if (cached && options.now().getTime() < cached.refreshAtMs) return Promise.resolve(cached);
+  /** The cached token when it stays usable for `aheadMs` more, else a fresh one (one mint for all callers). */
+  function currentToken(
+    context: AuthContext,
+    signal: AbortSignal | undefined,
+    aheadMs = 0,
+  ): Promise<CachedToken> {
+    if (cached && options.now().getTime() + aheadMs < cached.refreshAtMs) return Promise.resolve(cached);
     if (!inflight) {
       inflight = mint(context).then(
         (fresh) => {
@@ -128,6 +136,9 @@ export function createPasswordAuth(options: PasswordAuthOptions): AuthProvider &
     async authorize(request, context) {
       const { token } = await currentToken(context, request.signal);
       return { 'X-Auth-Token': token };
+    },
+    async warm(context, signal) {
+      await currentToken(context, signal, WARM_AHEAD_MS);
     },
     invalidate(sentHeaders) {
       if (cached && cached.token === sentHeaders['X-Auth-Token']) cached = undefined;

@@ -43,6 +43,11 @@ export interface AuthProvider {
    * callers holding the same stale token cause one refresh). True when a fresh credential may help.
    */
   invalidate?(sentHeaders: Readonly<Record<string, string>>): boolean;
+  /**
+   * Makes sure the next `authorize` calls need no request (a minted token stays valid for a while), so that a
+   * sequence of requests can go out back to back.
+   */
+  warm?(context: AuthContext, signal?: AbortSignal): Promise<void>;
   /** The project id this provider learns by itself (a password token scoped by project name). */
   resolveProjectId?(context: AuthContext, signal?: AbortSignal): Promise<string | undefined>;
 }
