@@ -344,6 +344,18 @@ describe('the owner resumes a task after a failed delete', () => {
     ]);
   });
 
+  it('resumes when the delayed failure answer is written, not when it is decided', async () => {
+    const { emu, token } = await start();
+    const task = emu.addTask({ service: 'oms-migration-tasks' });
+    emu.setFaults(deleteTarget(task), { serverErrorShare: 1, latencyMs: 150, resumeOnFailedDeleteShare: 1 });
+    const pending = deleteTask(emu, token, task);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(stillThere(emu, task)?.state).toBe(5);
+    expect(emu.stateChanges()).toEqual([]);
+    expect((await pending).status).toBeGreaterThanOrEqual(500);
+    expect(stillThere(emu, task)?.state).toBe(2);
+  });
+
   it('resumes after a rate-limit answer', async () => {
     const { emu, token } = await start();
     const task = emu.addTask({ service: 'oms-migration-tasks' });
@@ -541,11 +553,20 @@ describe('validation of the new fault settings', () => {
     );
   });
 
-  it('refuses them at run time too, naming every bad field', async () => {
+  it('refuses bad values at run time too, naming every bad field and only those', async () => {
     const { emu } = await start();
-    expect(() =>
-      emu.setFaults({ service: 'oms' }, { redirectStatus: 305, forbiddenShare: 2 } as never),
-    ).toThrow(/redirectStatus[\s\S]*forbiddenShare/);
+    let message = '';
+    try {
+      emu.setFaults({ service: 'oms' }, {
+        redirectShare: 0.5,
+        redirectStatus: 305,
+        forbiddenShare: 2,
+      } as never);
+    } catch (error) {
+      message = String(error);
+    }
+    expect(message).toMatch(/redirectStatus[\s\S]*forbiddenShare/);
+    expect(message).not.toMatch(/redirectShare/);
   });
 });
 
