@@ -1,9 +1,10 @@
 /**
  * The cloud functions' events → overrides, with one rule on both platforms:
  * - an event that carries none of the fields of the platform's scheduled event is the manual event itself;
- * - an event that carries any of them must carry all of them, with the platform's types and values (the
- *   EventBridge schedule on Lambda, the TIMER event on FunctionGraph). Manual keys next to them are honoured and
- *   validated exactly like the manual event; any other key is refused.
+ * - an event that carries any of them must carry all of them (only `version` on Lambda and `user_event` on
+ *   FunctionGraph may be missing), with the platform's types and values (the EventBridge schedule on Lambda, the
+ *   TIMER event on FunctionGraph). Manual keys next to them are honoured and validated exactly like the manual
+ *   event; any other key is refused.
  * So a key is either honoured or the event is refused, naming the field, before any request: nothing is silently
  * dropped, and an event that only looks like a schedule never runs as one.
  */
