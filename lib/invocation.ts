@@ -18,7 +18,8 @@ import { type Config, type LogLevel, loadConfig } from './config';
 import type { Deps } from './deps';
 import { CloudApiError, ConfigError, FullRunFailureError, TimeoutError } from './errors';
 import { loadPolicy } from './policy/load';
-import { applyOverrides, enabledServices, isScheduledEvent, parseManualEvent } from './policy/overrides';
+import { applyOverrides, enabledServices } from './policy/overrides';
+import { overridesFromLambdaEvent } from './policy/platform-events';
 import type { Policy, PolicyOverrides } from './policy/types';
 import {
   createReport,
@@ -68,12 +69,12 @@ export interface PreparedInvocation {
 }
 
 /**
- * Turns an event into overrides: an EventBridge schedule runs the policy as configured; anything else is a
- * manual event, validated strictly.
+ * Turns an event into overrides: a complete EventBridge scheduled event runs the policy as configured, narrowed
+ * by any manual keys beside its fields; anything else is the manual event. Both are validated strictly.
  * @throws ConfigError (subject `event`) naming each bad field.
  */
 export function overridesFromEvent(event: unknown): PolicyOverrides {
-  return isScheduledEvent(event) ? {} : parseManualEvent(event);
+  return overridesFromLambdaEvent(event);
 }
 
 /**

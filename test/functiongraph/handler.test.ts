@@ -22,6 +22,7 @@ import type { ServiceId, StateClass } from '../../lib/types';
 import { SERVICE_IDS } from '../../lib/types';
 import { packageFunctionGraph } from '../../scripts/package-functiongraph';
 import { getToken } from '../emulator/helpers';
+import { FUNCTIONGRAPH_TIMER_EXAMPLE } from '../support/platform-events';
 
 /** What the bundle exports (its types are the source's; its code is the built one). */
 interface BuiltModule {
@@ -288,6 +289,66 @@ describe('FunctionGraph handler (built index.js) against the emulator', () => {
     emu.clearRequestLog();
 
     const run = handler(makeTimerEvent(userEvent), makeContext({ userData: userDataFor(emu), token }));
+
+    await expect(run).rejects.toMatchObject({ name: 'ConfigError' });
+    const error = (await run.catch((e: unknown) => e)) as { problems: string[] };
+    expect(error.problems.some((problem) => problem.startsWith(`event: ${expected}`))).toBe(true);
+    expect(emu.requestLog()).toEqual([]);
+    expect(lines.find((line) => line.msg === 'invalid input, nothing sent')).toBeDefined();
+  });
+
+  it('honours manual keys beside the TIMER fields: dryRun true and one service, nothing deleted', async () => {
+    const appliedPolicy = JSON.stringify({
+      version: 1,
+      dryRun: false,
+      services: { 'dis-dump-tasks': { olderThan: '1d' }, 'oms-migration-tasks': { olderThan: '1d' } },
+    });
+
+    const report = await handler(
+      { ...makeTimerEvent(''), dryRun: true, services: ['dis-dump-tasks'] },
+      makeContext({
+        userData: { ...userDataFor(emu), TASK_JANITOR_POLICY: appliedPolicy },
+        token: await getToken(emu),
+      }),
+    );
+
+    expect(report.dryRun).toBe(true);
+    expect(report.policy.services).toEqual(['dis-dump-tasks']);
+    expect(report.totals.wouldDelete).toBeGreaterThan(0);
+    expect(emu.deletions()).toEqual([]);
+  });
+
+  it.each([
+    [
+      'manual keys both beside the TIMER fields and in user_event',
+      { ...makeTimerEvent('{"dryRun": false}'), services: ['dis-dump-tasks'] },
+      'services: given next to the TIMER fields while user_event holds a manual event too (dryRun)',
+    ],
+    [
+      'an unknown key beside the TIMER fields',
+      { ...makeTimerEvent(''), dryRun: true, force: true },
+      'force: unknown key; expected dryRun, services, olderThan, maxDeletesPerRun next to the fields of a TIMER event',
+    ],
+    [
+      'a manual key of the wrong type beside the TIMER fields',
+      { ...makeTimerEvent(''), dryRun: 'true' },
+      'dryRun: expected boolean, got string',
+    ],
+    [
+      'the TIMER marker alone with a manual key',
+      { trigger_type: 'TIMER', dryRun: false },
+      'version: is required (expected string)',
+    ],
+    [
+      'the documented timer example with a manual key beside it',
+      { ...FUNCTIONGRAPH_TIMER_EXAMPLE, dryRun: true },
+      'user_event: message: unknown key',
+    ],
+  ])('refuses a TIMER event with %s, sending nothing', async (_label, event, expected) => {
+    const token = await getToken(emu);
+    emu.clearRequestLog();
+
+    const run = handler(event, makeContext({ userData: userDataFor(emu), token }));
 
     await expect(run).rejects.toMatchObject({ name: 'ConfigError' });
     const error = (await run.catch((e: unknown) => e)) as { problems: string[] };
