@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { CORE_SCHEMA, load } from 'js-yaml';
 import { ConfigError } from '../errors';
+import { redactUrlsInText } from '../redact-url';
 import { SERVICE_IDS, type ServiceId } from '../types';
 import { checkDuration } from './duration';
 import { formatIssues } from './issues';
@@ -150,7 +151,8 @@ export async function loadPolicy(
     text = await readFile(source);
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    throw new ConfigError([`${source}: cannot read the policy file: ${reason}`], {
+    // A path may be a presigned URL someone pasted: its query is a credential.
+    throw new ConfigError([redactUrlsInText(`${source}: cannot read the policy file: ${reason}`)], {
       subject: 'policy',
       cause: error,
     });
