@@ -17,6 +17,7 @@ import type { DestinationStream } from 'pino';
 import { createDefaultDeps } from '../lib/default-deps';
 import { ConfigError } from '../lib/errors';
 import { type EnvGetter, invokePurge } from '../lib/invocation';
+import { describeDuplicateKey, findDuplicateJsonKeys } from '../lib/policy/duplicate-keys';
 import { parseManualEvent } from '../lib/policy/overrides';
 import type { PolicyOverrides } from '../lib/policy/types';
 import type { Report } from '../lib/report';
@@ -114,6 +115,13 @@ export function overridesFromFunctionGraphEvent(event: unknown): PolicyOverrides
         `user_event: expected empty text or a JSON object (the manual event, e.g. {"dryRun":true}), got ${quote(userEvent)}`,
       ],
       { subject: 'event', cause: error },
+    );
+  }
+  const duplicates = findDuplicateJsonKeys(userEvent);
+  if (duplicates.length > 0) {
+    throw new ConfigError(
+      duplicates.map((d) => `user_event: ${describeDuplicateKey(d)}`),
+      { subject: 'event' },
     );
   }
   try {

@@ -283,6 +283,12 @@ describe('FunctionGraph handler (built index.js) against the emulator', () => {
     ['a JSON array', '[1, 2]', 'user_event: (root): expected a JSON object, got an array'],
     ['an unknown key', '{"dryrun": false}', 'user_event: dryrun: unknown key'],
     ['a bad value', '{"dryRun": "no"}', 'user_event: dryRun'],
+    // JSON.parse would keep the last one: an applied run from a text that also says dry run.
+    [
+      'a duplicate key',
+      '{"dryRun": true, "dryRun": false}',
+      'user_event: dryRun: duplicate key (line 1, column 18)',
+    ],
   ])('refuses a user_event holding %s, sending nothing', async (_label, userEvent, expected) => {
     const token = await getToken(emu);
     emu.clearRequestLog();
