@@ -55,21 +55,33 @@ function withoutPathSyntax(text: string): string {
   return text.replace(/\//g, '\u2215').replace(/\./g, '\u2024');
 }
 
-/** A task or parent name is matched whole; `*` also matches `/` (names are not paths). */
+/** `*`, `**`, …: the only globs that match an empty (or missing) name, so `exclude: ["*"]` leaves nothing out. */
+function isStarsOnly(glob: string): boolean {
+  return /^\*+$/.test(glob);
+}
+
+/**
+ * A task or parent name is matched whole; `*` also matches `/` (names are not paths). The empty name is
+ * matched by a glob made only of `*` and by no other, whatever picomatch would say.
+ */
 function matcherFor(globs: readonly string[]): Matcher {
   let matcher = matchers.get(globs);
   if (!matcher) {
     const match = picomatch(globs.map(withoutPathSyntax), { dot: true, bash: true });
-    matcher = (text) => match(withoutPathSyntax(text));
+    const matchesEmpty = globs.some(isStarsOnly);
+    matcher = (text) => (text === '' ? matchesEmpty : match(withoutPathSyntax(text)));
     matchers.set(globs, matcher);
   }
   return matcher;
 }
 
-/** True when the policy's parent globs (`instances` / `streams`) select `parentName`; no globs selects all. */
+/**
+ * True when the policy's parent globs (`instances` / `streams`) select `parentName`; no globs selects all. A
+ * missing name is the empty name.
+ */
 export function isParentSelected(servicePolicy: ServicePolicy, parentName: string | undefined): boolean {
   if (servicePolicy.parents === undefined) return true;
-  return parentName !== undefined && matcherFor(servicePolicy.parents)(parentName);
+  return matcherFor(servicePolicy.parents)(parentName ?? '');
 }
 
 /**

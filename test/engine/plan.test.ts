@@ -127,6 +127,53 @@ describe('evaluateTask', () => {
   });
 });
 
+describe('the empty name: only a glob made of "*" matches it', () => {
+  /** One service's rule, read from policy text as an operator writes it. */
+  const ruleOf = (service: ServiceId, globs: string) => {
+    const rule = parsePolicyText(`version: 1\nservices:\n  ${service}: { olderThan: 30d, ${globs} }\n`)
+      .services[service];
+    if (!rule) throw new Error('no rule');
+    return rule;
+  };
+
+  it.each([
+    ['exclude: ["*"]', '', 'excluded'],
+    ['exclude: ["**"]', '', 'excluded'],
+    ['exclude: ["keep-*", "*"]', '', 'excluded'],
+    ['exclude: ["*"]', 'named', 'excluded'],
+    ['exclude: ["keep-*"]', '', 'delete'],
+    ['exclude: ["?*"]', '', 'delete'],
+    ['exclude: ["*?"]', '', 'delete'],
+    ['exclude: ["{,x}"]', '', 'delete'],
+    ['include: ["*"]', '', 'delete'],
+    ['include: ["**"]', '', 'delete'],
+    ['include: ["prod-*"]', '', 'excluded'],
+    ['include: ["{,x}"]', '', 'excluded'],
+    ['include: ["*"], exclude: ["*"]', '', 'excluded'],
+  ] as const)('%s, name %j → %s', (globs, name, expected) => {
+    const task = makeTask({ service: 'oms-migration-tasks', name });
+    const decision = evaluateTask(task, ruleOf('oms-migration-tasks', globs), NOW_MS);
+    expect(expected === 'delete' ? decision.action : decision.reason).toBe(expected);
+  });
+
+  it.each([
+    ['streams: ["*"]', undefined, 'delete'],
+    ['streams: ["*"]', '', 'delete'],
+    ['streams: ["s-*"]', undefined, 'parent-excluded'],
+    ['streams: ["s-*"]', '', 'parent-excluded'],
+    ['streams: ["?*"]', '', 'parent-excluded'],
+  ] as const)('%s, parent name %j → %s', (globs, parentName, expected) => {
+    const task = makeTask({
+      service: 'dis-dump-tasks',
+      state: 'ERROR',
+      parentId: 'stream-id',
+      ...(parentName !== undefined ? { parentName } : {}),
+    });
+    const decision = evaluateTask(task, ruleOf('dis-dump-tasks', globs), NOW_MS);
+    expect(expected === 'delete' ? decision.action : decision.reason).toBe(expected);
+  });
+});
+
 function candidate(service: ServiceId, id: string, endedAtMs: number): DeleteCandidate {
   return { task: makeTask({ service, id, endedAtMs }), ageMs: NOW_MS - endedAtMs, reason: 'older-than-30d' };
 }

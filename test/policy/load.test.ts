@@ -365,3 +365,47 @@ services:
     );
   });
 });
+
+describe('a glob starting with "!" is refused, never read as negation', () => {
+  it.each([
+    [
+      'oms-migration-tasks',
+      'include: ["prod-*", "!prod-critical"]',
+      'services.oms-migration-tasks.include[1]: "!prod-critical" starts with "!"',
+      'list the names to keep out under exclude instead',
+    ],
+    [
+      'oms-migration-tasks',
+      'exclude: ["!keep-*"]',
+      'services.oms-migration-tasks.exclude[0]: "!keep-*" starts with "!"',
+      'list the names to keep out under exclude instead',
+    ],
+    [
+      'dcs-background-tasks',
+      'instances: ["!(dev-*)"]',
+      'services.dcs-background-tasks.instances[0]: "!(dev-*)" starts with "!"',
+      'list the instances to select, and keep tasks out by name under exclude instead',
+    ],
+    [
+      'dis-dump-tasks',
+      'streams: ["click-*", "!click-test"]',
+      'services.dis-dump-tasks.streams[1]: "!click-test" starts with "!"',
+      'list the streams to select, and keep tasks out by name under exclude instead',
+    ],
+  ])('%s: %s', (service, globs, start, advice) => {
+    const problems = problemsOf(() =>
+      parsePolicyText(`version: 1\nservices:\n  ${service}: { olderThan: 30d, ${globs} }\n`),
+    );
+
+    expect(problems).toHaveLength(1);
+    expect(problems[0]?.startsWith(`${start}: negation is not supported`)).toBe(true);
+    expect(problems[0]?.endsWith(advice)).toBe(true);
+  });
+
+  it('still accepts "!" inside a glob', () => {
+    const policy = parsePolicyText(
+      'version: 1\nservices:\n  oms-migration-tasks: { olderThan: 30d, exclude: ["a!b"] }\n',
+    );
+    expect(policy.services['oms-migration-tasks']?.exclude).toEqual(['a!b']);
+  });
+});
