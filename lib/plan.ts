@@ -85,14 +85,26 @@ export function isParentSelected(servicePolicy: ServicePolicy, parentName: strin
 }
 
 /**
+ * An end time further ahead of the run's clock than this is unreadable, not young: a unit mix-up or a broken
+ * clock, which must not turn into an age at all. (Times before 2010 are refused when the wire is read.)
+ */
+export const MAX_FUTURE_END_MS = 86_400_000;
+
+/** The task's age at `nowMs`, or undefined when its end time is unknown or implausibly far in the future. */
+function ageOf(task: Task, nowMs: number): number | undefined {
+  const endedAtMs = task.endedAtMs;
+  if (endedAtMs === undefined || !Number.isFinite(endedAtMs)) return undefined;
+  return endedAtMs - nowMs > MAX_FUTURE_END_MS ? undefined : nowMs - endedAtMs;
+}
+
+/**
  * Decides one task. Order: what the policy filters out (parents, names), then what is never deletable
  * (in progress, unknown state), then states, then age, then whether its path can be sent. Deletes only a
  * task whose `stateClass` is `deletable` AND whose state is in the policy's deletable table: a source bug
  * cannot widen a deletion.
  */
 export function evaluateTask(task: Task, servicePolicy: ServicePolicy, nowMs: number): Decision {
-  const ageMs =
-    task.endedAtMs !== undefined && Number.isFinite(task.endedAtMs) ? nowMs - task.endedAtMs : undefined;
+  const ageMs = ageOf(task, nowMs);
   const keep = (reason: KeepReason): Decision => ({ action: 'keep', reason, ageMs });
   if (!isParentSelected(servicePolicy, task.parentName)) return keep('parent-excluded');
   if (servicePolicy.include !== undefined && !matcherFor(servicePolicy.include)(task.name))

@@ -76,6 +76,25 @@ describe('evaluateTask', () => {
   });
 
   it.each([
+    ['more than a day ahead of the run', NOW_MS + DAY_MS + 1],
+    ['ten years ahead', NOW_MS + 3650 * DAY_MS],
+  ])('keeps a task whose end time is %s as unknown-age, not too-young', (_label, endedAtMs) => {
+    expect(evaluateTask(makeTask({ endedAtMs }), servicePolicy(), NOW_MS)).toEqual({
+      action: 'keep',
+      reason: 'unknown-age',
+      ageMs: undefined,
+    });
+  });
+
+  it('reads an end time at most a day ahead (clock skew) as too young', () => {
+    expect(evaluateTask(makeTask({ endedAtMs: NOW_MS + DAY_MS }), servicePolicy(), NOW_MS)).toEqual({
+      action: 'keep',
+      reason: 'too-young',
+      ageMs: -DAY_MS,
+    });
+  });
+
+  it.each([
     [29, 'keep'],
     [30, 'keep'],
     [30.0001, 'delete'],
