@@ -20,6 +20,7 @@ import { type EnvGetter, invokePurge } from '../lib/invocation';
 import { describeDuplicateKey, findDuplicateJsonKeys } from '../lib/policy/duplicate-keys';
 import { parseManualEvent } from '../lib/policy/overrides';
 import type { PolicyOverrides } from '../lib/policy/types';
+import { redactUrlsInText } from '../lib/redact-url';
 import type { Report } from '../lib/report';
 
 /** The part of the FunctionGraph Node.js context the handler uses (FG-NODE `context.rst`). */
@@ -218,7 +219,9 @@ function describe(value: unknown): string {
   return Array.isArray(value) ? 'an array' : typeof value;
 }
 
+/** The start of an operator's text, for a message; a URL in it keeps no userinfo, query or fragment. */
 function quote(text: string): string {
-  const shown = text.length > 80 ? `${text.slice(0, 80)}…` : text;
+  const redacted = redactUrlsInText(text);
+  const shown = redacted.length > 80 ? `${redacted.slice(0, 80)}…` : redacted;
   return JSON.stringify(shown);
 }

@@ -22,6 +22,7 @@ import type { ServiceId, StateClass } from '../../lib/types';
 import { SERVICE_IDS } from '../../lib/types';
 import { packageFunctionGraph } from '../../scripts/package-functiongraph';
 import { getToken } from '../emulator/helpers';
+import { leakedSecrets } from '../support/secret-forms';
 
 /** What the bundle exports (its types are the source's; its code is the built one). */
 interface BuiltModule {
@@ -300,6 +301,20 @@ describe('FunctionGraph handler (built index.js) against the emulator', () => {
     expect(error.problems.some((problem) => problem.startsWith(`event: ${expected}`))).toBe(true);
     expect(emu.requestLog()).toEqual([]);
     expect(lines.find((line) => line.msg === 'invalid input, nothing sent')).toBeDefined();
+  });
+
+  it('quotes a user_event that is not JSON without the query of a URL in it', async () => {
+    const token = await getToken(emu);
+
+    const run = handler(
+      makeTimerEvent('run https://hooks.example.com/x?token=tok-S3CRET-fg'),
+      makeContext({ userData: userDataFor(emu), token }),
+    );
+
+    const error = (await run.catch((e: unknown) => e)) as { problems: string[] };
+    expect(error.problems.join('\n')).toContain('https://hooks.example.com/x');
+    const text = [...error.problems, ...lines.map((line) => JSON.stringify(line))].join('\n');
+    expect(leakedSecrets(text, ['tok-S3CRET-fg'])).toEqual([]);
   });
 
   it('exports the platform entry point `handler`, which refuses a malformed user_event before any request', async () => {
