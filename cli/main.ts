@@ -13,6 +13,7 @@ import { type EnvGetter, executeInvocation, prepareInvocation } from '../lib/inv
 import { loadPolicy } from '../lib/policy/load';
 import { enabledServices } from '../lib/policy/overrides';
 import type { Policy } from '../lib/policy/types';
+import { redactUrlsInText } from '../lib/redact-url';
 import { type Report, renderReportTable } from '../lib/report';
 import { createSavedPlan, parseSavedPlan, type SavedPlan, type SavedPlanTask } from '../lib/saved-plan';
 import { type PurgeCommand, parseCliArgs, USAGE } from './args';
@@ -44,14 +45,15 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     if (command.command === 'validate') return await validate(command.policyPath, io);
     return await purge(command, io);
   } catch (error) {
+    // Messages are built without secrets; URLs are cut once more here, as the logger does for errors.
     if (error instanceof ConfigError) {
       io.stderr.write(
-        `task-janitor: ${error.message}\nNothing was sent to the cloud. See task-janitor --help.\n`,
+        `task-janitor: ${redactUrlsInText(error.message)}\nNothing was sent to the cloud. See task-janitor --help.\n`,
       );
       return EXIT_INVALID;
     }
     const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-    io.stderr.write(`task-janitor: ${message}\n`);
+    io.stderr.write(`task-janitor: ${redactUrlsInText(message)}\n`);
     return EXIT_FAILED;
   }
 }
@@ -126,7 +128,7 @@ async function readSavedPlan(path: string): Promise<SavedPlan> {
     text = await readFile(path, 'utf8');
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    throw new ConfigError([`${path}: cannot read the plan file: ${reason}`], {
+    throw new ConfigError([redactUrlsInText(`${path}: cannot read the plan file: ${reason}`)], {
       subject: 'plan',
       cause: error,
     });

@@ -128,9 +128,12 @@ export async function executePlan(deps: Deps, options: ExecutePlanOptions): Prom
         if (fresh === undefined) return { kind: 'already-gone' };
         const decision = evaluateTask(fresh, servicePolicy, deps.now().getTime());
         if (decision.action === 'keep') {
-          return decision.reason === 'in-progress'
-            ? { kind: 'skipped', skip: 'inProgress', reason: 'in-progress-on-recheck', refused: true }
-            : { kind: 'skipped', skip: 'changed', reason: `${decision.reason}-on-recheck`, refused: true };
+          if (decision.reason === 'in-progress')
+            return { kind: 'skipped', skip: 'inProgress', reason: 'in-progress-on-recheck', refused: true };
+          // Counted as the listing would count it: an unreadable time is unknownAge wherever it is read.
+          if (decision.reason === 'unknown-age')
+            return { kind: 'skipped', skip: 'unknownAge', reason: 'unknown-age-on-recheck', refused: true };
+          return { kind: 'skipped', skip: 'changed', reason: `${decision.reason}-on-recheck`, refused: true };
         }
       }
       const outcome = await source.delete(task, ctx);

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { ConfigError } from './errors';
+import { describeDuplicateKey, findDuplicateJsonKeys } from './policy/duplicate-keys';
 import { formatIssues } from './policy/issues';
 import { SERVICE_IDS, type Task } from './types';
 
@@ -84,6 +85,14 @@ export function parseSavedPlan(text: string): SavedPlan {
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     throw new ConfigError([`(root): not valid JSON: ${reason}`], { subject: 'plan', cause: error });
+  }
+  // Two `id`s in one task would otherwise be read as the last one: the file says two things at once.
+  const duplicates = findDuplicateJsonKeys(text);
+  if (duplicates.length > 0) {
+    throw new ConfigError(
+      duplicates.map((d) => describeDuplicateKey(d)),
+      { subject: 'plan' },
+    );
   }
   const result = savedPlanSchema.safeParse(value);
   if (!result.success) throw new ConfigError(formatIssues(result.error.issues), { subject: 'plan' });

@@ -10,6 +10,8 @@
  */
 import { type ZodRawShape, z } from 'zod';
 import { ConfigError } from '../errors';
+import { redactUrlsInText } from '../redact-url';
+import { describeDuplicateKey, findDuplicateJsonKeys } from './duplicate-keys';
 import { formatIssues } from './issues';
 import { MANUAL_EVENT_KEYS, manualEventShape, parseManualEvent, toOverrides } from './overrides';
 import type { PolicyOverrides } from './types';
@@ -106,6 +108,14 @@ function overridesFromUserEvent(userEvent: string | null | undefined): PolicyOve
       { ...EVENT, cause: error },
     );
   }
+  // JSON.parse keeps the last of two equal keys: a `dryRun` given twice must not be read one way silently.
+  const duplicates = findDuplicateJsonKeys(userEvent);
+  if (duplicates.length > 0) {
+    throw new ConfigError(
+      duplicates.map((d) => `user_event: ${describeDuplicateKey(d)}`),
+      EVENT,
+    );
+  }
   try {
     return parseManualEvent(parsed);
   } catch (error) {
@@ -141,7 +151,9 @@ function hasAnyKey(event: unknown, shape: ZodRawShape): event is Record<string, 
   return Object.keys(shape).some((key) => Object.hasOwn(event, key));
 }
 
+/** The start of an operator's text, for a message; a URL in it keeps no userinfo, query or fragment. */
 function quote(text: string): string {
-  const shown = text.length > 80 ? `${text.slice(0, 80)}…` : text;
+  const redacted = redactUrlsInText(text);
+  const shown = redacted.length > 80 ? `${redacted.slice(0, 80)}…` : redacted;
   return JSON.stringify(shown);
 }

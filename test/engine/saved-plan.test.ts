@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../lib/errors';
 import { createSavedPlan, parseSavedPlan, taskKey, toSavedPlanTask } from '../../lib/saved-plan';
+import { problemsOf } from '../support/config-error';
 import { makeTask, NOW } from './fakes';
 
 describe('saved plans', () => {
@@ -70,6 +71,21 @@ describe('saved plans', () => {
     } catch (error) {
       expect((error as ConfigError).problems[0]).toMatch(problem);
     }
+  });
+
+  it('refuses a key given twice in one task, naming its path, line and column', () => {
+    const text = `{
+  "version": 1,
+  "createdAt": "${NOW.toISOString()}",
+  "policyDigest": "d",
+  "tasks": [
+    { "service": "oms-migration-tasks", "id": "1", "name": "a", "state": "failed", "endedAtMs": 1 },
+    { "service": "oms-migration-tasks", "id": "2", "id": "3", "name": "b", "state": "failed", "endedAtMs": 1 }
+  ]
+}`;
+    expect(problemsOf(() => parseSavedPlan(text))).toEqual([
+      'tasks[1].id: duplicate key (line 7, column 52)',
+    ]);
   });
 
   it('refuses a task listed twice', () => {

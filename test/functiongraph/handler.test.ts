@@ -23,6 +23,7 @@ import { SERVICE_IDS } from '../../lib/types';
 import { packageFunctionGraph } from '../../scripts/package-functiongraph';
 import { getToken } from '../emulator/helpers';
 import { FUNCTIONGRAPH_TIMER_EXAMPLE } from '../support/platform-events';
+import { leakedSecrets } from '../support/secret-forms';
 
 /** What the bundle exports (its types are the source's; its code is the built one). */
 interface BuiltModule {
@@ -284,6 +285,12 @@ describe('FunctionGraph handler (built index.js) against the emulator', () => {
     ['a JSON array', '[1, 2]', 'user_event: (root): expected a JSON object, got an array'],
     ['an unknown key', '{"dryrun": false}', 'user_event: dryrun: unknown key'],
     ['a bad value', '{"dryRun": "no"}', 'user_event: dryRun'],
+    // JSON.parse would keep the last one: an applied run from a text that also says dry run.
+    [
+      'a duplicate key',
+      '{"dryRun": true, "dryRun": false}',
+      'user_event: dryRun: duplicate key (line 1, column 18)',
+    ],
   ])('refuses a user_event holding %s, sending nothing', async (_label, userEvent, expected) => {
     const token = await getToken(emu);
     emu.clearRequestLog();
@@ -355,6 +362,20 @@ describe('FunctionGraph handler (built index.js) against the emulator', () => {
     expect(error.problems.some((problem) => problem.startsWith(`event: ${expected}`))).toBe(true);
     expect(emu.requestLog()).toEqual([]);
     expect(lines.find((line) => line.msg === 'invalid input, nothing sent')).toBeDefined();
+  });
+
+  it('quotes a user_event that is not JSON without the query of a URL in it', async () => {
+    const token = await getToken(emu);
+
+    const run = handler(
+      makeTimerEvent('run https://hooks.example.com/x?token=tok-S3CRET-fg'),
+      makeContext({ userData: userDataFor(emu), token }),
+    );
+
+    const error = (await run.catch((e: unknown) => e)) as { problems: string[] };
+    expect(error.problems.join('\n')).toContain('https://hooks.example.com/x');
+    const text = [...error.problems, ...lines.map((line) => JSON.stringify(line))].join('\n');
+    expect(leakedSecrets(text, ['tok-S3CRET-fg'])).toEqual([]);
   });
 
   it('exports the platform entry point `handler`, which refuses a malformed user_event before any request', async () => {
