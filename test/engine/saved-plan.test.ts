@@ -29,7 +29,10 @@ services:
   dis-dump-tasks: { olderThan: 90d, streams: ["click-*"], states: [ERROR] }
 `);
 
-function makePlan(overrides: PolicyOverrides = {}, tasks = [toSavedPlanTask(makeTask({ id: 'x' }))]): SavedPlan {
+function makePlan(
+  overrides: PolicyOverrides = {},
+  tasks = [toSavedPlanTask(makeTask({ id: 'x' }))],
+): SavedPlan {
   return createSavedPlan({
     createdAt: NOW,
     toolVersion: '1.2.3',
@@ -82,7 +85,10 @@ describe('saved plans (version 2)', () => {
     ['a service', { services: ['dcs-background-tasks'] }],
     ['an age', { olderThan: '36h' }],
     ['a lower cap', { maxDeletesPerRun: 3 }],
-    ['all of them', { services: ['modelarts-processor-tasks', 'dis-dump-tasks'], olderThan: 'P2D', maxDeletesPerRun: 0 }],
+    [
+      'all of them',
+      { services: ['modelarts-processor-tasks', 'dis-dump-tasks'], olderThan: 'P2D', maxDeletesPerRun: 0 },
+    ],
   ])('records the whole effective policy so it is rebuilt exactly (%s)', (_label, overrides) => {
     const effective = applyOverrides(POLICY, overrides);
     const plan = parseSavedPlan(JSON.stringify(makePlan(overrides)));
@@ -95,7 +101,8 @@ describe('saved plans (version 2)', () => {
     expect(rebuilt.maxDeletesPerRun).toBe(effective.maxDeletesPerRun);
   });
 
-  const valid = (): Record<string, unknown> => JSON.parse(JSON.stringify(makePlan())) as Record<string, unknown>;
+  const valid = (): Record<string, unknown> =>
+    JSON.parse(JSON.stringify(makePlan())) as Record<string, unknown>;
 
   it.each<[string, () => unknown, RegExp]>([
     ['not JSON', () => '{', /^\(root\): not valid JSON/],
@@ -106,7 +113,11 @@ describe('saved plans (version 2)', () => {
     ],
     ['a future version', () => ({ ...valid(), version: 3 }), /^version: expected 2, got 3$/],
     ['an unknown key', () => ({ ...valid(), extra: 1 }), /^extra: unknown key$/],
-    ['a bad date', () => ({ ...valid(), createdAt: 'yesterday' }), /^createdAt: expected an ISO-8601 timestamp$/],
+    [
+      'a bad date',
+      () => ({ ...valid(), createdAt: 'yesterday' }),
+      /^createdAt: expected an ISO-8601 timestamp$/,
+    ],
     [
       'a missing account',
       () => {
@@ -200,7 +211,11 @@ describe('binding a plan to its account', () => {
 
   it.each<[string, Partial<RunAccount>, RegExp[]]>([
     ['another cloud', { cloud: 'otc' }, [/^account\.cloud: .*"huaweicloud".*"otc" \(TASK_JANITOR_CLOUD\)$/]],
-    ['another region', { region: 'eu-nl' }, [/^account\.region: .*"eu-de".*"eu-nl" \(TASK_JANITOR_REGION\)$/]],
+    [
+      'another region',
+      { region: 'eu-nl' },
+      [/^account\.region: .*"eu-de".*"eu-nl" \(TASK_JANITOR_REGION\)$/],
+    ],
     [
       'another project',
       { projectId: 'p-2' },
@@ -209,7 +224,9 @@ describe('binding a plan to its account', () => {
     [
       'another host',
       { endpoints: { ...endpoints, oms: 'https://oms.other.example:8443/path' } },
-      [/^account\.endpointHosts\.oms: .*"oms\.eu-de\.myhuaweicloud\.com".*"oms\.other\.example:8443" \(TASK_JANITOR_ENDPOINT_OMS/],
+      [
+        /^account\.endpointHosts\.oms: .*"oms\.eu-de\.myhuaweicloud\.com".*"oms\.other\.example:8443" \(TASK_JANITOR_ENDPOINT_OMS/,
+      ],
     ],
     [
       'everything at once',
@@ -227,7 +244,9 @@ describe('binding a plan to its account', () => {
 
   it('compares a project id resolved through IAM', () => {
     expect(checkPlanProject({ account: PLAN_ACCOUNT }, 'p-1')).toBeUndefined();
-    expect(checkPlanProject({ account: PLAN_ACCOUNT }, 'p-2')).toMatch(/^account\.projectId: .*"p-1".*"p-2"$/);
+    expect(checkPlanProject({ account: PLAN_ACCOUNT }, 'p-2')).toMatch(
+      /^account\.projectId: .*"p-1".*"p-2"$/,
+    );
   });
 });
 
