@@ -6,11 +6,13 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { buildSync } from 'esbuild';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startEmulator } from '../../emulator/index';
 import type { Emulator } from '../../emulator/types';
 import type { Report } from '../../lib/report';
 import type { SavedPlan } from '../../lib/saved-plan';
+import { runNodeProcess } from '../support/run-node';
 import { REPO_ROOT, runCli } from './run-cli';
 
 const POLICY = `version: 1
@@ -129,6 +131,34 @@ describe('--plan-out records what the plan is bound to', () => {
     expect(plan.createdAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
     expect(Date.parse(plan.createdAt)).toBeGreaterThanOrEqual(beforeMs);
     expect(Date.parse(plan.createdAt)).toBeLessThanOrEqual(Date.now());
+  });
+
+  it('records the tool version from a bundle too (no package.json next to it)', async () => {
+    const bundle = join(dir, 'bundle', 'cli.mjs');
+    buildSync({
+      entryPoints: [join(REPO_ROOT, 'cli/main.ts')],
+      outfile: bundle,
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      logLevel: 'error',
+      // Some bundled dependencies are CommonJS and call require().
+      banner: {
+        js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+      },
+    });
+    const packageJson = JSON.parse(await readFile(join(REPO_ROOT, 'package.json'), 'utf8')) as {
+      version: string;
+    };
+
+    const result = await runNodeProcess([bundle, 'purge', '--plan-out', planPath], {
+      cwd: dir,
+      env: { PATH: process.env.PATH ?? '', ...cliEnv() },
+    });
+
+    expect(result.code).toBe(0);
+    expect((await readPlan()).tool).toEqual({ name: 'task-janitor', version: packageJson.version });
   });
 
   it('records the project id resolved through IAM when TASK_JANITOR_PROJECT_ID is not set', async () => {
