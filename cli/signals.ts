@@ -35,7 +35,7 @@ export function createInterruptHandler(
     if (firstAtMs === undefined) {
       firstAtMs = nowMs;
       options.notify(
-        `\n${signal}: stopping: no new work starts; in-flight requests finish, then the report is written (Ctrl-C again after a second quits at once)\n`,
+        `\n${signal}: stopping: no new work starts; the report of what was done follows (Ctrl-C again after a second quits at once)\n`,
       );
       options.interrupt(new InterruptError(signal));
       return 'interrupt';
