@@ -202,8 +202,7 @@ function parseValidateArgs(args: readonly string[]): ReadCommandLine {
   if (policyPath === undefined || policyPath === '') problems.push('validate: expected a policy FILE');
   for (const arg of extra) problems.push(`unexpected argument "${arg}"`);
   return {
-    command:
-      policyPath === undefined || policyPath === '' ? undefined : { command: 'validate', policyPath },
+    command: policyPath === undefined || policyPath === '' ? undefined : { command: 'validate', policyPath },
     problems,
   };
 }

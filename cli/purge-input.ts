@@ -97,7 +97,8 @@ export async function checkPurgeInput(
         collect(undefined, error);
       }
       if (prepared !== undefined) {
-        for (const problem of checkPlanAccount(savedPlan, prepared.config)) problems.push(`${label}: ${problem}`);
+        for (const problem of checkPlanAccount(savedPlan, prepared.config))
+          problems.push(`${label}: ${problem}`);
       }
     }
   }
@@ -157,10 +158,7 @@ export function checkFlagsAgainstPlan(
       }
     }
   }
-  if (
-    overrides.maxDeletesPerRun !== undefined &&
-    overrides.maxDeletesPerRun !== recorded.maxDeletesPerRun
-  ) {
+  if (overrides.maxDeletesPerRun !== undefined && overrides.maxDeletesPerRun !== recorded.maxDeletesPerRun) {
     problems.push(
       `--max-deletes: the plan's cap is ${recorded.maxDeletesPerRun}, the command line ${overrides.maxDeletesPerRun}; ${remedy}`,
     );
