@@ -160,6 +160,19 @@ describe('signals', () => {
     expect(run.output().stderr).toContain('SIGTERM: stopping');
   });
 
+  it('an interrupted --plan-out writes no plan: its listing is incomplete', async () => {
+    emulator.setFaults({ service: 'oms', operation: 'ListMigrationTasks' }, { latencyMs: SLOW_MS });
+    const planPath = join(dir, 'plan.json');
+    const run = start(['purge', '--plan-out', planPath, '--report', reportPath], cliEnv('password'));
+    await waitFor(arrived('ListMigrationTasks'), 'the listing to start');
+
+    run.child.kill('SIGINT');
+
+    await expectInterruptedCleanly(run, 130);
+    expect(run.output().stderr).toContain('no plan was written');
+    await expect(readFile(planPath, 'utf8')).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
   it('a second press a second or more after the first quits at once', async () => {
     // The run is held at its start: the policy comes from a FIFO nobody writes to.
     const fifo = join(dir, 'policy.fifo');
