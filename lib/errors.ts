@@ -138,3 +138,19 @@ export class FullRunFailureError extends JanitorError {
     this.errors = errors;
   }
 }
+
+/** The signals an operator stops a run with. */
+export type InterruptSignal = 'SIGINT' | 'SIGTERM';
+
+/**
+ * The operator interrupted the run (Ctrl-C, or SIGTERM). The shell aborts the run's signal with it, so the
+ * engine can tell an interrupt from the deadline: no new work starts and the report of what was done is kept.
+ */
+export class InterruptError extends JanitorError {
+  override name = 'InterruptError';
+  readonly signal: InterruptSignal;
+  constructor(signal: InterruptSignal, options?: ErrorOptions) {
+    super(`interrupted by ${signal}`, options);
+    this.signal = signal;
+  }
+}

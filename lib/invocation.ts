@@ -138,8 +138,16 @@ export interface ExecuteInvocationOptions {
   readonly deps: Deps;
   /** Time this run may take (Lambda: `context.getRemainingTimeInMillis()`); a safety margin is kept from it. */
   readonly remainingTimeMs: number;
-  /** External cancellation (the CLI's Ctrl-C); the deadline aborts too. */
+  /**
+   * External cancellation (the CLI aborts it with an `InterruptError` on Ctrl-C); the deadline aborts too. A run
+   * it stops before the project id is known returns its report (nothing listed) instead of throwing.
+   */
   readonly signal?: AbortSignal;
+  /**
+   * Called with the project id once it is known, before anything is listed (the CLI checks a saved plan's
+   * project here when it was resolved through IAM). What it throws ends the run: nothing is listed or deleted.
+   */
+  readonly onProjectResolved?: (projectId: string) => void;
   /** plan/apply: delete exactly these tasks, each re-checked first. */
   readonly savedPlan?: SavedPlan;
   readonly onProgress?: (event: ProgressEvent) => void;
@@ -204,8 +212,11 @@ export async function executeInvocation(
       const report = reportWithoutProject(prepared.policy, new Date(nowMs), deps.now(), error);
       deps.log.info({ report }, 'purge report');
       if (options.emitMetrics) logMetrics(deps, report, options);
+      // Stopped by its caller, not failed: like any interrupted run, it ends with its report.
+      if (options.signal?.aborted) return { report, plannedDeletes: [] };
       throw error;
     }
+    options.onProjectResolved?.(projectId);
     const result = await runPurge(deps, {
       policy: prepared.policy,
       client,
@@ -313,7 +324,7 @@ export function logMetrics(
  * `loadConfig` takes a record; the platform hands over a getter. A read-only view that asks the getter per key,
  * treating an empty string as unset (deploy tools write `""` for an optional value left out).
  */
-function toEnvRecord(env: EnvGetter): Record<string, string | undefined> {
+export function toEnvRecord(env: EnvGetter): Record<string, string | undefined> {
   return new Proxy({} as Record<string, string | undefined>, {
     get: (_target, key) => {
       if (typeof key !== 'string') return undefined;

@@ -179,12 +179,13 @@ describe('task-janitor: invalid input exits 2 before any request', () => {
 
   it('refuses a corrupt plan file', async () => {
     const planPath = join(dir, 'plan.json');
-    await writeFile(planPath, '{"version": 1, "tasks": [{"service": "oms-migration-tasks"}]}');
+    await writeFile(planPath, '{"version": 2, "tasks": [{"service": "oms-migration-tasks"}]}');
 
     const result = await runCli(['purge', '--plan', planPath, '--apply'], cliEnv());
 
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain('invalid plan');
+    expect(result.stderr).toContain(`--plan ${planPath}: tasks[0].id: is required`);
+    expect(result.stderr).toContain(`--plan ${planPath}: account: is required`);
     expect(emulator.requestLog()).toEqual([]);
   });
 });
