@@ -5,6 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../lib/errors';
+import { checkDuration } from '../lib/policy/duration';
 import type { PolicyOverrides } from '../lib/policy/types';
 import { isServiceId, SERVICE_IDS, type ServiceId } from '../lib/types';
 
@@ -18,7 +19,12 @@ export interface PurgeCommand {
   readonly reportPath: string | undefined;
   readonly planOutPath: string | undefined;
   readonly planPath: string | undefined;
+  /** `--plan-max-age`: a plan older than this is refused. @default 24 h */
+  readonly planMaxAgeMs: number;
 }
+
+/** A plan older than this is refused unless `--plan-max-age` says otherwise. */
+export const DEFAULT_PLAN_MAX_AGE_MS = 24 * 60 * 60 * 1000;
 
 export interface ValidateCommand {
   readonly command: 'validate';
@@ -45,11 +51,20 @@ purge options:
   --max-deletes N      lower the policy's maxDeletesPerRun (never raises it)
   --json               print the report as JSON on stdout instead of the summary table
   --report FILE        also write the JSON report to FILE
-  --plan-out FILE      dry run that writes the exact list of tasks it would delete to FILE
-  --plan FILE          with --apply: delete exactly the tasks in FILE (each re-checked first)
+  --plan-out FILE      dry run that writes the exact list of tasks it would delete to FILE, bound to this
+                       account (cloud, region, project, endpoint hosts) and selection (policy and flags)
+  --plan FILE          with --apply: delete exactly the tasks in FILE, each re-checked first; runs the
+                       plan's selection (flags need not be repeated; a flag or policy that differs is refused)
+                       and only against the account the plan was made for
+  --plan-max-age DUR   refuse a plan older than this (default 24h)
 
-Exit codes: 0 done (including nothing to do), 1 some operation failed, 2 invalid input or configuration
-(nothing was sent to the cloud).
+Every check (flags, environment, policy, plan file, output paths) runs before the first request.
+Ctrl-C (or SIGTERM) stops starting new work, writes the report of what was done and exits 130 (143 for
+SIGTERM); a second Ctrl-C at least a second later quits at once.
+
+Exit codes: 0 done (including nothing to do and a dry run), 1 some operation failed, 2 invalid input or
+configuration (the message says whether anything was sent: nothing, or only IAM to resolve the project id),
+130 interrupted by Ctrl-C (SIGINT), 143 stopped by SIGTERM.
 Cloud settings come from the environment (TASK_JANITOR_REGION, credentials, ...): see README.md.`;
 
 const PURGE_OPTIONS = {
@@ -62,26 +77,44 @@ const PURGE_OPTIONS = {
   report: { type: 'string' },
   'plan-out': { type: 'string' },
   plan: { type: 'string' },
+  'plan-max-age': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
+
+/** A command line read as far as it goes, with every problem found: purge reports them with its own checks. */
+export interface ReadCommandLine {
+  /** Undefined for an unknown command. A purge command is filled in from every valid flag. */
+  readonly command: CliCommand | undefined;
+  readonly problems: readonly string[];
+}
 
 /**
  * Parses `argv` (without `node` and the script path).
  * @throws ConfigError listing every problem with the command line.
  */
 export function parseCliArgs(argv: readonly string[]): CliCommand {
+  const { command, problems } = readCommandLine(argv);
+  if (command === undefined || problems.length > 0) throw cliError(problems);
+  return command;
+}
+
+/** Like `parseCliArgs`, without throwing: the command as far as it could be read, and every problem. */
+export function readCommandLine(argv: readonly string[]): ReadCommandLine {
   const [command, ...rest] = argv;
   if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
-    return { command: 'help' };
+    return { command: { command: 'help' }, problems: [] };
   }
   if (command === 'purge') return parsePurgeArgs(rest);
   if (command === 'validate') return parseValidateArgs(rest);
-  throw cliError([`unknown command "${command}" (expected purge, validate or --help)`]);
+  return {
+    command: undefined,
+    problems: [`unknown command "${command}" (expected purge, validate or --help)`],
+  };
 }
 
-function parsePurgeArgs(args: readonly string[]): PurgeCommand | HelpCommand {
+function parsePurgeArgs(args: readonly string[]): ReadCommandLine {
   const { values: raw, positionals, problems } = parseStrict(args, PURGE_OPTIONS);
-  if (raw.help === true) return { command: 'help' };
+  if (raw.help === true) return { command: { command: 'help' }, problems: [] };
   const serviceValues = raw.service;
   const values = {
     policy: stringOf(raw.policy),
@@ -95,6 +128,7 @@ function parsePurgeArgs(args: readonly string[]): PurgeCommand | HelpCommand {
     report: stringOf(raw.report),
     'plan-out': stringOf(raw['plan-out']),
     plan: stringOf(raw.plan),
+    'plan-max-age': stringOf(raw['plan-max-age']),
   };
   for (const extra of positionals) problems.push(`unexpected argument "${extra}"`);
 
@@ -121,35 +155,56 @@ function parsePurgeArgs(args: readonly string[]): PurgeCommand | HelpCommand {
   if (values['plan-out'] !== undefined && values.plan !== undefined) {
     problems.push('--plan and --plan-out cannot be combined');
   }
+  let planMaxAgeMs = DEFAULT_PLAN_MAX_AGE_MS;
+  const planMaxAge = values['plan-max-age'];
+  if (planMaxAge !== undefined) {
+    const duration = checkDuration(planMaxAge);
+    if (values.plan === undefined) problems.push('--plan-max-age only applies to --plan FILE');
+    if (duration.ok) planMaxAgeMs = duration.ms;
+    else problems.push(`--plan-max-age: ${duration.message}`);
+  }
   for (const key of ['policy', 'report', 'plan-out', 'plan'] as const) {
     if (values[key] === '') problems.push(`--${key}: expected a file path, got ""`);
   }
-  if (problems.length > 0) throw cliError(problems);
+  const nonEmpty = (text: string | undefined): string | undefined => (text === '' ? undefined : text);
+  if (
+    values.report !== undefined &&
+    values.report !== '' &&
+    (values.report === values['plan-out'] || values.report === values.plan)
+  ) {
+    problems.push(`--report: ${values.report} is also the plan file; give each its own file`);
+  }
 
   return {
-    command: 'purge',
-    policyPath: values.policy,
-    overrides: {
-      dryRun: !apply,
-      ...(services.length > 0 ? { services } : {}),
-      ...(olderThan !== undefined ? { olderThan } : {}),
-      ...(maxDeletesPerRun !== undefined ? { maxDeletesPerRun } : {}),
+    command: {
+      command: 'purge',
+      policyPath: nonEmpty(values.policy),
+      overrides: {
+        dryRun: !apply,
+        ...(services.length > 0 ? { services } : {}),
+        ...(olderThan !== undefined && olderThan.trim() !== '' ? { olderThan } : {}),
+        ...(maxDeletesPerRun !== undefined ? { maxDeletesPerRun } : {}),
+      },
+      json: values.json,
+      reportPath: nonEmpty(values.report),
+      planOutPath: nonEmpty(values['plan-out']),
+      planPath: nonEmpty(values.plan),
+      planMaxAgeMs,
     },
-    json: values.json,
-    reportPath: values.report,
-    planOutPath: values['plan-out'],
-    planPath: values.plan,
+    problems,
   };
 }
 
-function parseValidateArgs(args: readonly string[]): ValidateCommand | HelpCommand {
+function parseValidateArgs(args: readonly string[]): ReadCommandLine {
   const { values, positionals, problems } = parseStrict(args, { help: { type: 'boolean', short: 'h' } });
-  if (values.help === true) return { command: 'help' };
-  if (problems.length > 0) throw cliError(problems);
+  if (values.help === true) return { command: { command: 'help' }, problems: [] };
   const [policyPath, ...extra] = positionals;
-  if (policyPath === undefined || policyPath === '') throw cliError(['validate: expected a policy FILE']);
-  if (extra.length > 0) throw cliError(extra.map((arg) => `unexpected argument "${arg}"`));
-  return { command: 'validate', policyPath };
+  if (policyPath === undefined || policyPath === '') problems.push('validate: expected a policy FILE');
+  for (const arg of extra) problems.push(`unexpected argument "${arg}"`);
+  return {
+    command: policyPath === undefined || policyPath === '' ? undefined : { command: 'validate', policyPath },
+    problems,
+  };
 }
 
 type OptionSpec = Readonly<
@@ -202,6 +257,6 @@ function parseCount(text: string): number | undefined {
   return Number.isSafeInteger(value) ? value : undefined;
 }
 
-function cliError(problems: readonly string[], cause?: unknown): ConfigError {
+export function cliError(problems: readonly string[], cause?: unknown): ConfigError {
   return new ConfigError(problems, { subject: 'command line', ...(cause === undefined ? {} : { cause }) });
 }

@@ -6,8 +6,8 @@ import type { ProgressEvent } from '../lib/run-purge';
 
 export interface ProgressOutput {
   write(text: string): unknown;
-  readonly isTTY?: boolean;
-  readonly columns?: number;
+  readonly isTTY?: boolean | undefined;
+  readonly columns?: number | undefined;
 }
 
 export interface ProgressReporterOptions {

@@ -13,6 +13,23 @@ import {
 const share = z.number().min(0).max(1);
 const nonNegative = z.number().finite().min(0);
 
+/** Redirects, proxy 404s, lost answers, gateway timeouts, owner resumes, DIS error shapes, 403 and 408. */
+const answerFaultFields = {
+  redirectShare: share.optional(),
+  redirectStatus: z
+    .union([z.literal(301), z.literal(302), z.literal(303), z.literal(307), z.literal(308)])
+    .optional(),
+  redirectLocation: z.enum(['foreign-loopback', 'absolute-external']).optional(),
+  proxyNotFoundShare: share.optional(),
+  lostAnswerShare: share.optional(),
+  gatewayTimeoutShare: share.optional(),
+  gatewayTimeoutActsShare: share.optional(),
+  resumeOnFailedDeleteShare: share.optional(),
+  disErrorShape: z.enum(['errorCode', 'error_code', 'mixed']).optional(),
+  forbiddenShare: share.optional(),
+  requestTimeoutShare: share.optional(),
+};
+
 export const faultSettingsSchema = z
   .object({
     latencyMs: nonNegative.optional(),
@@ -25,6 +42,7 @@ export const faultSettingsSchema = z
     outage: z.boolean().optional(),
     throttleShare: share.optional(),
     pagingQuirk: z.enum(['repeat', 'lose', 'count-mismatch', 'over-limit', 'endless']).optional(),
+    ...answerFaultFields,
   })
   .strict();
 

@@ -33,8 +33,10 @@ import type {
   EmulatorDeletion,
   EmulatorOperation,
   EmulatorOptions,
+  EmulatorStateChange,
   FaultSettings,
   FaultTarget,
+  ForeignRequest,
   ReceivedAuthHeaders,
   RequestLogEntry,
 } from './types';
@@ -47,6 +49,8 @@ interface Answer {
   body?: string;
   headers?: Record<string, string>;
   errorCode?: string;
+  /** @default 'application/json;charset=UTF-8' */
+  contentType?: string;
 }
 
 interface Route {
@@ -222,6 +226,105 @@ function parseDcsTime(raw: string | null): number | undefined | null {
   return Date.UTC(y ?? 0, (mo ?? 1) - 1, d ?? 0, h ?? 0, mi ?? 0, s ?? 0);
 }
 
+// ---- redirects, proxy 404s, lost answers, gateway timeouts, owner resumes, DIS error shapes, 403, 408 -----
+
+const CREDENTIAL_HEADERS = ['authorization', 'x-auth-token', 'x-security-token'] as const;
+
+function carriesCredentials(req: IncomingMessage): boolean {
+  return CREDENTIAL_HEADERS.some((name) => req.headers[name] !== undefined);
+}
+
+/** Where injected `absolute-external` redirects point: a reserved name no one can listen on. */
+const EXTERNAL_REDIRECT_ORIGIN = 'https://redirect-target.invalid';
+
+const PROXY_NOT_FOUND_HTML =
+  '<html>\r\n<head><title>404 Not Found</title></head>\r\n<body>\r\n<center><h1>404 Not Found</h1></center>\r\n' +
+  '<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n';
+
+/** The state an owner resuming a task puts it in. */
+const IN_PROGRESS_STATE: Record<ServiceId, string | number> = {
+  'dcs-center-tasks': 'EXECUTING',
+  'dcs-background-tasks': 'EXECUTING',
+  'modelarts-processor-tasks': 1,
+  'oms-migration-tasks': 2,
+  'dis-dump-tasks': 'RUNNING',
+};
+
+/** Injected failure answers after which the owner may resume the task (`resumeOnFailedDeleteShare`). */
+const FAILED_DELETE_FAULTS: ReadonlySet<RequestLogEntry['fault']> = new Set<RequestLogEntry['fault']>([
+  'server-error',
+  'outage',
+  'throttle',
+  'rate-limit',
+  'proxy-not-found',
+  'gateway-timeout',
+  'forbidden',
+  'request-timeout',
+]);
+
+/** The task a delete operation addresses, or undefined for any other operation. */
+function deleteTargetOf(r: Route): { service: ServiceId; id: string; parentId?: string } | undefined {
+  const [a = '', b = ''] = r.params;
+  switch (r.operation) {
+    case 'DeleteCenterTask':
+      return { service: 'dcs-center-tasks', id: a };
+    case 'DeleteBackgroundTask':
+      return { service: 'dcs-background-tasks', id: b, parentId: a };
+    case 'DeleteProcessorTask':
+      return { service: 'modelarts-processor-tasks', id: a };
+    case 'DeleteMigrationTask':
+      return { service: 'oms-migration-tasks', id: a };
+    case 'DeleteTransferTask':
+      return { service: 'dis-dump-tasks', id: b, parentId: a };
+    default:
+      return undefined;
+  }
+}
+
+function forbiddenAnswer(service: CloudService, requestId: string): Answer {
+  if (service === 'dcs')
+    return errorAnswer(service, 403, 'DCS.2003', 'The user does not have the permission for this operation.');
+  if (service === 'dis') return errorAnswer(service, 403, 'DIS.4116', 'Invalid RBAC.');
+  return errorAnswer(
+    service,
+    403,
+    'APIG.0302',
+    'The IAM user is forbidden in the currently selected region.',
+    requestId,
+  );
+}
+
+/** `{"errorCode", "message"}` → `{"error_code", "error_msg"}`; any other body is left as it is. */
+function snakeDisError(answer: Answer): Answer {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(answer.body ?? '');
+  } catch {
+    return answer;
+  }
+  if (typeof parsed !== 'object' || parsed === null) return answer;
+  const { errorCode, message } = parsed as Record<string, unknown>;
+  if (typeof errorCode !== 'string' || typeof message !== 'string') return answer;
+  return { ...answer, body: JSON.stringify({ error_code: errorCode, error_msg: message }) };
+}
+
+/** What the foreign host answers: a plausible success a naive client would take at face value. */
+function foreignAnswerBody(method: string): string {
+  if (method !== 'GET') return '{}';
+  // An empty listing in every service's field names.
+  return JSON.stringify({
+    count: 0,
+    tasks: [],
+    task_count: 0,
+    instance_num: 0,
+    instances: [],
+    total_number: 0,
+    stream_names: [],
+    stream_info_list: [],
+    has_more_streams: false,
+  });
+}
+
 export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
   validateOptions(options);
   const seed = options.seed ?? 1;
@@ -263,6 +366,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const log: RequestLogEntry[] = [];
   const authHeaderLog: ReceivedAuthHeaders[] = [];
   const deletions: EmulatorDeletion[] = [];
+  const stateChanges: EmulatorStateChange[] = [];
+  const foreignLog: ForeignRequest[] = [];
+  let foreignUrl = '';
   const connections = Object.fromEntries(CLOUD_SERVICES.map((s) => [s, 0])) as Record<CloudService, number>;
   const sockets = new Set<Socket>();
   const timers = new Set<NodeJS.Timeout>();
@@ -285,6 +391,27 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       state: record.state,
       atMs: nowMs(),
     });
+  };
+
+  /** Sets a task's state and records the change; false when there is no such task. */
+  const changeState = (
+    service: ServiceId,
+    id: string,
+    to: string | number,
+    parentId: string | undefined,
+    cause: EmulatorStateChange['cause'],
+    fault?: RequestLogEntry['fault'],
+  ): boolean => {
+    const record = state.find(service, id, parentId);
+    if (!record) return false;
+    const from = record.state;
+    if (!state.setState(service, id, to, parentId)) return false;
+    if (from === to) return true;
+    const change: EmulatorStateChange = { service, id, from, to, cause, atMs: Date.now() };
+    if (record.parentId !== undefined) change.parentId = record.parentId;
+    if (fault !== undefined) change.fault = fault;
+    stateChanges.push(change);
+    return true;
   };
 
   // ---- authentication -------------------------------------------------------------------------------------
@@ -552,9 +679,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     const record = omsTask(id);
     if (!record) return omsNotFound();
     if (record.state !== 2) return errorAnswer('oms', 400, 'OMS.0066', 'The task is not running.');
-    state.setState('oms-migration-tasks', id, 7);
+    changeState('oms-migration-tasks', id, 7, undefined, 'request');
     later(omsPauseDelayMs, () => {
-      if (state.oms.get(id)?.state === 7) state.setState('oms-migration-tasks', id, 3);
+      if (state.oms.get(id)?.state === 7) changeState('oms-migration-tasks', id, 3, undefined, 'request');
     });
     return { status: 200 };
   };
@@ -751,6 +878,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       rawPath: rawTarget,
       status: 0,
       atMs: Date.now(),
+      hasCredentialHeaders: carriesCredentials(req),
     };
     log.push(entry);
     const header = (name: string): string | undefined => {
@@ -779,7 +907,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       projectId: r.projectId,
     };
 
-    const send = (answer: Answer, fault?: RequestLogEntry['fault']): void => {
+    const send = (original: Answer, fault?: RequestLogEntry['fault']): void => {
+      const answer = shapeError(service, original, fx);
       let text = answer.body;
       let kind = fault;
       if (
@@ -800,16 +929,18 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       entry.status = answer.status;
       if (answer.errorCode) entry.errorCode = answer.errorCode;
       if (kind) entry.fault = kind;
+      const resume = resumeAfterFailedDelete(r, fx, answer, entry);
       const write = (): void => {
         if (res.destroyed || closing) return;
         entry.answeredAtMs = Date.now();
         const headers: Record<string, string | number> = { 'X-Request-Id': requestId, ...answer.headers };
         if (text !== undefined) {
-          headers['Content-Type'] = 'application/json;charset=UTF-8';
+          headers['Content-Type'] = answer.contentType ?? 'application/json;charset=UTF-8';
           headers['Content-Length'] = Buffer.byteLength(text);
         } else if (answer.status !== 204) headers['Content-Length'] = 0;
         res.writeHead(answer.status, headers);
         res.end(text);
+        resume?.();
       };
       if (latency > 0) later(latency, write);
       else write();
@@ -867,19 +998,113 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       send(serviceError(service, faultRng.pick([500, 502, 503])), 'server-error');
       return;
     }
-    if (r.operation === 'Unknown') {
-      send(dispatch(ctx));
+    /** Authenticates and carries the request out; the answer is the backend's. */
+    const carryOut = (): Answer => {
+      if (r.operation === 'Unknown') return dispatch(ctx);
+      if (r.operation !== 'CreateToken') {
+        const auth = authenticate(ctx, req);
+        entry.auth = auth.kind;
+        if (auth.failure) return auth.failure;
+      } else entry.auth = 'none';
+      return dispatch(ctx);
+    };
+    if (injectAnswerFault({ service, rawTarget, requestId, fx, entry, send, carryOut, socket: req.socket }))
       return;
+    send(carryOut());
+  };
+
+  interface AnswerFaultCall {
+    service: CloudService;
+    rawTarget: string;
+    requestId: string;
+    fx: ResolvedFaults;
+    entry: RequestLogEntry;
+    send: (answer: Answer, fault: RequestLogEntry['fault']) => void;
+    carryOut: () => Answer;
+    socket: Socket;
+  }
+
+  /** Redirects, proxy 404s, 403s, 408s, gateway timeouts and lost answers; true when one was injected. */
+  const injectAnswerFault = (c: AnswerFaultCall): boolean => {
+    const { fx, entry } = c;
+    if (faultRng.chance(fx.redirectShare ?? 0)) {
+      const origin = fx.redirectLocation === 'absolute-external' ? EXTERNAL_REDIRECT_ORIGIN : foreignUrl;
+      const location = `${origin}${c.rawTarget}`;
+      entry.location = location;
+      c.send({ status: fx.redirectStatus ?? 307, headers: { Location: location } }, 'redirect');
+      return true;
     }
-    if (r.operation !== 'CreateToken') {
-      const auth = authenticate(ctx, req);
-      entry.auth = auth.kind;
-      if (auth.failure) {
-        send(auth.failure);
+    if (faultRng.chance(fx.proxyNotFoundShare ?? 0)) {
+      c.send(
+        { status: 404, body: PROXY_NOT_FOUND_HTML, contentType: 'text/html', headers: { Server: 'nginx' } },
+        'proxy-not-found',
+      );
+      return true;
+    }
+    if (faultRng.chance(fx.forbiddenShare ?? 0)) {
+      c.send(forbiddenAnswer(c.service, c.requestId), 'forbidden');
+      return true;
+    }
+    if (faultRng.chance(fx.requestTimeoutShare ?? 0)) {
+      c.send(errorAnswer(c.service, 408, 'APIG.0201', 'Request timeout.', c.requestId), 'request-timeout');
+      return true;
+    }
+    if (faultRng.chance(fx.gatewayTimeoutShare ?? 0)) {
+      const acted = faultRng.chance(fx.gatewayTimeoutActsShare ?? 0.5);
+      entry.acted = acted;
+      if (acted) entry.backendStatus = c.carryOut().status;
+      c.send(errorAnswer(c.service, 504, 'APIG.0203', 'Backend timeout.', c.requestId), 'gateway-timeout');
+      return true;
+    }
+    if (faultRng.chance(fx.lostAnswerShare ?? 0)) {
+      entry.backendStatus = c.carryOut().status;
+      entry.fault = 'lost-answer';
+      c.socket.destroy();
+      return true;
+    }
+    return false;
+  };
+
+  /** The DIS host answers errors in either documented shape (`disErrorShape`); gateway answers keep theirs. */
+  const shapeError = (service: CloudService, answer: Answer, fx: ResolvedFaults): Answer => {
+    const shape = fx.disErrorShape ?? 'errorCode';
+    if (service !== 'dis' || answer.status < 400 || shape === 'errorCode') return answer;
+    const snake = snakeDisError(answer);
+    // Not in the DIS shape (a gateway answer): no draw, so the gateway's answers do not shift the sequence.
+    if (snake === answer) return answer;
+    if (shape === 'mixed' && !faultRng.chance(0.5)) return answer;
+    return snake;
+  };
+
+  /**
+   * Draws, for an injected failure answer to a delete, whether the owner resumes the task; the returned
+   * function flips it to in-progress, to be called right after the answer is written.
+   */
+  const resumeAfterFailedDelete = (
+    r: Route,
+    fx: ResolvedFaults,
+    answer: Answer,
+    entry: RequestLogEntry,
+  ): (() => void) | undefined => {
+    const target = deleteTargetOf(r);
+    if (!target || answer.status < 400 || !FAILED_DELETE_FAULTS.has(entry.fault)) return undefined;
+    // A 504 whose backend acted has carried the delete out (or refused it): nothing left to resume.
+    if (entry.acted === true) return undefined;
+    if (!faultRng.chance(fx.resumeOnFailedDeleteShare ?? 0)) return undefined;
+    return () => {
+      const record = state.find(target.service, target.id, target.parentId);
+      // A DCS background task is addressed under its instance; another instance's task of that id is not it.
+      if (!record || (target.service === 'dcs-background-tasks' && record.parentId !== target.parentId))
         return;
-      }
-    } else entry.auth = 'none';
-    send(dispatch(ctx));
+      changeState(
+        target.service,
+        target.id,
+        IN_PROGRESS_STATE[target.service],
+        target.parentId,
+        'fault',
+        entry.fault,
+      );
+    };
   };
 
   // ---- listeners ------------------------------------------------------------------------------------------
@@ -887,6 +1112,58 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const servers = new Map<CloudService, Server>();
   const urls = {} as Record<CloudService, string>;
   const portBase = options.portBase ?? 0;
+
+  /**
+   * "Another host" for the client: a loopback listener on its own port that injected redirects point at. It
+   * answers every request with a plausible success and records it with its credential headers.
+   */
+  const startForeignListener = async (): Promise<Server> => {
+    const server = createServer({ keepAliveTimeout: 5_000 }, (req, res) => {
+      const header = (name: string): string | undefined => {
+        const value = req.headers[name];
+        return typeof value === 'string' ? value : undefined;
+      };
+      const record: ForeignRequest = {
+        method: req.method ?? 'GET',
+        rawPath: req.url ?? '/',
+        atMs: Date.now(),
+        hasCredentialHeaders: carriesCredentials(req),
+      };
+      const host = header('host');
+      const authorization = header('authorization');
+      const xAuthToken = header('x-auth-token');
+      const xSecurityToken = header('x-security-token');
+      if (host !== undefined) record.host = host;
+      if (authorization !== undefined) record.authorization = authorization;
+      if (xAuthToken !== undefined) record.xAuthToken = xAuthToken;
+      if (xSecurityToken !== undefined) record.xSecurityToken = xSecurityToken;
+      foreignLog.push(record);
+      req.resume();
+      req.on('end', () => {
+        if (res.destroyed || closing) return;
+        const text = foreignAnswerBody(record.method);
+        res.writeHead(200, {
+          'Content-Type': 'application/json;charset=UTF-8',
+          'Content-Length': Buffer.byteLength(text),
+        });
+        res.end(text);
+      });
+    });
+    server.on('connection', (socket: Socket) => {
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket));
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    foreignUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    return server;
+  };
+  let foreignServer: Server | undefined;
   try {
     for (const [i, service] of CLOUD_SERVICES.entries()) {
       const server = createServer({ keepAliveTimeout: 5_000 }, (req, res) => {
@@ -909,6 +1186,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       });
       urls[service] = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     }
+    foreignServer = await startForeignListener();
   } catch (error) {
     for (const server of servers.values()) server.close();
     throw error;
@@ -1058,13 +1336,14 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     tasks: (service) => [...state.all(service)].map(toEmulated),
     addTask,
     setTaskState: (service, id, wireState, parentId) => {
-      if (!state.setState(service, id, wireState, parentId))
+      if (!changeState(service, id, wireState, parentId, 'api'))
         throw new RangeError(`setTaskState: no ${service} task ${id}`);
     },
     removeTask: (service, id, parentId) => {
       if (!state.remove(service, id, parentId)) throw new RangeError(`removeTask: no ${service} task ${id}`);
     },
     deletions: () => deletions.map((d) => ({ ...d })),
+    stateChanges: () => stateChanges.map((c) => ({ ...c })),
     setFaults: (target: FaultTarget, settings: FaultSettings) => faults.set(target, settings),
     clearFaults: () => faults.clear(),
     requestLog: () => log.map((e) => ({ ...e })),
@@ -1074,12 +1353,14 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     },
     receivedAuthHeaders: () => authHeaderLog.map((e) => ({ ...e })),
     connectionCount: (service) => connections[service],
+    foreignUrl,
+    foreignRequests: () => foreignLog.map((r) => ({ ...r })),
     close: async () => {
       if (closing) return;
       closing = true;
       for (const timer of timers) clearTimeout(timer);
       timers.clear();
-      const closed = [...servers.values()].map(
+      const closed = [...servers.values(), ...(foreignServer ? [foreignServer] : [])].map(
         (server) => new Promise<void>((resolve) => server.close(() => resolve())),
       );
       for (const socket of sockets) socket.destroy();

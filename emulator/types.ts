@@ -46,6 +46,58 @@ export interface FaultSettings {
    * list that never ends.
    */
   pagingQuirk?: 'repeat' | 'lose' | 'count-mismatch' | 'over-limit' | 'endless';
+  /**
+   * Share of requests answered with a redirect (`redirectStatus`) instead of being carried out. The `Location`
+   * points at the same path and query on another host (`redirectLocation`); a client must follow neither.
+   */
+  redirectShare?: number;
+  /** Status of the injected redirects. @default 307 */
+  redirectStatus?: 301 | 302 | 303 | 307 | 308;
+  /**
+   * Where injected redirects point: `foreign-loopback` is the emulator's foreign listener (`foreignUrl`), which
+   * answers success and records what arrives (`foreignRequests()`); `absolute-external` is
+   * `https://redirect-target.invalid/…`, a host no one listens on. @default 'foreign-loopback'
+   */
+  redirectLocation?: 'foreign-loopback' | 'absolute-external';
+  /**
+   * Share of requests answered by "a proxy in front of the API": 404 with an nginx-style `text/html` body and no
+   * error code, without carrying the request out.
+   */
+  proxyNotFoundShare?: number;
+  /**
+   * Share of requests carried out for real (a DELETE deletes and appears in `deletions()`) whose connection is
+   * then destroyed without an answer. Logged as `fault: 'lost-answer'` without `answeredAtMs`.
+   */
+  lostAnswerShare?: number;
+  /**
+   * Share of requests answered 504 `APIG.0203` "Backend timeout." in the gateway's shape. For each, a draw
+   * (`gatewayTimeoutActsShare`) decides whether the backend carried the request out before the gateway gave up;
+   * the request log says which (`acted`).
+   */
+  gatewayTimeoutShare?: number;
+  /** Share of injected 504s where the backend carried the request out anyway. @default 0.5 */
+  gatewayTimeoutActsShare?: number;
+  /**
+   * Share of DELETEs answered with an injected failure (a 4xx/5xx fault: server error, outage, throttle, rate
+   * limit, proxy 404, 403, 408, a 504 that did not act) after which the owner resumes the task: right after the
+   * answer is written, the task turns to its service's in-progress state (DCS `EXECUTING`, ModelArts `1`, OMS
+   * `2`, DIS `RUNNING`). Each flip is listed in `stateChanges()` with cause `fault`.
+   */
+  resumeOnFailedDeleteShare?: number;
+  /**
+   * The DIS host's error body shape (DIS documents both): `errorCode` is `{"errorCode", "message"}`,
+   * `error_code` is `{"error_code", "error_msg"}`, `mixed` draws one of the two per answer. Answers in the
+   * gateway's shape (`{"error_code", "error_msg", "request_id"}`: throttling, auth, 504, 408) keep it.
+   * @default 'errorCode'
+   */
+  disErrorShape?: 'errorCode' | 'error_code' | 'mixed';
+  /**
+   * Share of requests refused with 403 in the service's own shape (DCS `DCS.2003`, DIS `DIS.4116`, IAM,
+   * ModelArts and OMS the gateway's `APIG.0302`), without carrying them out.
+   */
+  forbiddenShare?: number;
+  /** Share of requests answered 408 (gateway shape, `APIG.0201` "Request timeout."), without carrying them out. */
+  requestTimeoutShare?: number;
 }
 
 export interface FaultTarget {
@@ -116,7 +168,16 @@ export interface RequestLogEntry {
   /** Error code of the answer, if it was an error. */
   errorCode?: string;
   /** What the answer was: normal, or the fault injected. */
-  fault?: 'latency' | 'rate-limit' | 'throttle' | 'server-error' | 'reset' | 'hang' | 'malformed' | 'outage';
+  fault?:
+    | 'latency'
+    | 'rate-limit'
+    | 'throttle'
+    | 'server-error'
+    | 'reset'
+    | 'hang'
+    | 'malformed'
+    | 'outage'
+    | AnswerFaultKind;
   /** Wall-clock ms when the request arrived. */
   atMs: number;
   /** Auth kind the request used. */
@@ -126,6 +187,62 @@ export interface RequestLogEntry {
    * reset, or a client that had already gone away, e.g. after its own timeout).
    */
   answeredAtMs?: number;
+  /** Whether the request carried any credential header (X-Auth-Token, X-Security-Token, Authorization). */
+  hasCredentialHeaders: boolean;
+  /** `gateway-timeout` only: whether the backend carried the request out before the 504. */
+  acted?: boolean;
+  /**
+   * The status the backend's own answer had when the request was carried out but that answer never reached
+   * the client (`lost-answer`, and `gateway-timeout` with `acted`). `status` is 0 for a lost answer.
+   */
+  backendStatus?: number;
+  /** `redirect` only: the `Location` sent. */
+  location?: string;
+}
+
+/** The fault kinds of the redirect, proxy, lost-answer, gateway-timeout, 403 and 408 faults. */
+export type AnswerFaultKind =
+  | 'redirect'
+  | 'proxy-not-found'
+  | 'lost-answer'
+  | 'gateway-timeout'
+  | 'forbidden'
+  | 'request-timeout';
+
+/** A request that reached the foreign listener, the host injected redirects point at. */
+export interface ForeignRequest {
+  method: string;
+  /** The raw request target as received (path + query, still percent-encoded). */
+  rawPath: string;
+  /** The Host header as received. */
+  host?: string;
+  /** Wall-clock ms when the request arrived. */
+  atMs: number;
+  /** Whether any of the credential headers below arrived (none ever should). */
+  hasCredentialHeaders: boolean;
+  authorization?: string;
+  xAuthToken?: string;
+  xSecurityToken?: string;
+}
+
+/** One change of a task's wire state, and what caused it. */
+export interface EmulatorStateChange {
+  service: ServiceId;
+  id: string;
+  /** DCS instance id, or DIS stream name. */
+  parentId?: string;
+  from: string | number;
+  to: string | number;
+  /**
+   * `api`: `setTaskState()`; `request`: a client request (an OMS stop: executing → pausing, and later
+   * pausing → paused); `fault`: the owner resumed the task after an injected failed delete
+   * (`resumeOnFailedDeleteShare`).
+   */
+  cause: 'api' | 'request' | 'fault';
+  /** `fault` only: the fault of the failed answer to the delete. */
+  fault?: RequestLogEntry['fault'];
+  /** Wall-clock ms (`Date.now()`, like the request log, whatever `nowMs` says). */
+  atMs: number;
 }
 
 /** The credential headers one request carried (for the secret-leak tests: what must never be logged). */
@@ -162,6 +279,8 @@ export interface Emulator {
   removeTask(service: ServiceId, id: string, parentId?: string): void;
   /** Every successful delete, in order. */
   deletions(): EmulatorDeletion[];
+  /** Every change of a task's state, in order, with its cause. */
+  stateChanges(): EmulatorStateChange[];
 
   setFaults(target: FaultTarget, settings: FaultSettings): void;
   clearFaults(): void;
@@ -174,6 +293,14 @@ export interface Emulator {
   receivedAuthHeaders(): ReceivedAuthHeaders[];
   /** TCP connections accepted so far, per service host. */
   connectionCount(service: CloudService): number;
+
+  /** Base URL of the foreign listener: "another host" on loopback that injected redirects point at. */
+  readonly foreignUrl: string;
+  /**
+   * Every request the foreign listener received, in arrival order, with the credential headers it carried.
+   * Not cleared by `clearRequestLog()`: a credential that ever arrived there stays visible.
+   */
+  foreignRequests(): ForeignRequest[];
 
   close(): Promise<void>;
 }

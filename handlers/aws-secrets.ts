@@ -15,6 +15,7 @@
 import type { GetParametersCommandOutput, SSMClient } from '@aws-sdk/client-ssm';
 import { ConfigError, JanitorError } from '../lib/errors';
 import type { BuildDeps, EnvGetter } from '../lib/invocation';
+import { redactUrlsInText } from '../lib/redact-url';
 
 /** The setting naming the SecureString parameter of each credential variable. */
 export const SSM_PARAMETERS_ENV = 'TASK_JANITOR_SSM_PARAMETERS';
@@ -151,7 +152,8 @@ async function readSecureStrings(
       );
     }
     const code = error instanceof Error ? error.name : 'Error';
-    const message = error instanceof Error ? error.message : String(error);
+    // An SDK message may quote the endpoint it called: cut any URL to scheme, host and path.
+    const message = redactUrlsInText(error instanceof Error ? error.message : String(error));
     if (isServerFault(error)) {
       throw new JanitorError(`${what} could not be read: SSM failed with ${code}: ${message}`, {
         cause: error,

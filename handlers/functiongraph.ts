@@ -3,8 +3,9 @@
  * `index.handler`). The same purge as the Lambda handler, through the same `lib/invocation.ts`; only the
  * platform glue differs:
  * - events: the TIMER trigger event (`{"version", "time", "trigger_type": "TIMER", "trigger_name",
- *   "user_event"}`), whose `user_event` string is empty (run the policy) or holds the manual event as JSON; or a
- *   manual invocation whose body is the manual event itself;
+ *   "user_event"}`), whose `user_event` string is empty (run the policy) or holds the manual event as JSON, or
+ *   with the manual keys beside the TIMER fields (not both); or a manual invocation whose body is the manual
+ *   event itself (`lib/policy/platform-events.ts`);
  * - settings: `context.getUserData(KEY)` with the same names as everywhere else, `RUNTIME_PROJECT_ID` as the
  *   fallback project id, relative policy paths resolved against the code directory;
  * - credentials: explicit ones in the (encrypted) user data win; otherwise the function's agency:
@@ -15,10 +16,8 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { DestinationStream } from 'pino';
 import { createDefaultDeps } from '../lib/default-deps';
-import { ConfigError } from '../lib/errors';
 import { type EnvGetter, invokePurge } from '../lib/invocation';
-import { parseManualEvent } from '../lib/policy/overrides';
-import type { PolicyOverrides } from '../lib/policy/types';
+import { overridesFromFunctionGraphEvent } from '../lib/policy/platform-events';
 import type { Report } from '../lib/report';
 
 /** The part of the FunctionGraph Node.js context the handler uses (FG-NODE `context.rst`). */
@@ -89,43 +88,8 @@ export function createHandler(options: FunctionGraphHandlerOptions = {}): Functi
 
 export const handler: FunctionGraphHandler = createHandler();
 
-/**
- * Event → overrides. A TIMER event's `user_event` is the operator's "additional information": empty or
- * whitespace runs the policy as configured; otherwise it must be a JSON object, validated as the manual
- * event. Any other event is the manual event itself.
- * @throws ConfigError (subject `event`) naming `user_event` or the bad field. Nothing has been sent.
- */
-export function overridesFromFunctionGraphEvent(event: unknown): PolicyOverrides {
-  if (!isTimerEvent(event)) return parseManualEvent(event);
-  const userEvent = event.user_event;
-  if (userEvent === undefined || userEvent === null) return {};
-  if (typeof userEvent !== 'string') {
-    throw new ConfigError([`user_event: expected a string, got ${describe(userEvent)}`], {
-      subject: 'event',
-    });
-  }
-  if (userEvent.trim() === '') return {};
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(userEvent);
-  } catch (error) {
-    throw new ConfigError(
-      [
-        `user_event: expected empty text or a JSON object (the manual event, e.g. {"dryRun":true}), got ${quote(userEvent)}`,
-      ],
-      { subject: 'event', cause: error },
-    );
-  }
-  try {
-    return parseManualEvent(parsed);
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    throw new ConfigError(
-      error.problems.map((problem) => `user_event: ${problem}`),
-      { subject: 'event', cause: error },
-    );
-  }
-}
+/** The event parser the handler uses (`lib/policy/platform-events.ts`). */
+export { overridesFromFunctionGraphEvent };
 
 /** Where the run's credentials come from: the user data, the agency's token, its temporary AK/SK, or nowhere. */
 export type CredentialSource = 'user-data' | 'agency-token' | 'agency-aksk' | 'none';
@@ -177,15 +141,6 @@ function agencyCredentials(
   };
 }
 
-function isTimerEvent(event: unknown): event is { readonly user_event?: unknown } {
-  return (
-    event !== null &&
-    typeof event === 'object' &&
-    !Array.isArray(event) &&
-    (event as Record<string, unknown>).trigger_type === 'TIMER'
-  );
-}
-
 /** The code directory: where the bundle (and the packaged policy files) lives. */
 function defaultCodeRoot(runtimeEnv: Readonly<Record<string, string | undefined>>): string {
   // `__dirname` exists in the CommonJS bundle; in an ES module (tests of the source) it does not.
@@ -204,13 +159,4 @@ function call<T>(getter: () => T): T | undefined {
   } catch {
     return undefined;
   }
-}
-
-function describe(value: unknown): string {
-  return Array.isArray(value) ? 'an array' : typeof value;
-}
-
-function quote(text: string): string {
-  const shown = text.length > 80 ? `${text.slice(0, 80)}…` : text;
-  return JSON.stringify(shown);
 }

@@ -1,6 +1,7 @@
 /**
  * AWS Lambda entry point: an EventBridge schedule runs the packaged policy; a manual event
- * (`{"dryRun": false, "services": [...], "olderThan": "7d", "maxDeletesPerRun": 50}`) narrows it.
+ * (`{"dryRun": false, "services": [...], "olderThan": "7d", "maxDeletesPerRun": 50}`) narrows it, alone or
+ * beside the complete fields of a scheduled event (`lib/policy/platform-events.ts`).
  * All shell logic lives in `lib/invocation.ts`; credentials named by `TASK_JANITOR_SSM_PARAMETERS` are read from
  * SSM first (`handlers/aws-secrets.ts`).
  */

@@ -4,6 +4,7 @@
  */
 import { Secret } from './cloud/secret';
 import { ConfigError } from './errors';
+import { redactUrl } from './redact-url';
 import { CLOUD_SERVICES, type CloudService } from './types';
 
 export const CLOUDS = ['huaweicloud', 'otc'] as const;
@@ -92,25 +93,32 @@ export function isLoopbackHost(hostname: string): boolean {
   );
 }
 
-/** Validates an endpoint override; returns the normalized base URL or a problem description. */
+/**
+ * Validates an endpoint override; returns the normalized base URL or a problem description. A problem quotes
+ * the value only through `redactUrl`: it may hold a password or a token, even when it does not parse.
+ */
 export function parseEndpoint(name: string, raw: string): { url: string } | { problem: string } {
+  const shown = `"${redactUrl(raw)}"`;
   let url: URL;
   try {
     url = new URL(raw);
   } catch {
-    return { problem: `${name} must be an absolute URL, got "${raw}"` };
+    return { problem: `${name} must be an absolute URL, got ${shown}` };
   }
-  // First: every later message quotes the URL, and it must not quote a password.
-  if (url.username || url.password) return { problem: `${name} must not contain credentials` };
+  if (url.username || url.password) {
+    return { problem: `${name} must not contain credentials (user:password@, not shown), got ${shown}` };
+  }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    return { problem: `${name} must use https://, got "${raw}"` };
+    return { problem: `${name} must use https://, got ${shown}` };
   }
   if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
     return {
-      problem: `${name} uses plain http:// for a non-loopback host (only https:// is allowed), got "${raw}"`,
+      problem: `${name} uses plain http:// for a non-loopback host (only https:// is allowed), got ${shown}`,
     };
   }
-  if (url.search || url.hash) return { problem: `${name} must not have a query or fragment, got "${raw}"` };
+  if (url.search || url.hash) {
+    return { problem: `${name} must not have a query or fragment (neither is shown), got ${shown}` };
+  }
   return { url: `${url.origin}${url.pathname.replace(/\/+$/, '')}` };
 }
 

@@ -145,17 +145,6 @@ export class TimeoutError extends JanitorError {
 /** Why a run stops starting work: its deadline, or an operator's interrupt (Ctrl-C, SIGTERM). */
 export type StopReason = 'deadline' | 'interrupted';
 
-/** The operator interrupted the run (the CLI's first Ctrl-C or SIGTERM): no new work starts. */
-export class InterruptError extends JanitorError {
-  override name = 'InterruptError';
-  /** `SIGINT`, `SIGTERM`, or another name of what interrupted the run. */
-  readonly signal: string;
-  constructor(signal: string, options?: ErrorOptions) {
-    super(`interrupted by ${signal}`, options);
-    this.signal = signal;
-  }
-}
-
 /** The stop reason an abort signal carries: an `InterruptError` is an interrupt, anything else the deadline. */
 export function stopReasonOf(reason: unknown): StopReason {
   return reason instanceof InterruptError ? 'interrupted' : 'deadline';
@@ -205,5 +194,21 @@ export class FullRunFailureError extends JanitorError {
   constructor(message: string, errors: readonly Error[]) {
     super(message, { cause: errors[0] });
     this.errors = errors;
+  }
+}
+
+/** The signals an operator stops a run with. */
+export type InterruptSignal = 'SIGINT' | 'SIGTERM';
+
+/**
+ * The operator interrupted the run (Ctrl-C, or SIGTERM). The shell aborts the run's signal with it, so the
+ * engine can tell an interrupt from the deadline: no new work starts and the report of what was done is kept.
+ */
+export class InterruptError extends JanitorError {
+  override name = 'InterruptError';
+  readonly signal: InterruptSignal;
+  constructor(signal: InterruptSignal, options?: ErrorOptions) {
+    super(`interrupted by ${signal}`, options);
+    this.signal = signal;
   }
 }

@@ -272,7 +272,10 @@ function createDeleter(deps: Deps, options: DeleterOptions) {
               settled:
                 decision.reason === 'in-progress'
                   ? skipped('inProgress', 'in-progress-on-recheck', undefined, true)
-                  : skipped('changed', `${decision.reason}-on-recheck`, undefined, true),
+                  : // Counted as the listing would count it: an unreadable time is unknownAge wherever it is read.
+                    decision.reason === 'unknown-age'
+                    ? skipped('unknownAge', 'unknown-age-on-recheck', undefined, true)
+                    : skipped('changed', `${decision.reason}-on-recheck`, undefined, true),
             };
           }
           try {

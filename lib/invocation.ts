@@ -18,7 +18,8 @@ import { type Config, type LogLevel, loadConfig } from './config';
 import type { Deps } from './deps';
 import { CloudApiError, ConfigError, FullRunFailureError, RunStoppedError } from './errors';
 import { loadPolicy } from './policy/load';
-import { applyOverrides, enabledServices, isScheduledEvent, parseManualEvent } from './policy/overrides';
+import { applyOverrides, enabledServices } from './policy/overrides';
+import { overridesFromLambdaEvent } from './policy/platform-events';
 import type { Policy, PolicyOverrides } from './policy/types';
 import { ReportRecorder } from './recorder';
 import { type Report, reportErrors, shouldFail, toEmbeddedMetricFormat } from './report';
@@ -62,12 +63,12 @@ export interface PreparedInvocation {
 }
 
 /**
- * Turns an event into overrides: an EventBridge schedule runs the policy as configured; anything else is a
- * manual event, validated strictly.
+ * Turns an event into overrides: a complete EventBridge scheduled event runs the policy as configured, narrowed
+ * by any manual keys beside its fields; anything else is the manual event. Both are validated strictly.
  * @throws ConfigError (subject `event`) naming each bad field.
  */
 export function overridesFromEvent(event: unknown): PolicyOverrides {
-  return isScheduledEvent(event) ? {} : parseManualEvent(event);
+  return overridesFromLambdaEvent(event);
 }
 
 /**
@@ -131,8 +132,16 @@ export interface ExecuteInvocationOptions {
   readonly deps: Deps;
   /** Time this run may take (Lambda: `context.getRemainingTimeInMillis()`); a safety margin is kept from it. */
   readonly remainingTimeMs: number;
-  /** External cancellation (the CLI's Ctrl-C); the deadline aborts too. */
+  /**
+   * External cancellation (the CLI aborts it with an `InterruptError` on Ctrl-C); the deadline aborts too. A run
+   * it stops before the project id is known returns its report (nothing listed) instead of throwing.
+   */
   readonly signal?: AbortSignal;
+  /**
+   * Called with the project id once it is known, before anything is listed (the CLI checks a saved plan's
+   * project here when it was resolved through IAM). What it throws ends the run: nothing is listed or deleted.
+   */
+  readonly onProjectResolved?: (projectId: string) => void;
   /** plan/apply: delete exactly these tasks, each re-checked first. */
   readonly savedPlan?: SavedPlan;
   readonly onProgress?: (event: ProgressEvent) => void;
@@ -257,6 +266,7 @@ export async function executeInvocation(
     hostOf,
   });
   let result: PurgeResult | undefined;
+  let finalReport: Report | undefined;
   let projectError: unknown;
   try {
     let projectId: string | undefined;
@@ -269,6 +279,7 @@ export async function executeInvocation(
       recordNoProject(recorder, policy, error);
     }
     if (projectId !== undefined) {
+      options.onProjectResolved?.(projectId);
       recorder.target({ cloud: config.cloud, region: config.region, projectId });
       result = await runPurge(deps, {
         policy,
@@ -289,10 +300,15 @@ export async function executeInvocation(
     // Nothing of this run may still be in flight, queued or waiting when its report is logged.
     await client.close({ graceMs: CLOSE_GRACE_MS });
     const report = result?.report ?? recorder.finish(deps.now());
+    finalReport = report;
     deps.log.info({ report }, 'purge report');
     if (options.emitMetrics) logMetrics(deps, report, options);
   }
-  if (projectError !== undefined) throw projectError;
+  if (projectError !== undefined) {
+    // Stopped by its caller, not failed: like any interrupted run, it ends with its report.
+    if (options.signal?.aborted && finalReport) return { report: finalReport, plannedDeletes: [] };
+    throw projectError;
+  }
   if (result === undefined) throw new TypeError('the purge ended without a result');
   if ((options.throwOnFullFailure ?? true) && shouldFail(result.report)) {
     const errors = reportErrors(result.report);
@@ -377,7 +393,7 @@ export function logMetrics(
  * `loadConfig` takes a record; the platform hands over a getter. A read-only view that asks the getter per key,
  * treating an empty string as unset (deploy tools write `""` for an optional value left out).
  */
-function toEnvRecord(env: EnvGetter): Record<string, string | undefined> {
+export function toEnvRecord(env: EnvGetter): Record<string, string | undefined> {
   return new Proxy({} as Record<string, string | undefined>, {
     get: (_target, key) => {
       if (typeof key !== 'string') return undefined;

@@ -4,6 +4,7 @@
  */
 import pino, { type DestinationStream, type Logger as PinoLogger } from 'pino';
 import type { LogLevel } from './config';
+import { redactUrlsInText } from './redact-url';
 
 /** Keys whose values are never written, at the top level and up to two levels deep. */
 export const REDACTED_KEYS = [
@@ -58,6 +59,18 @@ export function redactSecrets(value: unknown, depth = 0): unknown {
   return copy ?? value;
 }
 
+/**
+ * pino's error serializer, with every URL in the message and stack (causes included) cut by `redactUrl`: a
+ * transport error's cause quotes the whole request URL (`request to https://…?… failed`).
+ */
+export function serializeError(error: unknown): unknown {
+  if (!(error instanceof Error)) return error;
+  const serialized = pino.stdSerializers.err(error);
+  serialized.message = redactUrlsInText(serialized.message);
+  if (typeof serialized.stack === 'string') serialized.stack = redactUrlsInText(serialized.stack);
+  return serialized;
+}
+
 export interface CreateLoggerOptions {
   /** @default 'info' */
   level?: LogLevel | 'silent';
@@ -73,6 +86,7 @@ export function createLogger(options: CreateLoggerOptions = {}): PinoLogger {
     level: options.level ?? 'info',
     base: options.base ?? null,
     timestamp: pino.stdTimeFunctions.isoTime,
+    serializers: { err: serializeError },
     formatters: {
       level: (label: string) => ({ level: label }),
       log: (object: Record<string, unknown>) => redactSecrets(object) as Record<string, unknown>,

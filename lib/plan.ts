@@ -55,21 +55,46 @@ function withoutPathSyntax(text: string): string {
   return text.replace(/\//g, '\u2215').replace(/\./g, '\u2024');
 }
 
-/** A task or parent name is matched whole; `*` also matches `/` (names are not paths). */
+/** `*`, `**`, …: the only globs that match an empty (or missing) name, so `exclude: ["*"]` leaves nothing out. */
+function isStarsOnly(glob: string): boolean {
+  return /^\*+$/.test(glob);
+}
+
+/**
+ * A task or parent name is matched whole; `*` also matches `/` (names are not paths). The empty name is
+ * matched by a glob made only of `*` and by no other, whatever picomatch would say.
+ */
 function matcherFor(globs: readonly string[]): Matcher {
   let matcher = matchers.get(globs);
   if (!matcher) {
     const match = picomatch(globs.map(withoutPathSyntax), { dot: true, bash: true });
-    matcher = (text) => match(withoutPathSyntax(text));
+    const matchesEmpty = globs.some(isStarsOnly);
+    matcher = (text) => (text === '' ? matchesEmpty : match(withoutPathSyntax(text)));
     matchers.set(globs, matcher);
   }
   return matcher;
 }
 
-/** True when the policy's parent globs (`instances` / `streams`) select `parentName`; no globs selects all. */
+/**
+ * True when the policy's parent globs (`instances` / `streams`) select `parentName`; no globs selects all. A
+ * missing name is the empty name.
+ */
 export function isParentSelected(servicePolicy: ServicePolicy, parentName: string | undefined): boolean {
   if (servicePolicy.parents === undefined) return true;
-  return parentName !== undefined && matcherFor(servicePolicy.parents)(parentName);
+  return matcherFor(servicePolicy.parents)(parentName ?? '');
+}
+
+/**
+ * An end time further ahead of the run's clock than this is unreadable, not young: a unit mix-up or a broken
+ * clock, which must not turn into an age at all. (Times before 2010 are refused when the wire is read.)
+ */
+export const MAX_FUTURE_END_MS = 86_400_000;
+
+/** The task's age at `nowMs`, or undefined when its end time is unknown or implausibly far in the future. */
+function ageOf(task: Task, nowMs: number): number | undefined {
+  const endedAtMs = task.endedAtMs;
+  if (endedAtMs === undefined || !Number.isFinite(endedAtMs)) return undefined;
+  return endedAtMs - nowMs > MAX_FUTURE_END_MS ? undefined : nowMs - endedAtMs;
 }
 
 /**
@@ -79,8 +104,7 @@ export function isParentSelected(servicePolicy: ServicePolicy, parentName: strin
  * cannot widen a deletion.
  */
 export function evaluateTask(task: Task, servicePolicy: ServicePolicy, nowMs: number): Decision {
-  const ageMs =
-    task.endedAtMs !== undefined && Number.isFinite(task.endedAtMs) ? nowMs - task.endedAtMs : undefined;
+  const ageMs = ageOf(task, nowMs);
   const keep = (reason: KeepReason): Decision => ({ action: 'keep', reason, ageMs });
   if (!isParentSelected(servicePolicy, task.parentName)) return keep('parent-excluded');
   if (servicePolicy.include !== undefined && !matcherFor(servicePolicy.include)(task.name))

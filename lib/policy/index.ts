@@ -7,6 +7,7 @@ export {
   parsePolicyText,
   validatePolicy,
 } from './load';
-export { applyOverrides, enabledServices, isScheduledEvent, parseManualEvent } from './overrides';
+export { applyOverrides, enabledServices, parseManualEvent } from './overrides';
+export { overridesFromFunctionGraphEvent, overridesFromLambdaEvent } from './platform-events';
 export { DELETABLE_STATES, isDeletableState } from './states';
 export type { Policy, PolicyOverrides, ServicePolicy } from './types';

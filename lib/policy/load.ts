@@ -5,7 +5,9 @@
 import { createHash } from 'node:crypto';
 import { CORE_SCHEMA, load } from 'js-yaml';
 import { ConfigError } from '../errors';
+import { redactUrlsInText } from '../redact-url';
 import { SERVICE_IDS, type ServiceId } from '../types';
+import { describeDuplicateKey, findDuplicateJsonKeys, findYamlKeyPath } from './duplicate-keys';
 import { checkDuration } from './duration';
 import { formatIssues } from './issues';
 import { describeUnknownPolicyKey, PARENT_KEYS, type PolicyDocument, policySchema } from './schema';
@@ -24,12 +26,13 @@ function locate(filename: string | undefined, line: number, column: number): str
   return `${filename ?? 'policy'} (line ${line}, column ${column})`;
 }
 
-/** Parses policy text into a plain value; syntax errors become ConfigError with line and column. */
+/** Parses policy text into a plain value; syntax errors and duplicate keys become ConfigError with line and column. */
 function parseDocument(text: string, options: ParsePolicyOptions): unknown {
   if (text.trim() === '') throw new ConfigError(['(root): the policy is empty'], { subject: 'policy' });
   if (options.format === 'json') {
+    let value: unknown;
     try {
-      return JSON.parse(text) as unknown;
+      value = JSON.parse(text) as unknown;
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       throw new ConfigError([`${options.filename ?? 'policy'}: not valid JSON: ${reason}`], {
@@ -37,13 +40,31 @@ function parseDocument(text: string, options: ParsePolicyOptions): unknown {
         cause: error,
       });
     }
+    const duplicates = findDuplicateJsonKeys(text);
+    if (duplicates.length > 0) {
+      throw new ConfigError(
+        duplicates.map((d) => describeDuplicateKey(d, options.filename)),
+        { subject: 'policy' },
+      );
+    }
+    return value;
   }
   try {
     // CORE_SCHEMA: plain YAML 1.2 types only; no custom tags, no timestamps, `yes` stays a string.
     return load(text, { schema: CORE_SCHEMA, ...(options.filename ? { filename: options.filename } : {}) });
   } catch (error) {
-    const mark = (error as { mark?: { line?: number; column?: number } } | null)?.mark;
+    const mark = (error as { mark?: { line?: number; column?: number; position?: number } } | null)?.mark;
     const reason = (error as { reason?: unknown } | null)?.reason;
+    if (reason === 'duplicated mapping key' && mark?.line !== undefined && mark.position !== undefined) {
+      const path = findYamlKeyPath(text, mark.position);
+      if (path !== undefined) {
+        const duplicate = { path, line: mark.line + 1, column: (mark.column ?? 0) + 1 };
+        throw new ConfigError([describeDuplicateKey(duplicate, options.filename)], {
+          subject: 'policy',
+          cause: error,
+        });
+      }
+    }
     const where =
       mark?.line !== undefined ? locate(options.filename, mark.line + 1, (mark.column ?? 0) + 1) : 'policy';
     const message =
@@ -150,7 +171,8 @@ export async function loadPolicy(
     text = await readFile(source);
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    throw new ConfigError([`${source}: cannot read the policy file: ${reason}`], {
+    // A path may be a presigned URL someone pasted: its query is a credential.
+    throw new ConfigError([redactUrlsInText(`${source}: cannot read the policy file: ${reason}`)], {
       subject: 'policy',
       cause: error,
     });

@@ -78,26 +78,46 @@ export function applyOverrides(policy: Policy, overrides: PolicyOverrides): Poli
   });
 }
 
-const manualEventSchema = z
-  .object({
-    dryRun: z.boolean().optional(),
-    services: z
-      .array(
-        z.string().superRefine((value, ctx) => {
-          if (!isServiceId(value)) {
-            ctx.addIssue({
-              code: z.ZodIssueCode.custom,
-              message: `unknown service ${JSON.stringify(value)}; expected one of ${SERVICE_IDS.join(', ')}`,
-            });
-          }
-        }),
-      )
-      .min(1)
-      .optional(),
-    olderThan: durationSchema.optional(),
-    maxDeletesPerRun: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
-  })
-  .strict();
+/** The keys of the manual event (Lambda manual invocation, FunctionGraph `user_event` or body). */
+export const MANUAL_EVENT_KEYS = ['dryRun', 'services', 'olderThan', 'maxDeletesPerRun'] as const;
+
+/** The manual event's fields; `lib/policy/platform-events.ts` accepts them next to a schedule's fields too. */
+export const manualEventShape = {
+  dryRun: z.boolean().optional(),
+  services: z
+    .array(
+      z.string().superRefine((value, ctx) => {
+        if (!isServiceId(value)) {
+          ctx.addIssue({
+            code: z.ZodIssueCode.custom,
+            message: `unknown service ${JSON.stringify(value)}; expected one of ${SERVICE_IDS.join(', ')}`,
+          });
+        }
+      }),
+    )
+    .min(1)
+    .optional(),
+  olderThan: durationSchema.optional(),
+  maxDeletesPerRun: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
+};
+
+const manualEventSchema = z.object(manualEventShape).strict();
+
+/** The validated manual fields as overrides: only the keys that were given, services once each. */
+export function toOverrides(fields: {
+  readonly dryRun?: boolean | undefined;
+  readonly services?: readonly string[] | undefined;
+  readonly olderThan?: unknown;
+  readonly maxDeletesPerRun?: number | undefined;
+}): PolicyOverrides {
+  const { dryRun, services, olderThan, maxDeletesPerRun } = fields;
+  return {
+    ...(dryRun !== undefined ? { dryRun } : {}),
+    ...(services !== undefined ? { services: [...new Set(services.filter(isServiceId))] } : {}),
+    ...(typeof olderThan === 'string' ? { olderThan } : {}),
+    ...(maxDeletesPerRun !== undefined ? { maxDeletesPerRun } : {}),
+  };
+}
 
 /**
  * Validates a manual invocation event (`{"dryRun": false, "services": [...], "olderThan": "7d",
@@ -112,25 +132,9 @@ export function parseManualEvent(event: unknown): PolicyOverrides {
   const result = manualEventSchema.safeParse(event);
   if (!result.success) {
     throw new ConfigError(
-      formatIssues(
-        result.error.issues,
-        () => `unknown key; expected dryRun, services, olderThan, maxDeletesPerRun`,
-      ),
+      formatIssues(result.error.issues, () => `unknown key; expected ${MANUAL_EVENT_KEYS.join(', ')}`),
       { subject: 'event' },
     );
   }
-  const { dryRun, services, olderThan, maxDeletesPerRun } = result.data;
-  return {
-    ...(dryRun !== undefined ? { dryRun } : {}),
-    ...(services !== undefined ? { services: [...new Set(services.filter(isServiceId))] } : {}),
-    ...(typeof olderThan === 'string' ? { olderThan } : {}),
-    ...(maxDeletesPerRun !== undefined ? { maxDeletesPerRun } : {}),
-  };
-}
-
-/** An EventBridge schedule (`"detail-type": "Scheduled Event"`, `"source": "aws.events"`). */
-export function isScheduledEvent(event: unknown): boolean {
-  if (event === null || typeof event !== 'object') return false;
-  const record = event as Record<string, unknown>;
-  return record['detail-type'] === 'Scheduled Event' && record.source === 'aws.events';
+  return toOverrides(result.data);
 }

@@ -18,7 +18,31 @@ export const durationSchema = z.unknown().superRefine((value, ctx) => {
   if (!result.ok) ctx.addIssue({ code: z.ZodIssueCode.custom, message: result.message });
 });
 
-const globList = z.array(z.string().min(1)).min(1);
+/**
+ * Globs on names. A leading `!` is refused rather than read as picomatch negation: globs in a list are OR-ed,
+ * so `["prod-*", "!prod-critical"]` would select `prod-critical` and every non-prod name too.
+ */
+function globList(key: 'include' | 'exclude' | 'instances' | 'streams') {
+  const instead =
+    key === 'include' || key === 'exclude'
+      ? 'list the names to keep out under exclude instead'
+      : `list the ${key} to select, and keep tasks out by name under exclude instead`;
+  return z
+    .array(
+      z
+        .string()
+        .min(1)
+        .superRefine((glob, ctx) => {
+          if (glob.startsWith('!')) {
+            ctx.addIssue({
+              code: z.ZodIssueCode.custom,
+              message: `${JSON.stringify(glob)} starts with "!": negation is not supported (the globs of a list are OR-ed); ${instead}`,
+            });
+          }
+        }),
+    )
+    .min(1);
+}
 
 function statesSchema(service: ServiceId) {
   const allowed = DELETABLE_STATES[service];
@@ -42,12 +66,12 @@ function servicePolicySchema(service: ServiceId) {
   const base = {
     olderThan: durationSchema,
     states: statesSchema(service).optional(),
-    include: globList.optional(),
-    exclude: globList.optional(),
+    include: globList('include').optional(),
+    exclude: globList('exclude').optional(),
     enabled: z.boolean().default(true),
   };
   const parentKey = PARENT_KEYS[service];
-  const withParent = parentKey ? { ...base, [parentKey]: globList.optional() } : base;
+  const withParent = parentKey ? { ...base, [parentKey]: globList(parentKey).optional() } : base;
   // zod reports a missing required key as `undefined`; the duration refinement words it itself.
   return z.object(withParent).strict();
 }

@@ -7,8 +7,18 @@ import { isAddressableSegment } from '../cloud/api-path';
 import { CloudApiError, JanitorError, MalformedResponseError } from '../errors';
 import type { ApiAnswer, CloudService, SourceRequest, StateClass } from '../types';
 
+/**
+ * Earliest epoch ms accepted as a task's time (2010-01-01T00:00:00Z, before any of these APIs existed). An
+ * epoch in seconds read as milliseconds lands in January 1970 and would make a task from yesterday look
+ * decades old: such a time is unreadable, never an age.
+ */
+export const MIN_PLAUSIBLE_EPOCH_MS = Date.UTC(2010, 0, 1);
 /** Latest epoch ms accepted as a real time (year 2200); anything later is treated as unparseable. */
 const MAX_PLAUSIBLE_EPOCH_MS = Date.UTC(2200, 0, 1);
+
+function isPlausibleEpochMs(ms: number): boolean {
+  return ms >= MIN_PLAUSIBLE_EPOCH_MS && ms < MAX_PLAUSIBLE_EPOCH_MS;
+}
 
 export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -33,10 +43,10 @@ export function readInteger(value: unknown): number | undefined {
   return undefined;
 }
 
-/** Epoch milliseconds (13-digit Long, possibly as a string); undefined when missing, non-positive or absurd. */
+/** Epoch milliseconds (13-digit Long, possibly as a string); undefined when missing, before 2010 or absurd. */
 export function readEpochMs(value: unknown): number | undefined {
   const ms = readInteger(value);
-  return ms !== undefined && ms > 0 && ms < MAX_PLAUSIBLE_EPOCH_MS ? ms : undefined;
+  return ms !== undefined && isPlausibleEpochMs(ms) ? ms : undefined;
 }
 
 /** A non-negative duration in the unit given (number or decimal string); undefined otherwise. */
@@ -69,7 +79,8 @@ const ISO_8601 = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9})
 
 /**
  * Parses a strict ISO-8601 date-time with a zone (`2020-06-17T07:38:42.503Z`, `…+00:00`) to epoch ms.
- * Anything else (no zone, a date only, impossible calendar values, `new Date`-only formats) is undefined.
+ * Anything else (no zone, a date only, impossible calendar values, `new Date`-only formats, a time before
+ * 2010) is undefined.
  */
 export function parseIsoUtcMs(value: unknown): number | undefined {
   if (typeof value !== 'string') return undefined;
@@ -94,7 +105,7 @@ export function parseIsoUtcMs(value: unknown): number | undefined {
     offsetMinutes = (zone?.startsWith('-') ? -1 : 1) * (offsetHours * 60 + offsetMins);
   }
   const epochMs = Date.UTC(year, month - 1, day, hour, minute, second, ms) - offsetMinutes * 60_000;
-  return epochMs > 0 && epochMs < MAX_PLAUSIBLE_EPOCH_MS ? epochMs : undefined;
+  return isPlausibleEpochMs(epochMs) ? epochMs : undefined;
 }
 
 /**

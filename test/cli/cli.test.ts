@@ -6,6 +6,7 @@ import { startEmulator } from '../../emulator/index';
 import type { Emulator } from '../../emulator/types';
 import type { Report } from '../../lib/report';
 import type { SavedPlan } from '../../lib/saved-plan';
+import { LEAKY_ENDPOINTS, leakedSecrets } from '../support/secret-forms';
 import { runCli } from './run-cli';
 
 const POLICY = `version: 1
@@ -178,12 +179,75 @@ describe('task-janitor: invalid input exits 2 before any request', () => {
 
   it('refuses a corrupt plan file', async () => {
     const planPath = join(dir, 'plan.json');
-    await writeFile(planPath, '{"version": 1, "tasks": [{"service": "oms-migration-tasks"}]}');
+    await writeFile(planPath, '{"version": 2, "tasks": [{"service": "oms-migration-tasks"}]}');
 
     const result = await runCli(['purge', '--plan', planPath, '--apply'], cliEnv());
 
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain('invalid plan');
+    expect(result.stderr).toContain(`--plan ${planPath}: tasks[0].id: is required`);
+    expect(result.stderr).toContain(`--plan ${planPath}: account: is required`);
+    expect(emulator.requestLog()).toEqual([]);
+  });
+});
+
+describe('task-janitor: a key given twice is refused, never resolved to the last one', () => {
+  it('validate refuses a .json policy with its path, line and column', async () => {
+    const jsonPath = join(dir, 'policy.json');
+    await writeFile(
+      jsonPath,
+      '{"version": 1, "dryRun": true,\n "services": {"oms-migration-tasks": {"olderThan": "30d"}},\n "dryRun": false}\n',
+    );
+
+    const result = await runCli(['validate', jsonPath]);
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(`dryRun: duplicate key (line 3, column 2 of ${jsonPath})`);
+    expect(result.stdout).toBe('');
+  });
+
+  it('purge refuses a plan file with a key given twice, before any request', async () => {
+    const planPath = join(dir, 'plan.json');
+    const task =
+      '{"service": "oms-migration-tasks", "id": "1", "id": "2", "name": "n", "state": "failed", "endedAtMs": 1}';
+    await writeFile(
+      planPath,
+      `{"version": 1, "createdAt": "2025-01-01T00:00:00.000Z", "policyDigest": "x", "tasks": [\n${task}\n]}\n`,
+    );
+
+    const result = await runCli(['purge', '--plan', planPath, '--apply'], cliEnv());
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('tasks[0].id: duplicate key (line 2, column 47)');
+    expect(emulator.requestLog()).toEqual([]);
+  });
+});
+
+describe('task-janitor: no secret of a URL reaches stdout or stderr', () => {
+  it.each(LEAKY_ENDPOINTS)('an endpoint with $label', async ({ value, secrets }) => {
+    const result = await runCli(['purge'], cliEnv({ TASK_JANITOR_ENDPOINT_OMS: value }));
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('TASK_JANITOR_ENDPOINT_OMS');
+    expect(leakedSecrets(`${result.stdout}\n${result.stderr}`, secrets)).toEqual([]);
+    expect(emulator.requestLog()).toEqual([]);
+  });
+
+  it.each([
+    ['--policy', ['purge', '--policy'], 'cannot read the policy file'],
+    ['--plan', ['purge', '--apply', '--plan'], 'cannot read the plan file'],
+    ['validate', ['validate'], 'cannot read the policy file'],
+  ])('a presigned URL given as the %s path', async (_label, args, message) => {
+    const url =
+      'https://bucket.example.com/task-janitor/file.json?X-Amz-Signature=sig-S3CRET-0a1b#frag-S3CRET';
+
+    const result = await runCli([...args, url], cliEnv());
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(message);
+    expect(result.stderr).toContain('https://bucket.example.com/task-janitor/file.json');
+    expect(leakedSecrets(`${result.stdout}\n${result.stderr}`, ['sig-S3CRET-0a1b', 'frag-S3CRET'])).toEqual(
+      [],
+    );
     expect(emulator.requestLog()).toEqual([]);
   });
 });

@@ -7,11 +7,26 @@ import type { CloudClient, CloudRequest, CloudResponse } from '../../lib/cloud/t
 import type { Deps, Logger } from '../../lib/deps';
 import { CloudApiError } from '../../lib/errors';
 import { DELETABLE_STATES } from '../../lib/policy/states';
+import type { PlanAccount } from '../../lib/saved-plan';
 import type { DeleteOutcome, ServiceId, SourceContext, StateClass, Task, TaskSource } from '../../lib/types';
 
 export const NOW = new Date('2025-01-01T00:00:00Z');
 export const NOW_MS = NOW.getTime();
 export const DAY_MS = 86_400_000;
+
+/** The account a saved plan of these tests is bound to. */
+export const PLAN_ACCOUNT: PlanAccount = {
+  cloud: 'huaweicloud',
+  region: 'eu-de',
+  projectId: 'p-1',
+  endpointHosts: {
+    iam: 'iam.eu-de.myhuaweicloud.com',
+    dcs: 'dcs.eu-de.myhuaweicloud.com',
+    modelarts: 'modelarts.eu-de.myhuaweicloud.com',
+    oms: 'oms.eu-de.myhuaweicloud.com',
+    dis: 'dis.eu-de.myhuaweicloud.com',
+  },
+};
 
 export interface LogCall {
   readonly level: 'debug' | 'info' | 'warn' | 'error';

@@ -76,6 +76,25 @@ describe('evaluateTask', () => {
   });
 
   it.each([
+    ['more than a day ahead of the run', NOW_MS + DAY_MS + 1],
+    ['ten years ahead', NOW_MS + 3650 * DAY_MS],
+  ])('keeps a task whose end time is %s as unknown-age, not too-young', (_label, endedAtMs) => {
+    expect(evaluateTask(makeTask({ endedAtMs }), servicePolicy(), NOW_MS)).toEqual({
+      action: 'keep',
+      reason: 'unknown-age',
+      ageMs: undefined,
+    });
+  });
+
+  it('reads an end time at most a day ahead (clock skew) as too young', () => {
+    expect(evaluateTask(makeTask({ endedAtMs: NOW_MS + DAY_MS }), servicePolicy(), NOW_MS)).toEqual({
+      action: 'keep',
+      reason: 'too-young',
+      ageMs: -DAY_MS,
+    });
+  });
+
+  it.each([
     [29, 'keep'],
     [30, 'keep'],
     [30.0001, 'delete'],
@@ -123,6 +142,53 @@ describe('evaluateTask', () => {
       ...(parentName ? { parentName } : {}),
     });
     const decision = evaluateTask(task, servicePolicy({ parents: ['prod-*'] }), NOW_MS);
+    expect(expected === 'delete' ? decision.action : decision.reason).toBe(expected);
+  });
+});
+
+describe('the empty name: only a glob made of "*" matches it', () => {
+  /** One service's rule, read from policy text as an operator writes it. */
+  const ruleOf = (service: ServiceId, globs: string) => {
+    const rule = parsePolicyText(`version: 1\nservices:\n  ${service}: { olderThan: 30d, ${globs} }\n`)
+      .services[service];
+    if (!rule) throw new Error('no rule');
+    return rule;
+  };
+
+  it.each([
+    ['exclude: ["*"]', '', 'excluded'],
+    ['exclude: ["**"]', '', 'excluded'],
+    ['exclude: ["keep-*", "*"]', '', 'excluded'],
+    ['exclude: ["*"]', 'named', 'excluded'],
+    ['exclude: ["keep-*"]', '', 'delete'],
+    ['exclude: ["?*"]', '', 'delete'],
+    ['exclude: ["*?"]', '', 'delete'],
+    ['exclude: ["{,x}"]', '', 'delete'],
+    ['include: ["*"]', '', 'delete'],
+    ['include: ["**"]', '', 'delete'],
+    ['include: ["prod-*"]', '', 'excluded'],
+    ['include: ["{,x}"]', '', 'excluded'],
+    ['include: ["*"], exclude: ["*"]', '', 'excluded'],
+  ] as const)('%s, name %j → %s', (globs, name, expected) => {
+    const task = makeTask({ service: 'oms-migration-tasks', name });
+    const decision = evaluateTask(task, ruleOf('oms-migration-tasks', globs), NOW_MS);
+    expect(expected === 'delete' ? decision.action : decision.reason).toBe(expected);
+  });
+
+  it.each([
+    ['streams: ["*"]', undefined, 'delete'],
+    ['streams: ["*"]', '', 'delete'],
+    ['streams: ["s-*"]', undefined, 'parent-excluded'],
+    ['streams: ["s-*"]', '', 'parent-excluded'],
+    ['streams: ["?*"]', '', 'parent-excluded'],
+  ] as const)('%s, parent name %j → %s', (globs, parentName, expected) => {
+    const task = makeTask({
+      service: 'dis-dump-tasks',
+      state: 'ERROR',
+      parentId: 'stream-id',
+      ...(parentName !== undefined ? { parentName } : {}),
+    });
+    const decision = evaluateTask(task, ruleOf('dis-dump-tasks', globs), NOW_MS);
     expect(expected === 'delete' ? decision.action : decision.reason).toBe(expected);
   });
 });

@@ -7,7 +7,7 @@ import type { Report } from '../../lib/report';
 import { type ProgressEvent, type RunPurgeOptions, type RunSignals, runPurge } from '../../lib/run-purge';
 import { createSavedPlan, type SavedPlan } from '../../lib/saved-plan';
 import type { Task, TaskSource } from '../../lib/types';
-import { createFakeSource, fakeCloudFor, makeDeps, makeTask, NOW, NOW_MS } from './fakes';
+import { createFakeSource, fakeCloudFor, makeDeps, makeTask, NOW, NOW_MS, PLAN_ACCOUNT } from './fakes';
 
 const POLICY_TEXT = `
 version: 1
@@ -378,10 +378,14 @@ services:
 describe('runPurge with a saved plan', () => {
   async function planOut(): Promise<SavedPlan> {
     const { policy, sources } = setup();
-    const dry = await runPurge(makeDeps(), options(applyOverrides(policy, { dryRun: true }), sources));
+    const dryPolicy = applyOverrides(policy, { dryRun: true });
+    const dry = await runPurge(makeDeps(), options(dryPolicy, sources));
     return createSavedPlan({
       createdAt: NOW,
-      policyDigest: dry.report.policy.digest,
+      toolVersion: '0.0.0-test',
+      account: PLAN_ACCOUNT,
+      policy: dryPolicy,
+      overrides: {},
       tasks: dry.plannedDeletes,
     });
   }

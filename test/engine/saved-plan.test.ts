@@ -1,10 +1,60 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../lib/errors';
-import { createSavedPlan, parseSavedPlan, taskKey, toSavedPlanTask } from '../../lib/saved-plan';
-import { makeTask, NOW } from './fakes';
+import { parsePolicyText } from '../../lib/policy/load';
+import { applyOverrides } from '../../lib/policy/overrides';
+import type { PolicyOverrides } from '../../lib/policy/types';
+import {
+  checkPlanAccount,
+  checkPlanAge,
+  checkPlanProject,
+  createSavedPlan,
+  describePlanAccount,
+  endpointHost,
+  parseSavedPlan,
+  planPolicy,
+  type RunAccount,
+  type SavedPlan,
+  taskKey,
+  toSavedPlanTask,
+} from '../../lib/saved-plan';
+import { makeTask, NOW, NOW_MS, PLAN_ACCOUNT } from './fakes';
 
-describe('saved plans', () => {
-  it('round-trips through JSON', () => {
+const POLICY = parsePolicyText(`
+version: 1
+maxDeletesPerRun: 500
+services:
+  dcs-background-tasks: { olderThan: 30d, instances: ["prod-*"], exclude: ["*restore*"] }
+  modelarts-processor-tasks: { olderThan: P14D, states: [completed, failed] }
+  oms-migration-tasks: { olderThan: 30d, include: ["nightly-*"], enabled: false }
+  dis-dump-tasks: { olderThan: 90d, streams: ["click-*"], states: [ERROR] }
+`);
+
+function makePlan(
+  overrides: PolicyOverrides = {},
+  tasks = [toSavedPlanTask(makeTask({ id: 'x' }))],
+): SavedPlan {
+  return createSavedPlan({
+    createdAt: NOW,
+    toolVersion: '1.2.3',
+    account: PLAN_ACCOUNT,
+    policy: applyOverrides(POLICY, overrides),
+    overrides,
+    tasks,
+  });
+}
+
+function problemsOf(act: () => unknown): readonly string[] {
+  try {
+    act();
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as ConfigError).problems;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('saved plans (version 2)', () => {
+  it('round-trips through JSON, with its account, selection, tool version and creation time', () => {
     const task = makeTask({
       service: 'dis-dump-tasks',
       id: 'dump-1',
@@ -13,68 +63,221 @@ describe('saved plans', () => {
       parentName: 's1',
       ageDays: 100,
     });
-    const plan = createSavedPlan({
-      createdAt: NOW,
-      policyDigest: 'abcdef123456',
-      tasks: [toSavedPlanTask(task)],
-    });
+    const plan = makePlan({ services: ['dis-dump-tasks'], olderThan: '7d', maxDeletesPerRun: 9 }, [
+      toSavedPlanTask(task),
+    ]);
 
     const parsed = parseSavedPlan(JSON.stringify(plan));
 
     expect(parsed).toEqual(plan);
+    expect(parsed).toMatchObject({
+      version: 2,
+      createdAt: NOW.toISOString(),
+      tool: { name: 'task-janitor', version: '1.2.3' },
+      account: PLAN_ACCOUNT,
+      selection: { overrides: { services: ['dis-dump-tasks'], olderThan: '7d', maxDeletesPerRun: 9 } },
+    });
     expect(taskKey(parsed.tasks[0] ?? task)).toBe(taskKey(task));
   });
 
-  it.each([
-    ['not JSON', '{', /^\(root\): not valid JSON/],
+  it.each<[string, PolicyOverrides]>([
+    ['no override', {}],
+    ['a service', { services: ['dcs-background-tasks'] }],
+    ['an age', { olderThan: '36h' }],
+    ['a lower cap', { maxDeletesPerRun: 3 }],
     [
-      'a wrong version',
-      JSON.stringify({ version: 2, createdAt: NOW.toISOString(), policyDigest: 'x', tasks: [] }),
-      /^version: expected 1, got 2$/,
+      'all of them',
+      { services: ['modelarts-processor-tasks', 'dis-dump-tasks'], olderThan: 'P2D', maxDeletesPerRun: 0 },
     ],
+  ])('records the whole effective policy so it is rebuilt exactly (%s)', (_label, overrides) => {
+    const effective = applyOverrides(POLICY, overrides);
+    const plan = parseSavedPlan(JSON.stringify(makePlan(overrides)));
+
+    const rebuilt = planPolicy(plan);
+
+    expect(rebuilt.digest).toBe(effective.digest);
+    expect(plan.policyDigest).toBe(effective.digest);
+    expect(rebuilt.services).toEqual(effective.services);
+    expect(rebuilt.maxDeletesPerRun).toBe(effective.maxDeletesPerRun);
+  });
+
+  const valid = (): Record<string, unknown> =>
+    JSON.parse(JSON.stringify(makePlan())) as Record<string, unknown>;
+
+  it.each<[string, () => unknown, RegExp]>([
+    ['not JSON', () => '{', /^\(root\): not valid JSON/],
     [
-      'an unknown key',
-      JSON.stringify({ version: 1, createdAt: NOW.toISOString(), policyDigest: 'x', tasks: [], extra: 1 }),
-      /^extra: unknown key$/,
+      'a version-1 plan (not bound to an account)',
+      () => ({ version: 1, createdAt: NOW.toISOString(), policyDigest: 'x', tasks: [] }),
+      /^version: 1 .*not bound to an account.*make a new plan/,
     ],
+    ['a future version', () => ({ ...valid(), version: 3 }), /^version: expected 2, got 3$/],
+    ['an unknown key', () => ({ ...valid(), extra: 1 }), /^extra: unknown key$/],
     [
       'a bad date',
-      JSON.stringify({ version: 1, createdAt: 'yesterday', policyDigest: 'x', tasks: [] }),
+      () => ({ ...valid(), createdAt: 'yesterday' }),
       /^createdAt: expected an ISO-8601 timestamp$/,
     ],
     [
+      'a missing account',
+      () => {
+        const { account: _unused, ...rest } = valid();
+        return rest;
+      },
+      /^account: is required/,
+    ],
+    [
+      'an unknown cloud',
+      () => ({ ...valid(), account: { ...PLAN_ACCOUNT, cloud: 'aws' } }),
+      /^account\.cloud: /,
+    ],
+    [
+      'a missing endpoint host',
+      () => ({ ...valid(), account: { ...PLAN_ACCOUNT, endpointHosts: { iam: 'iam.example' } } }),
+      /^account\.endpointHosts\.dcs: is required/,
+    ],
+    [
       'an unknown service',
-      JSON.stringify({
-        version: 1,
-        createdAt: NOW.toISOString(),
-        policyDigest: 'x',
-        tasks: [{ service: 'sms', id: '1', name: 'n', state: 's', endedAtMs: 1 }],
-      }),
+      () => ({ ...valid(), tasks: [{ service: 'sms', id: '1', name: 'n', state: 's', endedAtMs: 1 }] }),
       /^tasks\[0\]\.service: /,
     ],
     [
       'a numeric id (would lose digits)',
-      JSON.stringify({
-        version: 1,
-        createdAt: NOW.toISOString(),
-        policyDigest: 'x',
+      () => ({
+        ...valid(),
         tasks: [{ service: 'oms-migration-tasks', id: 191297407830872, name: 'n', state: 's', endedAtMs: 1 }],
       }),
       /^tasks\[0\]\.id: expected string, got number$/,
     ],
-  ])('refuses %s with a named field', (_label, text, problem) => {
-    const act = () => parseSavedPlan(text);
-    expect(act).toThrow(ConfigError);
-    try {
-      act();
-    } catch (error) {
-      expect((error as ConfigError).problems[0]).toMatch(problem);
-    }
+    [
+      'a policy edited after the plan was written',
+      () => {
+        const plan = valid() as { selection: { policy: { maxDeletesPerRun: number } } };
+        plan.selection.policy.maxDeletesPerRun = 100_000;
+        return plan;
+      },
+      /^policyDigest: expected the digest of selection\.policy .*changed after it was written/,
+    ],
+    [
+      'a recorded policy that is not valid',
+      () => {
+        const plan = valid() as { selection: { policy: Record<string, unknown> } };
+        plan.selection.policy.services = { 'oms-migration-tasks': { olderThan: '30 days' } };
+        return plan;
+      },
+      /^selection\.policy\.services\.oms-migration-tasks\.olderThan: /,
+    ],
+  ])('refuses %s, naming the field', (_label, value, problem) => {
+    const built = value();
+    const text = typeof built === 'string' ? built : JSON.stringify(built);
+
+    expect(problemsOf(() => parseSavedPlan(text))[0]).toMatch(problem);
+  });
+
+  it('refuses a key given twice in one task, naming its path, line and column', () => {
+    const text = `{
+  "version": 1,
+  "createdAt": "${NOW.toISOString()}",
+  "policyDigest": "d",
+  "tasks": [
+    { "service": "oms-migration-tasks", "id": "1", "name": "a", "state": "failed", "endedAtMs": 1 },
+    { "service": "oms-migration-tasks", "id": "2", "id": "3", "name": "b", "state": "failed", "endedAtMs": 1 }
+  ]
+}`;
+    expect(problemsOf(() => parseSavedPlan(text))).toEqual([
+      'tasks[1].id: duplicate key (line 7, column 52)',
+    ]);
   });
 
   it('refuses a task listed twice', () => {
     const task = toSavedPlanTask(makeTask({ id: 'x' }));
-    const text = JSON.stringify(createSavedPlan({ createdAt: NOW, policyDigest: 'd', tasks: [task, task] }));
+    const text = JSON.stringify(makePlan({}, [task, task]));
     expect(() => parseSavedPlan(text)).toThrow(/tasks\[1\]: duplicate task oms-migration-tasks x/);
+  });
+});
+
+describe('binding a plan to its account', () => {
+  const endpoints = {
+    iam: 'https://iam.eu-de.myhuaweicloud.com',
+    dcs: 'https://dcs.eu-de.myhuaweicloud.com',
+    modelarts: 'https://modelarts.eu-de.myhuaweicloud.com',
+    oms: 'https://oms.eu-de.myhuaweicloud.com',
+    dis: 'https://dis.eu-de.myhuaweicloud.com',
+  };
+  const same: RunAccount = { cloud: 'huaweicloud', region: 'eu-de', projectId: 'p-1', endpoints };
+
+  it.each([
+    ['https://oms.eu-de.example.com', 'oms.eu-de.example.com'],
+    ['http://127.0.0.1:4567', '127.0.0.1:4567'],
+    ['https://user:secret@oms.example.com:8443/base/path?q=1#f', 'oms.example.com:8443'],
+    ['https://[::1]:9000/x', '[::1]:9000'],
+  ])('records only the host of %s', (url, host) => {
+    expect(endpointHost(url)).toBe(host);
+  });
+
+  it('describes the account of a configuration', () => {
+    expect(describePlanAccount(same, 'p-1')).toEqual(PLAN_ACCOUNT);
+  });
+
+  it('accepts the account the plan was made for', () => {
+    expect(checkPlanAccount({ account: PLAN_ACCOUNT }, same)).toEqual([]);
+    expect(checkPlanAccount({ account: PLAN_ACCOUNT }, { ...same, projectId: undefined })).toEqual([]);
+  });
+
+  it.each<[string, Partial<RunAccount>, RegExp[]]>([
+    ['another cloud', { cloud: 'otc' }, [/^account\.cloud: .*"huaweicloud".*"otc" \(TASK_JANITOR_CLOUD\)$/]],
+    [
+      'another region',
+      { region: 'eu-nl' },
+      [/^account\.region: .*"eu-de".*"eu-nl" \(TASK_JANITOR_REGION\)$/],
+    ],
+    [
+      'another project',
+      { projectId: 'p-2' },
+      [/^account\.projectId: .*"p-1".*"p-2" \(TASK_JANITOR_PROJECT_ID\)$/],
+    ],
+    [
+      'another host',
+      { endpoints: { ...endpoints, oms: 'https://oms.other.example:8443/path' } },
+      [
+        /^account\.endpointHosts\.oms: .*"oms\.eu-de\.myhuaweicloud\.com".*"oms\.other\.example:8443" \(TASK_JANITOR_ENDPOINT_OMS/,
+      ],
+    ],
+    [
+      'everything at once',
+      { cloud: 'otc', region: 'eu-nl', projectId: 'p-2', endpoints: { ...endpoints, iam: 'https://iam.x' } },
+      [/^account\.cloud/, /^account\.region/, /^account\.projectId/, /^account\.endpointHosts\.iam/],
+    ],
+  ])('refuses %s', (_label, change, expected) => {
+    const problems = checkPlanAccount({ account: PLAN_ACCOUNT }, { ...same, ...change });
+
+    expect(problems).toHaveLength(expected.length);
+    expected.forEach((pattern, i) => {
+      expect(problems[i]).toMatch(pattern);
+    });
+  });
+
+  it('compares a project id resolved through IAM', () => {
+    expect(checkPlanProject({ account: PLAN_ACCOUNT }, 'p-1')).toBeUndefined();
+    expect(checkPlanProject({ account: PLAN_ACCOUNT }, 'p-2')).toMatch(
+      /^account\.projectId: .*"p-1".*"p-2"$/,
+    );
+  });
+});
+
+describe('the age of a plan', () => {
+  const HOUR_MS = 3_600_000;
+  it.each<[string, number, number, RegExp | undefined]>([
+    ['a fresh plan', NOW_MS + HOUR_MS, 24 * HOUR_MS, undefined],
+    ['a plan at the limit', NOW_MS + 24 * HOUR_MS, 24 * HOUR_MS, undefined],
+    ['a plan over the limit', NOW_MS + 25 * HOUR_MS, 24 * HOUR_MS, /25 h ago, more than the limit of 24 h/],
+    ['a plan over a raised limit', NOW_MS + 49 * HOUR_MS, 48 * HOUR_MS, /more than the limit of 48 h/],
+    ['a plan within a raised limit', NOW_MS + 25 * HOUR_MS, 48 * HOUR_MS, undefined],
+    ['a plan a minute ahead of this clock', NOW_MS - 60_000, HOUR_MS, undefined],
+    ['a plan from the future', NOW_MS - HOUR_MS, 24 * HOUR_MS, /is in the future/],
+  ])('%s', (_label, nowMs, maxAgeMs, expected) => {
+    const problem = checkPlanAge({ createdAt: NOW.toISOString() }, nowMs, maxAgeMs);
+    if (expected === undefined) expect(problem).toBeUndefined();
+    else expect(problem).toMatch(expected);
   });
 });

@@ -22,6 +22,8 @@ import type { ServiceId, StateClass } from '../../lib/types';
 import { SERVICE_IDS } from '../../lib/types';
 import { packageFunctionGraph } from '../../scripts/package-functiongraph';
 import { getToken } from '../emulator/helpers';
+import { FUNCTIONGRAPH_TIMER_EXAMPLE } from '../support/platform-events';
+import { leakedSecrets } from '../support/secret-forms';
 
 /** What the bundle exports (its types are the source's; its code is the built one). */
 interface BuiltModule {
@@ -283,6 +285,12 @@ describe('FunctionGraph handler (built index.js) against the emulator', () => {
     ['a JSON array', '[1, 2]', 'user_event: (root): expected a JSON object, got an array'],
     ['an unknown key', '{"dryrun": false}', 'user_event: dryrun: unknown key'],
     ['a bad value', '{"dryRun": "no"}', 'user_event: dryRun'],
+    // JSON.parse would keep the last one: an applied run from a text that also says dry run.
+    [
+      'a duplicate key',
+      '{"dryRun": true, "dryRun": false}',
+      'user_event: dryRun: duplicate key (line 1, column 18)',
+    ],
   ])('refuses a user_event holding %s, sending nothing', async (_label, userEvent, expected) => {
     const token = await getToken(emu);
     emu.clearRequestLog();
@@ -294,6 +302,80 @@ describe('FunctionGraph handler (built index.js) against the emulator', () => {
     expect(error.problems.some((problem) => problem.startsWith(`event: ${expected}`))).toBe(true);
     expect(emu.requestLog()).toEqual([]);
     expect(lines.find((line) => line.msg === 'invalid input, nothing sent')).toBeDefined();
+  });
+
+  it('honours manual keys beside the TIMER fields: dryRun true and one service, nothing deleted', async () => {
+    const appliedPolicy = JSON.stringify({
+      version: 1,
+      dryRun: false,
+      services: { 'dis-dump-tasks': { olderThan: '1d' }, 'oms-migration-tasks': { olderThan: '1d' } },
+    });
+
+    const report = await handler(
+      { ...makeTimerEvent(''), dryRun: true, services: ['dis-dump-tasks'] },
+      makeContext({
+        userData: { ...userDataFor(emu), TASK_JANITOR_POLICY: appliedPolicy },
+        token: await getToken(emu),
+      }),
+    );
+
+    expect(report.dryRun).toBe(true);
+    expect(report.policy.services).toEqual(['dis-dump-tasks']);
+    expect(report.totals.wouldDelete).toBeGreaterThan(0);
+    expect(emu.deletions()).toEqual([]);
+  });
+
+  it.each([
+    [
+      'manual keys both beside the TIMER fields and in user_event',
+      { ...makeTimerEvent('{"dryRun": false}'), services: ['dis-dump-tasks'] },
+      'services: given next to the TIMER fields while user_event holds a manual event too (dryRun)',
+    ],
+    [
+      'an unknown key beside the TIMER fields',
+      { ...makeTimerEvent(''), dryRun: true, force: true },
+      'force: unknown key; expected dryRun, services, olderThan, maxDeletesPerRun next to the fields of a TIMER event',
+    ],
+    [
+      'a manual key of the wrong type beside the TIMER fields',
+      { ...makeTimerEvent(''), dryRun: 'true' },
+      'dryRun: expected boolean, got string',
+    ],
+    [
+      'the TIMER marker alone with a manual key',
+      { trigger_type: 'TIMER', dryRun: false },
+      'version: is required (expected string)',
+    ],
+    [
+      'the documented timer example with a manual key beside it',
+      { ...FUNCTIONGRAPH_TIMER_EXAMPLE, dryRun: true },
+      'user_event: message: unknown key',
+    ],
+  ])('refuses a TIMER event with %s, sending nothing', async (_label, event, expected) => {
+    const token = await getToken(emu);
+    emu.clearRequestLog();
+
+    const run = handler(event, makeContext({ userData: userDataFor(emu), token }));
+
+    await expect(run).rejects.toMatchObject({ name: 'ConfigError' });
+    const error = (await run.catch((e: unknown) => e)) as { problems: string[] };
+    expect(error.problems.some((problem) => problem.startsWith(`event: ${expected}`))).toBe(true);
+    expect(emu.requestLog()).toEqual([]);
+    expect(lines.find((line) => line.msg === 'invalid input, nothing sent')).toBeDefined();
+  });
+
+  it('quotes a user_event that is not JSON without the query of a URL in it', async () => {
+    const token = await getToken(emu);
+
+    const run = handler(
+      makeTimerEvent('run https://hooks.example.com/x?token=tok-S3CRET-fg'),
+      makeContext({ userData: userDataFor(emu), token }),
+    );
+
+    const error = (await run.catch((e: unknown) => e)) as { problems: string[] };
+    expect(error.problems.join('\n')).toContain('https://hooks.example.com/x');
+    const text = [...error.problems, ...lines.map((line) => JSON.stringify(line))].join('\n');
+    expect(leakedSecrets(text, ['tok-S3CRET-fg'])).toEqual([]);
   });
 
   it('exports the platform entry point `handler`, which refuses a malformed user_event before any request', async () => {

@@ -4,6 +4,11 @@ import type { Emulator } from '../../emulator/types';
 import { createHandler, type LambdaContextLike } from '../../handlers/purge';
 import { createDefaultDeps } from '../../lib/default-deps';
 import type { BuildDeps } from '../../lib/invocation';
+import {
+  EVENTBRIDGE_EC2_STATE_CHANGE,
+  LAMBDA_CONSOLE_SCHEDULED_EVENT_TEMPLATE,
+  SAM_CLI_SCHEDULED_EVENT_TEMPLATE,
+} from '../support/platform-events';
 
 const POLICY = JSON.stringify({
   version: 1,
@@ -109,7 +114,81 @@ describe('handlers/purge', () => {
   ])('refuses a manual event with %s before any request', async (_label, event, message) => {
     const handler = createHandler(captureDeps);
 
-    await expect(handler(event, makeContext())).rejects.toMatchObject({ name: 'ConfigError', message });
+    await expect(handler(event, makeContext())).rejects.toMatchObject({
+      name: 'ConfigError',
+      // A bare RegExp inside toMatchObject matches any string; stringMatching really checks it.
+      message: expect.stringMatching(message),
+    });
+
+    expect(emulator.requestLog()).toEqual([]);
+    expect(lines.some((l) => l.level === 'error' && l.msg === 'invalid input, nothing sent')).toBe(true);
+  });
+
+  it('honours manual keys beside the console scheduled-event template: dryRun true deletes nothing', async () => {
+    vi.stubEnv('TASK_JANITOR_POLICY', JSON.stringify({ ...JSON.parse(POLICY), dryRun: false }));
+    const handler = createHandler(captureDeps);
+    const event = { ...LAMBDA_CONSOLE_SCHEDULED_EVENT_TEMPLATE, dryRun: true, maxDeletesPerRun: 0 };
+
+    const report = await handler(event, makeContext());
+
+    expect(report.dryRun).toBe(true);
+    expect(report.policy.maxDeletesPerRun).toBe(0);
+    expect(report.totals.listed).toBeGreaterThan(0);
+    expect(emulator.deletions()).toEqual([]);
+    expect(emulator.requestLog().filter((entry) => entry.method === 'DELETE')).toEqual([]);
+  });
+
+  it('honours services beside the SAM CLI scheduled-event template', async () => {
+    const handler = createHandler(captureDeps);
+
+    const report = await handler(
+      { ...SAM_CLI_SCHEDULED_EVENT_TEMPLATE, services: ['dis-dump-tasks'] },
+      makeContext(),
+    );
+
+    expect(report.policy.services).toEqual(['dis-dump-tasks']);
+    expect(Object.keys(report.services)).toEqual(['dis-dump-tasks']);
+  });
+
+  it.each([
+    [
+      'an unknown key beside the console template',
+      { ...LAMBDA_CONSOLE_SCHEDULED_EVENT_TEMPLATE, dryRun: true, force: true },
+      /force: unknown key; expected dryRun, services, olderThan, maxDeletesPerRun next to the fields of an EventBridge scheduled event/,
+    ],
+    [
+      'a manual key of the wrong type beside the console template',
+      { ...LAMBDA_CONSOLE_SCHEDULED_EVENT_TEMPLATE, dryRun: 'true' },
+      /dryRun: expected boolean, got string/,
+    ],
+    [
+      'the markers alone with manual keys',
+      { source: 'aws.events', 'detail-type': 'Scheduled Event', dryRun: true, maxDeletesPerRun: 0 },
+      /id: is required[\s\S]*detail: is required/,
+    ],
+    [
+      '"Scheduled Event" from another source',
+      { ...SCHEDULED_EVENT, source: 'custom.scheduler' },
+      /source: expected "aws.events", got "custom.scheduler"/,
+    ],
+    [
+      'a scheduled event with a non-empty detail',
+      { ...SCHEDULED_EVENT, detail: { dryRun: false } },
+      /detail.dryRun: unknown key/,
+    ],
+    [
+      'an EventBridge event that is not a schedule',
+      EVENTBRIDGE_EC2_STATE_CHANGE,
+      /detail-type: expected "Scheduled Event", got "EC2 Instance State-change Notification"/,
+    ],
+  ])('refuses %s before any request', async (_label, event, message) => {
+    const handler = createHandler(captureDeps);
+
+    await expect(handler(event, makeContext())).rejects.toMatchObject({
+      name: 'ConfigError',
+      // A bare RegExp inside toMatchObject matches any string; stringMatching really checks it.
+      message: expect.stringMatching(message),
+    });
 
     expect(emulator.requestLog()).toEqual([]);
     expect(lines.some((l) => l.level === 'error' && l.msg === 'invalid input, nothing sent')).toBe(true);

@@ -271,3 +271,141 @@ describe('loadPolicy', () => {
     ]);
   });
 });
+
+describe('duplicate keys are refused with their path, in every policy source', () => {
+  const JSON_DUPLICATE_EXCLUDE = `{
+  "version": 1,
+  "services": {
+    "oms-migration-tasks": { "olderThan": "7d", "exclude": ["keep-*"], "exclude": [] }
+  }
+}`;
+  const YAML_DUPLICATE_EXCLUDE = `version: 1
+services:
+  oms-migration-tasks:
+    olderThan: 7d
+    exclude: ["keep-*"]
+    exclude: ["other"]
+`;
+  const JSON_DUPLICATE_DRY_RUN =
+    '{"version": 1, "dryRun": true, "services": {"oms-migration-tasks": {"olderThan": "7d"}}, "dryRun": false}';
+
+  it.each([
+    [
+      'a .json file',
+      'policy.json',
+      JSON_DUPLICATE_EXCLUDE,
+      'services.oms-migration-tasks.exclude: duplicate key (line 4, column 72 of policy.json)',
+    ],
+    [
+      'a .json file (top level)',
+      'p.json',
+      JSON_DUPLICATE_DRY_RUN,
+      'dryRun: duplicate key (line 1, column 90 of p.json)',
+    ],
+    [
+      'a .yml file',
+      'policy.yml',
+      YAML_DUPLICATE_EXCLUDE,
+      'services.oms-migration-tasks.exclude: duplicate key (line 6, column 5 of policy.yml)',
+    ],
+    [
+      'a .yaml file holding JSON',
+      'policy.yaml',
+      JSON_DUPLICATE_EXCLUDE,
+      'services.oms-migration-tasks.exclude: duplicate key (line 4, column 73 of policy.yaml)',
+    ],
+    [
+      'inline YAML',
+      YAML_DUPLICATE_EXCLUDE,
+      undefined,
+      'services.oms-migration-tasks.exclude: duplicate key (line 6, column 5)',
+    ],
+    ['inline JSON', JSON_DUPLICATE_DRY_RUN, undefined, 'dryRun: duplicate key (line 1, column 91)'],
+  ])('%s', async (_label, source, fileText, problem) => {
+    const error = await loadPolicy(source, async (path) => {
+      if (fileText === undefined || path !== source) throw new Error(`unexpected read of ${path}`);
+      return fileText;
+    }).catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).problems).toEqual([problem]);
+  });
+
+  it('names every duplicate of a JSON policy, not only the first', () => {
+    const text =
+      '{"version":1,"version":1,"services":{"dis-dump-tasks":{"olderThan":"1d","streams":["a"],"streams":["b"]}}}';
+    expect(problemsOf(() => parsePolicyText(text, { format: 'json' }))).toEqual([
+      'version: duplicate key (line 1, column 14)',
+      'services.dis-dump-tasks.streams: duplicate key (line 1, column 89)',
+    ]);
+  });
+
+  it.each([
+    ['a YAML mapping in a list', 'a:\n  - {b: 1, b: 2}\n', 'a[0].b: duplicate key (line 2, column 12)'],
+    [
+      'a quoted YAML key equal to a plain one',
+      'version: 1\n"version": 1\n',
+      'version: duplicate key (line 2, column 2)',
+    ],
+    [
+      'an escaped JSON key equal to a plain one',
+      '{"version": 1, "\\u0076ersion": 1}',
+      'version: duplicate key (line 1, column 17)',
+    ],
+  ])('spots %s', (_label, text, problem) => {
+    expect(problemsOf(() => parsePolicyText(text))).toEqual([problem]);
+  });
+
+  it('keeps naming line and column for YAML syntax errors and invalid JSON', () => {
+    expect(problemsOf(() => parsePolicyText('a: [1,\n', { filename: 'x.yml' }))[0]).toMatch(
+      /^x\.yml \(line \d+, column \d+\): not valid YAML: /,
+    );
+    expect(problemsOf(() => parsePolicyText('{"a": 1,}', { format: 'json', filename: 'x.json' }))[0]).toMatch(
+      /^x\.json: not valid JSON: .*position 8/,
+    );
+  });
+});
+
+describe('a glob starting with "!" is refused, never read as negation', () => {
+  it.each([
+    [
+      'oms-migration-tasks',
+      'include: ["prod-*", "!prod-critical"]',
+      'services.oms-migration-tasks.include[1]: "!prod-critical" starts with "!"',
+      'list the names to keep out under exclude instead',
+    ],
+    [
+      'oms-migration-tasks',
+      'exclude: ["!keep-*"]',
+      'services.oms-migration-tasks.exclude[0]: "!keep-*" starts with "!"',
+      'list the names to keep out under exclude instead',
+    ],
+    [
+      'dcs-background-tasks',
+      'instances: ["!(dev-*)"]',
+      'services.dcs-background-tasks.instances[0]: "!(dev-*)" starts with "!"',
+      'list the instances to select, and keep tasks out by name under exclude instead',
+    ],
+    [
+      'dis-dump-tasks',
+      'streams: ["click-*", "!click-test"]',
+      'services.dis-dump-tasks.streams[1]: "!click-test" starts with "!"',
+      'list the streams to select, and keep tasks out by name under exclude instead',
+    ],
+  ])('%s: %s', (service, globs, start, advice) => {
+    const problems = problemsOf(() =>
+      parsePolicyText(`version: 1\nservices:\n  ${service}: { olderThan: 30d, ${globs} }\n`),
+    );
+
+    expect(problems).toHaveLength(1);
+    expect(problems[0]?.startsWith(`${start}: negation is not supported`)).toBe(true);
+    expect(problems[0]?.endsWith(advice)).toBe(true);
+  });
+
+  it('still accepts "!" inside a glob', () => {
+    const policy = parsePolicyText(
+      'version: 1\nservices:\n  oms-migration-tasks: { olderThan: 30d, exclude: ["a!b"] }\n',
+    );
+    expect(policy.services['oms-migration-tasks']?.exclude).toEqual(['a!b']);
+  });
+});

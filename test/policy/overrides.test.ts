@@ -1,11 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parsePolicyText } from '../../lib/policy/load';
-import {
-  applyOverrides,
-  enabledServices,
-  isScheduledEvent,
-  parseManualEvent,
-} from '../../lib/policy/overrides';
+import { applyOverrides, enabledServices, parseManualEvent } from '../../lib/policy/overrides';
 import { problemsOf } from '../support/config-error';
 
 const DAY_MS = 86_400_000;
@@ -148,17 +143,5 @@ describe('parseManualEvent', () => {
 
   it('uses subject "event" in the message', () => {
     expect(() => parseManualEvent({ x: 1 })).toThrow(/^invalid event:/);
-  });
-});
-
-describe('isScheduledEvent', () => {
-  it.each([
-    [{ 'detail-type': 'Scheduled Event', source: 'aws.events', detail: {} }, true],
-    [{ 'detail-type': 'Scheduled Event', source: 'custom' }, false],
-    [{ dryRun: false }, false],
-    [null, false],
-    ['Scheduled Event', false],
-  ])('%j → %s', (event, expected) => {
-    expect(isScheduledEvent(event)).toBe(expected);
   });
 });

@@ -15,6 +15,7 @@ import { validatePolicy } from '../../lib/policy/load';
 import { DELETABLE_STATES } from '../../lib/policy/states';
 import type { Policy } from '../../lib/policy/types';
 import { SERVICE_IDS, type ServiceId, type Task } from '../../lib/types';
+import { EVENTBRIDGE_SCHEDULED_EVENT, FUNCTIONGRAPH_TIMER_EXAMPLE } from '../support/platform-events';
 
 const RUNS = 400;
 const OVERRIDE_KEYS = ['dryRun', 'services', 'olderThan', 'maxDeletesPerRun'];
@@ -61,8 +62,30 @@ function expectKnownOverrides(overrides: Record<string, unknown>): void {
   for (const id of (overrides.services as unknown[] | undefined) ?? []) expect(SERVICE_IDS).toContain(id);
 }
 
+/** Every manual key the event carries at its top level came through: nothing is silently dropped. */
+function expectNoManualKeyDropped(event: unknown, overrides: Record<string, unknown>): void {
+  if (event === null || typeof event !== 'object') return;
+  for (const key of OVERRIDE_KEYS) {
+    if (Object.hasOwn(event, key)) expect(overrides).toHaveProperty(key);
+  }
+}
+
+/** Some of a scheduled event's fields, each with its own value or another one, plus some manual keys. */
+function scheduleLike(fields: Readonly<Record<string, unknown>>) {
+  const entries = Object.entries(fields).map(([key, value]) =>
+    fc.option(
+      fc.tuple(fc.constant(key), fc.oneof({ weight: 4, arbitrary: fc.constant(value) }, fc.anything())),
+      { freq: 4, nil: undefined },
+    ),
+  );
+  return fc.tuple(fc.tuple(...entries), manualEventLike).map(([picked, manual]) => ({
+    ...Object.fromEntries(picked.filter((entry) => entry !== undefined)),
+    ...(manual !== null && typeof manual === 'object' && !Array.isArray(manual) ? manual : {}),
+  }));
+}
+
 describe('event parsers (property-based)', () => {
-  it('Lambda: a scheduled event runs the policy as is; anything else parses or names its fields', () => {
+  it('Lambda: a scheduled event (or part of one) or a manual event parses or names its fields', () => {
     fc.assert(
       fc.property(
         fc.oneof(
@@ -74,6 +97,26 @@ describe('event parsers (property-based)', () => {
           if (overrides) expectKnownOverrides({ ...overrides });
         },
       ),
+      { numRuns: RUNS },
+    );
+  });
+
+  it('Lambda: a manual key beside (part of) a scheduled event is honoured or the event is refused', () => {
+    fc.assert(
+      fc.property(scheduleLike(EVENTBRIDGE_SCHEDULED_EVENT), (event) => {
+        const overrides = parsesOrNamesField(() => overridesFromEvent(event));
+        if (overrides) expectNoManualKeyDropped(event, { ...overrides });
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
+  it('FunctionGraph: a manual key beside (part of) a TIMER event is honoured or the event is refused', () => {
+    fc.assert(
+      fc.property(scheduleLike({ ...FUNCTIONGRAPH_TIMER_EXAMPLE, user_event: '' }), (event) => {
+        const overrides = parsesOrNamesField(() => overridesFromFunctionGraphEvent(event));
+        if (overrides) expectNoManualKeyDropped(event, { ...overrides });
+      }),
       { numRuns: RUNS },
     );
   });

@@ -16,6 +16,7 @@ describe('parseIsoUtcMs', () => {
     ['2020-06-17T07:38:42.503+00:00', Date.UTC(2020, 5, 17, 7, 38, 42, 503)],
     ['2020-06-17T09:38:42.503+02:00', Date.UTC(2020, 5, 17, 7, 38, 42, 503)],
     ['2024-02-29T00:00:00Z', Date.UTC(2024, 1, 29)],
+    ['2010-01-01T00:00:00Z', Date.UTC(2010, 0, 1)],
   ])('reads %s', (text, expected) => {
     expect(parseIsoUtcMs(text)).toBe(expected);
   });
@@ -33,6 +34,10 @@ describe('parseIsoUtcMs', () => {
     ['empty', ''],
     ['a number', 1592379522503],
     ['null', null],
+    // An epoch in seconds rendered as a date lands in January 1970.
+    ['a seconds epoch read as ms', new Date(1_735_689_600).toISOString()],
+    ['the last millisecond of 2009', '2009-12-31T23:59:59.999Z'],
+    ['year 1', '0001-01-01T00:00:00Z'],
   ])('refuses %s', (_label, value) => {
     expect(parseIsoUtcMs(value)).toBeUndefined();
   });
@@ -68,6 +73,11 @@ describe('wire number readers', () => {
     [0, undefined],
     [-5, undefined],
     [Date.UTC(2300, 0, 1), undefined],
+    // Seconds, not milliseconds: January 1970 if read as ms.
+    [1_735_689_600, undefined],
+    ['1735689600', undefined],
+    [Date.UTC(2010, 0, 1) - 1, undefined],
+    [Date.UTC(2010, 0, 1), Date.UTC(2010, 0, 1)],
     ['soon', undefined],
   ])('readEpochMs(%j) is %j', (value, expected) => {
     expect(readEpochMs(value)).toBe(expected);

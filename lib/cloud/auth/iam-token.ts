@@ -115,6 +115,8 @@ export function createPasswordAuth(options: PasswordAuthOptions): AuthProvider &
     aheadMs = 0,
   ): Promise<CachedToken> {
     if (cached && options.now().getTime() + aheadMs < cached.refreshAtMs) return Promise.resolve(cached);
+    // A caller that has already given up (Ctrl-C during start-up) starts no mint: nothing is sent for it.
+    signal?.throwIfAborted();
     if (!inflight) {
       inflight = mint(context).then(
         (fresh) => {
@@ -127,6 +129,9 @@ export function createPasswordAuth(options: PasswordAuthOptions): AuthProvider &
           throw error;
         },
       );
+      // The shared mint outlives its waiters (each one stops waiting at its own abort), so it may reject when
+      // nobody listens: every waiter gets the error through `raceSignal`; this keeps it from being unhandled.
+      inflight.catch(() => undefined);
     }
     return raceSignal(inflight, signal);
   }
