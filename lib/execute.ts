@@ -68,7 +68,7 @@ export interface ExecutePlanOptions {
 
 /**
  * What the DELETE attempts of one task did, across the client's retries and the later pass: whether any of them
- * may have been carried out without the cloud saying so (no answer; a gateway's 502/504). A "not found" after
+ * may have been carried out without the cloud saying so (no answer; a gateway's 504). A "not found" after
  * such an attempt is this run's own deletion, whose answer was lost.
  */
 class DeleteAttempts {
@@ -278,6 +278,11 @@ function createDeleter(deps: Deps, options: DeleterOptions) {
                     : skipped('changed', `${decision.reason}-on-recheck`, undefined, true),
             };
           }
+          // The run stopped while the read was on its way: no new DELETE goes out after the stop.
+          if (signals.stop.aborted) {
+            const reason = stopReasonOf(signals.stop.reason);
+            return { settled: skipped(reason, reason) };
+          }
           try {
             await send({
               ...request,
@@ -329,7 +334,7 @@ async function resolveUnsettled(
 ): Promise<void> {
   if (unsettled.length === 0) return;
   const { source, signals } = options;
-  const ctx: SourceContext = { ...options.ctx, signal: signals.resolve };
+  const ctx: SourceContext = { ...options.ctx, signal: signals.resolve, stopSignal: signals.resolve };
   let located: ReadonlyMap<string, Task | undefined> | undefined;
   let readError: unknown;
   try {
@@ -386,7 +391,11 @@ async function locateTasks(
     const read = source.readTask?.(task, ctx.projectId);
     if (!read) return;
     try {
-      const { body } = await ctx.client.request({ ...read.request, signal: ctx.signal });
+      const { body } = await ctx.client.request({
+        ...read.request,
+        signal: ctx.signal,
+        stopSignal: ctx.stopSignal,
+      });
       found.set(taskKey(task), read.toTask(body));
     } catch (error) {
       if (isReadGone(source, answerOf(error))) found.set(taskKey(task), undefined);

@@ -271,7 +271,7 @@ export async function executeInvocation(
   try {
     let projectId: string | undefined;
     try {
-      projectId = await client.resolveProjectId(signals.stop);
+      projectId = await client.resolveProjectId(signals.abort, signals.stop);
     } catch (error) {
       // No run goes unaccounted for: the report (every service failed, nothing listed) and its metrics are
       // logged before the error propagates, so a ListingFailed alarm fires for an IAM outage too.

@@ -128,7 +128,7 @@ export async function runPurge(deps: Deps, options: RunPurgeOptions): Promise<Pu
 }
 
 interface Contexts {
-  /** Listing: requests end at the run's soft stop. */
+  /** Listing: no new request after the run's soft stop; those on their way may finish until its hard stop. */
   readonly forListing: (service: ServiceId) => SourceContext;
   /** Deletes and the reads that settle them: each request carries its own signals. */
   readonly forDeletes: (service: ServiceId) => SourceContext;
@@ -136,7 +136,7 @@ interface Contexts {
 
 /** One context (and one child logger) per service and use, not one per delete. */
 function createContexts(deps: Deps, options: RunPurgeOptions): Contexts {
-  const make = (signal: AbortSignal) => {
+  const make = (signal: AbortSignal, stopSignal: AbortSignal) => {
     const cache = new Map<ServiceId, SourceContext>();
     return (service: ServiceId): SourceContext => {
       const known = cache.get(service);
@@ -146,6 +146,7 @@ function createContexts(deps: Deps, options: RunPurgeOptions): Contexts {
         client: options.client,
         projectId: options.projectId,
         signal,
+        stopSignal,
         log: deps.log.child({ service }),
         ...(servicePolicy?.parents !== undefined
           ? { includeParent: (parentName: string) => isParentSelected(servicePolicy, parentName) }
@@ -155,7 +156,12 @@ function createContexts(deps: Deps, options: RunPurgeOptions): Contexts {
       return context;
     };
   };
-  return { forListing: make(options.signals.stop), forDeletes: make(options.signals.resolve) };
+  const { signals } = options;
+  return {
+    forListing: make(signals.abort, signals.stop),
+    // Deletes carry their own signals; what they use the context for is the reads that settle them.
+    forDeletes: make(signals.resolve, signals.resolve),
+  };
 }
 
 interface ListedPlans {

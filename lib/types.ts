@@ -78,8 +78,13 @@ export interface ApiAnswer {
 export interface SourceContext {
   readonly client: CloudClient;
   readonly projectId: string;
-  /** Aborts at the run's stop (listing) or its hard stop (resolution reads). */
+  /** Aborts requests in flight: the run's hard stop (listing), or the end of the reads that settle deletes. */
   readonly signal: AbortSignal;
+  /**
+   * The run's soft stop: once aborted, no new request is sent (a request already on its way is let finish, so
+   * that none reaches the cloud after the run has returned).
+   */
+  readonly stopSignal: AbortSignal;
   readonly log: Logger;
   /**
    * Parent filter from the policy (`instances` / `streams` globs), so that a source does not list the

@@ -70,7 +70,7 @@ export interface CloudClientOptions {
 
 export interface JanitorCloudClient extends CloudClient {
   /** The project id: the configured one, or resolved once through IAM (single flight). */
-  resolveProjectId(signal?: AbortSignal): Promise<string>;
+  resolveProjectId(signal?: AbortSignal, stopSignal?: AbortSignal): Promise<string>;
   /**
    * Ends the client: requests still in flight get up to `graceMs` to finish on their own (so that none is cut
    * while its bytes are on the wire), then everything left is aborted and the keep-alive pools are closed.
@@ -332,7 +332,7 @@ export function createCloudClient(deps: Deps, options: CloudClientOptions): Jani
 
   async function projectIdForSigning(call: Call, signal: AbortSignal): Promise<string | undefined> {
     // AK/SK sends the project id as X-Project-Id to project-level services.
-    if (auth.kind === 'aksk' && call.service !== 'iam') return projectIds.resolve(signal);
+    if (auth.kind === 'aksk' && call.service !== 'iam') return projectIds.resolve({ signal });
     return projectIds.known();
   }
 
@@ -511,7 +511,7 @@ export function createCloudClient(deps: Deps, options: CloudClientOptions): Jani
     region: options.region,
     auth,
     authContext,
-    listProjects: (region, signal) =>
+    listProjects: (region, { signal, stopSignal }) =>
       runCall({
         service: 'iam',
         operation: 'ListProjects',
@@ -519,6 +519,7 @@ export function createCloudClient(deps: Deps, options: CloudClientOptions): Jani
         path: '/v3/projects',
         query: { name: region },
         ...(signal ? { signal } : {}),
+        ...(stopSignal ? { stopSignal } : {}),
         authenticate: true,
       }),
   });
@@ -563,7 +564,7 @@ export function createCloudClient(deps: Deps, options: CloudClientOptions): Jani
 
   async function warmAuth(service: CloudService, signal: AbortSignal): Promise<void> {
     try {
-      if (auth.kind === 'aksk' && service !== 'iam') await projectIds.resolve(signal);
+      if (auth.kind === 'aksk' && service !== 'iam') await projectIds.resolve({ signal });
       await auth.warm?.(authContext, signal);
     } catch (error) {
       throw new AbortError(error instanceof Error ? error : new Error(String(error)));
@@ -583,7 +584,7 @@ export function createCloudClient(deps: Deps, options: CloudClientOptions): Jani
     sequence<T>(spec: SequenceOptions, body: (send: SequenceSend) => Promise<T>): Promise<T> {
       return track(sequence(spec, body));
     },
-    resolveProjectId: (signal) => track(projectIds.resolve(signal)),
+    resolveProjectId: (signal, stopSignal) => track(projectIds.resolve({ signal, stopSignal })),
     async close(closeOptions = {}) {
       const graceMs = closeOptions.graceMs ?? 0;
       if (graceMs > 0 && underway.size > 0) {

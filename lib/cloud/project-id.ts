@@ -13,13 +13,19 @@ export interface ProjectIdLookupOptions {
   readonly auth: AuthProvider;
   readonly authContext: AuthContext;
   /** `GET /v3/projects?name=<region>` through the retry layer, authenticated. */
-  readonly listProjects: (region: string, signal: AbortSignal | undefined) => Promise<CloudResponse>;
+  readonly listProjects: (region: string, signals: ProjectIdSignals) => Promise<CloudResponse>;
+}
+
+/** A lookup's signals: `signal` aborts its requests in flight, `stopSignal` ends its waits (no new request). */
+export interface ProjectIdSignals {
+  readonly signal?: AbortSignal | undefined;
+  readonly stopSignal?: AbortSignal | undefined;
 }
 
 export interface ProjectIdLookup {
   /** The project id once known (after the first successful `resolve`). */
   readonly known: () => string | undefined;
-  resolve(signal?: AbortSignal): Promise<string>;
+  resolve(signals?: ProjectIdSignals): Promise<string>;
 }
 
 function fieldOf(value: unknown, key: string): unknown {
@@ -31,10 +37,14 @@ export function createProjectIdLookup(options: ProjectIdLookupOptions): ProjectI
   let pending: Promise<string> | undefined =
     options.configured === undefined ? undefined : Promise.resolve(options.configured);
 
-  async function resolveOnce(signal: AbortSignal | undefined): Promise<string> {
-    const fromAuth = await options.auth.resolveProjectId?.(options.authContext, signal);
+  async function resolveOnce(signals: ProjectIdSignals): Promise<string> {
+    // A token mint is shared: a caller that stops gives up waiting for it, the mint itself goes on.
+    const fromAuth = await options.auth.resolveProjectId?.(
+      options.authContext,
+      signals.stopSignal ?? signals.signal,
+    );
     if (fromAuth !== undefined) return fromAuth;
-    const response = await options.listProjects(options.region, signal);
+    const response = await options.listProjects(options.region, signals);
     const projects = fieldOf(response.body, 'projects');
     if (!Array.isArray(projects)) {
       throw new MalformedResponseError('GET /v3/projects: answer has no projects array', {
@@ -52,9 +62,9 @@ export function createProjectIdLookup(options: ProjectIdLookupOptions): ProjectI
 
   return {
     known: () => known,
-    resolve(signal) {
+    resolve(signals = {}) {
       if (!pending) {
-        const attempt = resolveOnce(signal).then((id) => {
+        const attempt = resolveOnce(signals).then((id) => {
           known = id;
           return id;
         });

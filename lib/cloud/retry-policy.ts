@@ -184,8 +184,11 @@ const NOT_SENT_CODES: ReadonlySet<string> = new Set([
   'EHOSTDOWN',
 ]);
 
-/** Gateway answers after which the backend may have carried the request out. */
-const MAY_HAVE_ACTED_STATUSES: ReadonlySet<number> = new Set([502, 504]);
+/**
+ * Gateway answers after which the backend may have carried the request out: 504, the backend timed out (a 502
+ * is the gateway's "backend unavailable": it never reached the backend).
+ */
+const MAY_HAVE_ACTED_STATUSES: ReadonlySet<number> = new Set([504]);
 
 /**
  * What an attempt that ended with `error` (or with a 2xx, when `error` is undefined) tells about its effect.

@@ -15,8 +15,8 @@ export interface AttemptRecord {
   readonly answered: boolean;
   readonly status?: number;
   /**
-   * The server may have carried the request out: a 2xx, a gateway timeout or bad gateway (502/504: the backend
-   * may have acted before the gateway gave up), or a request sent without an answer (reset, timeout, aborted).
+   * The server may have carried the request out: a 2xx, a gateway timeout (504: the backend may have acted
+   * before the gateway gave up), or a request sent without an answer (reset, timeout, aborted).
    */
   readonly mayHaveActed: boolean;
 }

@@ -38,6 +38,7 @@ async function fetchInstancePage(ctx: SourceContext, offset: number): Promise<Pa
     path: apiPath`/v2/${ctx.projectId}/instances`,
     query: { offset, limit: DCS_PAGE_LIMIT },
     signal: ctx.signal,
+    stopSignal: ctx.stopSignal,
   });
   return readListPage(body, LIST_INSTANCES, { items: 'instances', count: 'instance_num' }, (item) => ({
     id: requireString(item, 'instance_id', LIST_INSTANCES),
@@ -53,6 +54,7 @@ async function fetchTaskPage(ctx: SourceContext, instance: DcsParent, offset: nu
     path: apiPath`/v2/${ctx.projectId}/instances/${instance.id}/tasks`,
     query: { offset, limit: DCS_PAGE_LIMIT },
     signal: ctx.signal,
+    stopSignal: ctx.stopSignal,
   });
   return readListPage(body, LIST, { items: 'tasks', count: 'task_count' }, (item) =>
     toDcsTask('dcs-background-tasks', item, LIST, instance),

@@ -23,6 +23,7 @@ async function fetchCenterPage(ctx: SourceContext, offset: number): Promise<Page
       path: apiPath`/v2/${ctx.projectId}/tasks`,
       query: { offset, limit: DCS_PAGE_LIMIT },
       signal: ctx.signal,
+      stopSignal: ctx.stopSignal,
     }));
   } catch (error) {
     const answer = apiErrorOf(error);

@@ -105,6 +105,7 @@ async function listStreamNames(ctx: SourceContext): Promise<string[]> {
       path: apiPath`/v2/${ctx.projectId}/streams`,
       query: { limit: DIS_STREAM_PAGE_LIMIT, start_stream_name: start },
       signal: ctx.signal,
+      stopSignal: ctx.stopSignal,
     });
     const page = requireRecord(body, LIST_STREAMS);
     const infos = readArray(page, 'stream_info_list', LIST_STREAMS);
@@ -154,6 +155,7 @@ async function listStreamTasks(ctx: SourceContext, streamName: string): Promise<
       method: 'GET',
       path: apiPath`/v2/${ctx.projectId}/streams/${streamName}/transfer-tasks`,
       signal: ctx.signal,
+      stopSignal: ctx.stopSignal,
     }));
   } catch (error) {
     if (apiErrorOf(error)?.code === 'DIS.4301') {

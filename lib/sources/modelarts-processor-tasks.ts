@@ -93,6 +93,7 @@ async function fetchPage(ctx: SourceContext, pageIndex: number): Promise<Page<Ta
     path: apiPath`/v2/${ctx.projectId}/processor-tasks`,
     query: { offset: pageIndex, limit: MODELARTS_PAGE_LIMIT, return_result: false },
     signal: ctx.signal,
+    stopSignal: ctx.stopSignal,
   });
   return readListPage(body, LIST, { items: 'tasks', count: 'count' }, (item) => toModelArtsTask(item, LIST));
 }

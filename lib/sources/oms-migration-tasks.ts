@@ -112,6 +112,7 @@ async function fetchPage(ctx: SourceContext, offset: number): Promise<Page<Task>
     query: { offset, limit: OMS_PAGE_LIMIT },
     parse: parseJsonLossless,
     signal: ctx.signal,
+    stopSignal: ctx.stopSignal,
   });
   return readListPage(body, LIST, { items: 'tasks', count: 'count' }, (item) => toOmsTask(item, LIST));
 }

@@ -1,7 +1,22 @@
 /**
- * The five invariants of issue 8, checked after every chaos run from the emulator's own records (task list
- * before the run, deletions log with the state at deletion time, request log) and the captured log lines:
- * never from the engine's classification code.
+ * The invariants checked after every chaos run, from the emulator's own records (task list before the run,
+ * deletions with the state at deletion time, state changes, request log, the foreign host's log), the client's
+ * side of the wire (which requests it sent and which answers it read) and the captured log lines: never from
+ * the engine's classification code.
+ *
+ * 1. Nothing deleted that the policy does not select, that was not listed, or that was in progress when its
+ *    DELETE arrived; no OMS task stopped; every DELETE of an API that does not refuse a running task follows a
+ *    read of the task sent after the previous attempt.
+ * 2. Every stale task ends with a decision: deleted, already gone, failed (in the report), unknown, or skipped
+ *    with its reason.
+ * 3. Every 4xx/5xx answer the client read is in the logs with its status (and error code where the emulator
+ *    sent one).
+ * 4. The run logged one report, ended within its platform budget, and sent no DELETE after it stopped (its
+ *    deadline or an interrupt); nothing of it reached the emulator after it returned.
+ * 5. The report's deletions are exactly the cloud's: every `deleted` task was deleted by this run, and every
+ *    deletion of this run is reported `deleted` or `unknown` (an outcome the run could not settle).
+ * 6. No request ever reached a host other than the configured one (a redirect is never followed), so no
+ *    credential did.
  */
 
 import { MAX_LISTED_FAILURES } from '../../lib/report';
@@ -9,8 +24,13 @@ import type { ServiceId } from '../../lib/types';
 import { type LogRecord, type Outcome, policySelects, taskKey } from './run-schedule';
 import { isWireDeletable, stateLabel } from './schedule';
 
-/** How far past its deadline a run may end: the report line, a socket being torn down, a busy 2-core host. */
-export const DEADLINE_SLACK_MS = 400;
+/**
+ * How long after its deadline a chaos run may end: in-flight requests may finish for a third of its 10 s
+ * margin, reads that settle unknown outcomes another third, then the client closes (1 s grace at most).
+ */
+export const RUN_END_SLACK_MS = 10_000;
+/** A DELETE sent this soon after the stop was already on its way when the stop came (two event-loop turns). */
+const STOP_SLACK_MS = 25;
 
 const DECISION_ACTIONS = new Set([
   'delete',
@@ -19,7 +39,14 @@ const DECISION_ACTIONS = new Set([
   'already-gone',
   'skipped',
   'failed',
+  'unknown',
   'keep',
+]);
+
+/** The APIs that do not refuse to delete a running task: their DELETEs must each follow a fresh read. */
+const GUARDED: ReadonlyMap<string, string> = new Map([
+  ['DeleteProcessorTask', 'ShowProcessorTask'],
+  ['DeleteTransferTask', 'ShowTransferTask'],
 ]);
 
 function decisionKey(line: LogRecord): string | undefined {
@@ -31,16 +58,20 @@ function decisionKey(line: LogRecord): string | undefined {
 
 export interface Findings {
   readonly violations: string[];
-  /** Deletions of a task that turned in-progress after the janitor's last read of it (an API without refusal). */
+  /** Deletions of a task that turned in-progress between the janitor's last read and its DELETE. */
   readonly raceDeletions: number;
+  /** The longest time between a read that found a task deletable and its DELETE's arrival (guarded APIs). */
+  readonly maxReadToDeleteMs: number;
+  /** How far after the deadline the run ended. */
   readonly overshootMs: number;
+  /** Deletes the run could not settle (reported `unknown`). */
+  readonly unknown: number;
 }
 
 export function checkInvariants(outcome: Outcome): Findings {
   const { schedule, before, logs, report } = outcome;
   const violations: string[] = [];
   const fail = (invariant: number, message: string) => violations.push(`(${invariant}) ${message}`);
-  let raceDeletions = 0;
 
   const scheduled = new Map(schedule.tasks.map((t) => [taskKey(t.service, t.id, t.parentId), t] as const));
   const timerChanged = new Map<string, number[]>();
@@ -69,12 +100,25 @@ export function checkInvariants(outcome: Outcome): Findings {
       ?.filter((l) => l.action !== 'keep' && l.action !== 'delete')
       .at(-1);
 
-  // (4) the run ended inside its deadline and logged its report (exactly once).
+  // (4) one report; the run ended within its budget; no DELETE sent after the stop; nothing after it returned.
   const reportLines = logs.filter((l) => l.msg === 'purge report');
   if (reportLines.length !== 1) fail(4, `expected one report line, got ${reportLines.length}`);
   const overshootMs = outcome.endMs - (outcome.startMs + schedule.deadlineMs);
-  if (overshootMs > DEADLINE_SLACK_MS)
+  if (overshootMs > RUN_END_SLACK_MS)
     fail(4, `the run ended ${overshootMs} ms after its deadline (${schedule.deadlineMs} ms)`);
+  if (outcome.stopAtMs !== undefined) {
+    const stopAt = outcome.stopAtMs;
+    for (const sent of outcome.fetches) {
+      if (sent.method === 'DELETE' && sent.calledAtMs > stopAt + STOP_SLACK_MS)
+        fail(4, `DELETE ${sent.path} was sent ${sent.calledAtMs - stopAt} ms after the run stopped`);
+    }
+  }
+  for (const entry of outcome.late) {
+    fail(
+      4,
+      `${entry.method} ${entry.rawPath} reached the emulator ${entry.atMs - outcome.endMs} ms after the run returned`,
+    );
+  }
   if (outcome.thrown !== undefined) {
     // A run may fail as a whole (every listing failed, or every delete), with its report logged first.
     const name = outcome.thrown instanceof Error ? outcome.thrown.name : typeof outcome.thrown;
@@ -82,12 +126,40 @@ export function checkInvariants(outcome: Outcome): Findings {
     const allListingsFailed = entries.length > 0 && entries.every((e) => e?.error !== undefined);
     const t = report?.totals;
     const allDeletesFailed =
-      t !== undefined && t.failed > 0 && t.deleted + t.alreadyGone + (t.refused ?? 0) === 0;
+      t !== undefined && t.failed > 0 && t.deleted + t.alreadyGone + (t.refused ?? 0) + t.unknown === 0;
     const known = /Error$/.test(name) && name !== 'Error' && name !== 'TypeError' && name !== 'RangeError';
     if (!known || !(name === 'FullRunFailureError' || allListingsFailed || allDeletesFailed))
       fail(4, `the run threw ${name}: ${String(outcome.thrown)}`);
   }
-  if (!report) return { violations, raceDeletions, overshootMs };
+
+  // (6) a redirect is never followed: nothing, and so no credential, reaches the foreign host.
+  for (const request of outcome.foreignRequests) {
+    fail(
+      6,
+      `${request.method} ${request.rawPath} reached the foreign host${request.hasCredentialHeaders ? ' WITH credential headers' : ''}`,
+    );
+  }
+
+  // (1) a guarded DELETE always follows a read sent after the task's previous DELETE; the read→DELETE window.
+  let maxReadToDeleteMs = 0;
+  const lastReadAnswer = new Map<string, number>();
+  const readSinceDelete = new Set<string>();
+  for (const entry of outcome.requests) {
+    const path = entry.rawPath.split('?')[0] ?? '';
+    if ([...GUARDED.values()].includes(entry.operation)) {
+      if (entry.answeredAtMs !== undefined) lastReadAnswer.set(path, entry.answeredAtMs);
+      readSinceDelete.add(path);
+      continue;
+    }
+    if (!GUARDED.has(entry.operation)) continue;
+    if (!readSinceDelete.has(path))
+      fail(1, `${entry.method} ${path} was sent without a read of the task first`);
+    readSinceDelete.delete(path);
+    const readAt = lastReadAnswer.get(path);
+    if (readAt !== undefined) maxReadToDeleteMs = Math.max(maxReadToDeleteMs, entry.atMs - readAt);
+  }
+
+  if (!report) return { violations, raceDeletions: 0, maxReadToDeleteMs, overshootMs, unknown: 0 };
   const failedListing = new Set(
     Object.entries(report.services)
       .filter(([, entry]) => entry?.error !== undefined)
@@ -95,14 +167,13 @@ export function checkInvariants(outcome: Outcome): Findings {
   );
 
   // (1) nothing deleted that is in progress, of unknown state, excluded, too young, or unlisted.
-  const lastShowAt = (d: { service: ServiceId; id: string }): number | undefined => {
+  let raceDeletions = 0;
+  const lastReadOf = (d: { id: string }): number | undefined => {
     const segment = encodeURIComponent(d.id);
-    const shows = outcome.requests.filter(
-      (r) =>
-        (r.operation === 'ShowProcessorTask' || r.operation === 'ShowTransferTask') &&
-        r.rawPath.split('?')[0]?.endsWith(`/${segment}`),
+    const reads = outcome.requests.filter(
+      (r) => [...GUARDED.values()].includes(r.operation) && r.rawPath.split('?')[0]?.endsWith(`/${segment}`),
     );
-    return shows.at(-1)?.atMs;
+    return reads.at(-1)?.answeredAtMs;
   };
   for (const d of outcome.deletions) {
     const key = taskKey(d.service, d.id, d.service === 'dis-dump-tasks' ? findParent(outcome, d) : undefined);
@@ -125,22 +196,27 @@ export function checkInvariants(outcome: Outcome): Findings {
         `deleted ${what}, which the policy does not select (listed as ${listed.state}, age ${planned.age})`,
       );
     if (!isWireDeletable(d.service, d.state)) {
-      // Only an API that does not refuse (ModelArts, DIS) can lose this race, and only when the state changed
-      // after the janitor's last re-read of the task.
+      // The one race no client can close on an API that does not refuse a running task: the state changed
+      // after the janitor's last read was answered and before its DELETE arrived (a timer of the test; the
+      // emulator's own resumes come right after a failed answer, before the retry's read).
       const changes = timerChanged.get(key) ?? [];
-      const shownAt = lastShowAt(d);
+      const readAt = lastReadOf(d);
       const lostRace =
         (d.service === 'modelarts-processor-tasks' || d.service === 'dis-dump-tasks') &&
-        shownAt !== undefined &&
-        changes.some((at) => at >= shownAt);
+        readAt !== undefined &&
+        changes.some((at) => at >= readAt && at <= d.atMs);
       if (lostRace) raceDeletions += 1;
-      else fail(1, `deleted ${what} in a state that is not deletable (${stateLabel(d.service, d.state)})`);
+      else
+        fail(
+          1,
+          `deleted ${what} while it was in progress or of a state that is not deletable (${stateLabel(d.service, d.state)})`,
+        );
     }
   }
   if (outcome.requests.some((r) => r.operation === 'StopMigrationTask'))
     fail(1, 'an OMS task was stopped (forced)');
 
-  // (2) every stale task is deleted, or in the report as failed or skipped, with its reason.
+  // (2) every stale task is deleted, or in the report as failed, unknown or skipped, with its reason.
   for (const [key, planned] of scheduled) {
     const listed = before.get(key);
     if (!listed || !policySelects(schedule, planned, listed.state, planned.age)) continue;
@@ -161,53 +237,56 @@ export function checkInvariants(outcome: Outcome): Findings {
       const failures = report.services[planned.service]?.failures ?? [];
       // Past the report's cap a failure is counted, not listed: then the list must be full.
       const notListed = report.services[planned.service]?.failuresNotListed ?? 0;
-      const listed = failures.some((f) => f.taskId === planned.id);
-      if (!listed && (notListed === 0 || failures.length !== MAX_LISTED_FAILURES))
+      const listedFailure = failures.some((f) => f.taskId === planned.id);
+      if (!listedFailure && (notListed === 0 || failures.length !== MAX_LISTED_FAILURES))
         fail(2, `failed ${planned.service} ${JSON.stringify(planned.id)} is not among the report's failures`);
     }
   }
 
-  // (3) every 4xx/5xx the emulator sent appears in the logs with its payload fields.
+  // (3) every 4xx/5xx answer the client read is in the logs: matched on the client's own record of what it read.
   const failureLines = logs.filter((l) => typeof l.status === 'number' && typeof l.path === 'string');
   const used = new Set<LogRecord>();
-  const abortedAtMs = outcome.startMs + schedule.deadlineMs;
-  for (const entry of outcome.requests) {
-    if (entry.status < 400 || entry.answeredAtMs === undefined) continue;
-    // An answer written as the run's deadline cut the connection may never have been read.
-    if (entry.answeredAtMs >= abortedAtMs - 25) continue;
-    if (entry.answeredAtMs > outcome.endMs) continue;
-    // Nor one written as the client's own request timeout fired (a busy host can delay either side).
-    if (entry.answeredAtMs - entry.atMs >= schedule.requestTimeoutMs - 30) continue;
-    const path = entry.rawPath.split('?')[0] ?? '';
-    // IAM answers in its own shape, {"error": {"code": <status>, ...}}, except for the gateway's own refusals
-    // (APIG.* auth errors) and throttling (IAM.0012), which carry an error_code.
-    const iamShaped =
-      entry.service === 'iam' &&
-      (entry.fault === 'server-error' ||
-        entry.fault === 'outage' ||
-        !/^(APIG|IAM\.0012)/.test(entry.errorCode ?? ''));
-    const expectedCode = iamShaped ? String(entry.status) : entry.errorCode;
+  for (const answer of outcome.fetches) {
+    if (answer.status === undefined || answer.status < 300) continue;
     const match = failureLines.find(
       (l) =>
         !used.has(l) &&
-        l.status === entry.status &&
-        l.errorCode === expectedCode &&
-        l.method === entry.method &&
-        (l.path === path || safeDecode(String(l.path)) === safeDecode(path)),
+        l.status === answer.status &&
+        l.method === answer.method &&
+        l.host === answer.host &&
+        (l.path === answer.path || safeDecode(String(l.path)) === safeDecode(answer.path)),
     );
     if (match) used.add(match);
     else
       fail(
         3,
-        `the emulator answered ${entry.method} ${path} with ${entry.status} ${entry.errorCode ?? ''} and no log line carries it (answered ${entry.answeredAtMs - entry.atMs} ms after arrival, ${entry.answeredAtMs - outcome.startMs} ms into the run, fault ${entry.fault ?? 'none'})`,
+        `the client read ${answer.status} for ${answer.method} ${answer.path} and no log line carries it`,
+      );
+  }
+  // …with the error code the emulator sent (IAM answers in its own shape, {"error": {"code": <status>}}).
+  for (const line of used) {
+    const same = outcome.requests.filter(
+      (r) =>
+        r.status === line.status &&
+        r.method === line.method &&
+        safeDecode(r.rawPath.split('?')[0] ?? '') === safeDecode(String(line.path)),
+    );
+    if (same.length === 0) continue;
+    const codes = new Set(same.map(expectedCodeOf));
+    if (!codes.has(typeof line.errorCode === 'string' ? line.errorCode : undefined))
+      fail(
+        3,
+        `the log line for ${String(line.method)} ${String(line.path)} ${String(line.status)} says ${String(line.errorCode)}; the emulator sent ${[...codes].join(' or ')}`,
       );
   }
 
-  // (5) the report's counts match the emulator's record of what was deleted.
+  // (5) exactly the cloud's deletions: every `deleted` is one of them; each of them is `deleted` or `unknown`.
   const deletedLines = logs.filter((l) => l.msg === 'task decision' && l.action === 'deleted');
-  const reportDeleted = report.totals.deleted;
-  if (reportDeleted !== deletedLines.length)
-    fail(5, `report says ${reportDeleted} deleted, the log has ${deletedLines.length} deleted decisions`);
+  if (report.totals.deleted !== deletedLines.length)
+    fail(
+      5,
+      `report says ${report.totals.deleted} deleted, the log has ${deletedLines.length} deleted decisions`,
+    );
   const emulatorDeleted = new Set(outcome.deletions.map((d) => `${d.service}|${d.id}`));
   for (const line of deletedLines) {
     if (!emulatorDeleted.has(`${String(line.service)}|${String(line.taskId)}`))
@@ -216,25 +295,33 @@ export function checkInvariants(outcome: Outcome): Findings {
         `reported deleted ${String(line.service)} ${JSON.stringify(line.taskId)}, which the emulator never deleted`,
       );
   }
+  let settledDeletions = 0;
   for (const d of outcome.deletions) {
     const key = taskKey(d.service, d.id, d.service === 'dis-dump-tasks' ? findParent(outcome, d) : undefined);
     const action = finalAction(key)?.action;
-    // A delete whose answer was lost (reset, timeout) is retried and then found gone, or reported failed.
-    if (action !== 'deleted' && action !== 'already-gone' && action !== 'failed')
+    if (action === 'deleted') settledDeletions += 1;
+    else if (action !== 'unknown')
       fail(5, `the emulator deleted ${d.service} ${JSON.stringify(d.id)}, the report says ${String(action)}`);
   }
-  const { alreadyGone, failed } = report.totals;
-  if (
-    outcome.deletions.length < reportDeleted ||
-    outcome.deletions.length > reportDeleted + alreadyGone + failed
-  )
+  if (settledDeletions !== report.totals.deleted)
     fail(
       5,
-      `emulator deleted ${outcome.deletions.length}; report: deleted ${reportDeleted}, already gone ${alreadyGone}, failed ${failed}`,
+      `the emulator's deletions reported deleted: ${settledDeletions}; the report's deleted: ${report.totals.deleted}`,
     );
   if (schedule.dryRun && report.totals.deleted !== 0) fail(5, 'a dry run reports deletions');
 
-  return { violations, raceDeletions, overshootMs };
+  return { violations, raceDeletions, maxReadToDeleteMs, overshootMs, unknown: report.totals.unknown };
+}
+
+/** The error code a log line should carry for an answer the emulator sent. */
+function expectedCodeOf(entry: Outcome['requests'][number]): string | undefined {
+  if (entry.errorCode === undefined) return undefined;
+  const iamShaped =
+    entry.service === 'iam' &&
+    (entry.fault === 'server-error' ||
+      entry.fault === 'outage' ||
+      !/^(APIG|IAM\.0012)/.test(entry.errorCode));
+  return iamShaped ? String(entry.status) : entry.errorCode;
 }
 
 function safeDecode(text: string): string {

@@ -3,9 +3,17 @@
  * purge through `invokePurge` (real config, real client over loopback HTTP, a pino logger kept in memory) and
  * returns everything the invariants need, read from the emulator's own records.
  */
-import type { EmulatedTask, Emulator, EmulatorDeletion, RequestLogEntry } from '../../emulator/types';
+import type {
+  EmulatedTask,
+  Emulator,
+  EmulatorDeletion,
+  EmulatorStateChange,
+  ForeignRequest,
+  RequestLogEntry,
+} from '../../emulator/types';
 import { nodeFetchLike, sleep } from '../../lib/default-deps';
-import type { Deps } from '../../lib/deps';
+import type { Deps, FetchLike } from '../../lib/deps';
+import { InterruptError } from '../../lib/errors';
 import { type InvokePurgeOptions, invokePurge } from '../../lib/invocation';
 import { createLogger } from '../../lib/logger';
 import type { Report } from '../../lib/report';
@@ -43,8 +51,29 @@ export interface LogRecord {
   readonly [field: string]: unknown;
 }
 
+/** One request as the client sent it and (when it did) read the answer: the client's side of the wire. */
+export interface FetchRecord {
+  readonly method: string;
+  /** Path without the query, still percent-encoded. */
+  readonly path: string;
+  readonly host: string;
+  /** Wall-clock ms when the client called fetch. */
+  readonly calledAtMs: number;
+  /** The answer's status, once the client received it (undefined: no answer reached it). */
+  status?: number;
+}
+
 export interface Outcome {
   readonly schedule: Schedule;
+  /** Every request the client sent, and the status of each answer it received. */
+  readonly fetches: readonly FetchRecord[];
+  /** Wall-clock ms when the run stopped starting work (deadline or interrupt), if it did before it ended. */
+  readonly stopAtMs: number | undefined;
+  readonly stateChanges: readonly EmulatorStateChange[];
+  /** Requests that reached the foreign host a redirect points at (none ever should). */
+  readonly foreignRequests: readonly ForeignRequest[];
+  /** Requests of this run that reached the emulator after the run returned (none ever should). */
+  readonly late: readonly RequestLogEntry[];
   /** Tasks in the emulator right before the run, by key. */
   readonly before: ReadonlyMap<string, EmulatedTask>;
   /** Tasks added while the run was under way (never listed by it). */
@@ -220,9 +249,24 @@ export async function runSchedule({
 
   const lines: string[] = [];
   const random = createRandom(schedule.seed ^ 0x5bd1e995);
+  const fetches: FetchRecord[] = [];
+  // The client's side of the wire: what was sent, and which answers were read (invariants 3 and 4).
+  const recordingFetch: FetchLike = async (url, init) => {
+    const parsed = new URL(url);
+    const record: FetchRecord = {
+      method: init.method,
+      path: parsed.pathname,
+      host: parsed.host,
+      calledAtMs: Date.now(),
+    };
+    fetches.push(record);
+    const response = await nodeFetchLike(url, init);
+    record.status = response.status;
+    return response;
+  };
   const buildDeps: InvokePurgeOptions['buildDeps'] = ({ logLevel, logBase }) => {
     const deps: Deps = {
-      fetch: nodeFetchLike,
+      fetch: recordingFetch,
       now: () => new Date(),
       // Backoff and Retry-After waits, compressed a hundredfold: 200 schedules must fit in a minute.
       sleep: (ms, signal) => sleep(Math.min(Math.ceil(ms / 100), 20), signal),
@@ -249,11 +293,24 @@ export async function runSchedule({
       }, schedule.tokenExpiryAtMs),
     );
   }
+  const interrupt = new AbortController();
+  let interruptedAtMs: number | undefined;
+  if (schedule.interruptAtMs !== undefined) {
+    timers.push(
+      setTimeout(() => {
+        interruptedAtMs = Date.now();
+        interrupt.abort(new InterruptError('SIGINT'));
+      }, schedule.interruptAtMs),
+    );
+  }
+  const stateChangesBefore = emulator.stateChanges().length;
+  const foreignBefore = emulator.foreignRequests().length;
   let thrown: unknown;
   try {
     await invokePurge({
       env: (key) => env[key],
       buildDeps,
+      signal: interrupt.signal,
       remainingTimeMs: () => 10_000 + schedule.deadlineMs,
       onProgress: (event) => {
         if (event.phase !== 'plan') return;
@@ -267,11 +324,21 @@ export async function runSchedule({
   }
   const endMs = Date.now();
   for (const timer of timers) clearTimeout(timer);
+  // Anything of this run still on its way (a straggling request, a timer) would reach the emulator now.
+  await sleep(30);
+  const late = emulator.requestLog().filter((entry) => entry.atMs > endMs);
+  const deadlineAtMs = startMs + schedule.deadlineMs;
+  const stops = [deadlineAtMs, interruptedAtMs].filter((t): t is number => t !== undefined && t < endMs);
 
   const logs = lines.map((line) => JSON.parse(line) as LogRecord);
   const reportLine = logs.find((l) => l.msg === 'purge report');
   return {
     schedule,
+    fetches,
+    stopAtMs: stops.length > 0 ? Math.min(...stops) : undefined,
+    stateChanges: emulator.stateChanges().slice(stateChangesBefore),
+    foreignRequests: emulator.foreignRequests().slice(foreignBefore),
+    late,
     before,
     unlisted,
     mutations: applied,

@@ -118,6 +118,8 @@ export interface Schedule {
   readonly tokenExpiryAtMs?: number;
   readonly mutations: readonly Mutation[];
   readonly deadlineMs: number;
+  /** ms after the start at which the operator interrupts the run (Ctrl-C), if it does. */
+  readonly interruptAtMs?: number;
   readonly requestTimeoutMs: number;
   readonly maxAttempts: number;
   readonly concurrency: number;
@@ -226,14 +228,25 @@ export function drawSchedule(seed: number, serial: number): Schedule {
     const target: FaultTarget = chance(0.35) ? { service: '*' } : { service: pick(hosts) };
     const kind = random();
     let settings: FaultSettings;
-    if (kind < 0.15) settings = { latencyMs: int(0, 15), latencyJitterMs: int(1, 40) };
-    else if (kind < 0.3) settings = { throttleShare: random() * 0.3 };
-    else if (kind < 0.38) settings = { rateLimitPerSecond: int(20, 80) };
-    else if (kind < 0.55) settings = { serverErrorShare: random() * 0.35 };
-    else if (kind < 0.65) settings = { resetShare: random() * 0.15 };
-    else if (kind < 0.73) settings = { hangShare: random() * 0.1 };
-    else if (kind < 0.88) settings = { malformedShare: random() * 0.25 };
-    else if (kind < 0.92) settings = { outage: true };
+    if (kind < 0.1) settings = { latencyMs: int(0, 15), latencyJitterMs: int(1, 40) };
+    else if (kind < 0.2) settings = { throttleShare: random() * 0.3 };
+    else if (kind < 0.25) settings = { rateLimitPerSecond: int(20, 80) };
+    else if (kind < 0.35) settings = { serverErrorShare: random() * 0.35 };
+    else if (kind < 0.41) settings = { resetShare: random() * 0.15 };
+    else if (kind < 0.46) settings = { hangShare: random() * 0.1 };
+    else if (kind < 0.55) settings = { malformedShare: random() * 0.25 };
+    else if (kind < 0.58) settings = { outage: true };
+    // The owner resumes a task right after a failed delete: the retry must read it again first.
+    else if (kind < 0.66)
+      settings = { serverErrorShare: random() * 0.4, resumeOnFailedDeleteShare: 0.3 + random() * 0.7 };
+    else if (kind < 0.71)
+      settings = { redirectShare: random() * 0.3, redirectStatus: pick([301, 302, 303, 307, 308] as const) };
+    else if (kind < 0.76) settings = { proxyNotFoundShare: random() * 0.3 };
+    // The cloud carries a request out and the connection drops before its answer.
+    else if (kind < 0.83) settings = { lostAnswerShare: random() * 0.3 };
+    else if (kind < 0.88) settings = { gatewayTimeoutShare: random() * 0.3 };
+    else if (kind < 0.9) settings = { forbiddenShare: random() * 0.1, disErrorShape: 'mixed' };
+    else if (kind < 0.92) settings = { requestTimeoutShare: random() * 0.2, disErrorShape: 'mixed' };
     else {
       const service = pick(enabled);
       faults.push({
@@ -266,6 +279,8 @@ export function drawSchedule(seed: number, serial: number): Schedule {
   }
 
   const deadlineMs = chance(0.12) ? int(40, 400) : int(800, 3000);
+  // An operator's Ctrl-C at a random point of the run, as often as a tight deadline.
+  const interruptAtMs = chance(0.12) ? int(0, Math.min(deadlineMs, 300)) : undefined;
   return {
     seed,
     credentials,
@@ -278,6 +293,7 @@ export function drawSchedule(seed: number, serial: number): Schedule {
     ...(credentials !== 'aksk' && chance(0.25) ? { tokenExpiryAtMs: int(0, 300) } : {}),
     mutations,
     deadlineMs,
+    ...(interruptAtMs !== undefined ? { interruptAtMs } : {}),
     requestTimeoutMs: int(150, 400),
     maxAttempts: int(2, 4),
     concurrency: int(2, 8),

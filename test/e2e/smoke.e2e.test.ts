@@ -21,6 +21,7 @@ describe('sources against the emulator', () => {
         client: h.client,
         projectId,
         signal: new AbortController().signal,
+        stopSignal: new AbortController().signal,
         log: h.deps.log,
       })) {
         tasks.push(task);

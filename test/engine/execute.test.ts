@@ -63,6 +63,7 @@ async function run(
       client: byService.get(service)?.client ?? unusedClient,
       projectId: 'p',
       signal: new AbortController().signal,
+      stopSignal: new AbortController().signal,
       log: deps.log,
     }),
     deadlineAtMs: options.deadlineAtMs ?? NOW_MS + 60_000,

@@ -4,7 +4,7 @@
  */
 import type { Emulator } from '../../emulator/types';
 import { nodeFetchLike, sleep } from '../../lib/default-deps';
-import { invokePurge } from '../../lib/invocation';
+import { type InvokePurgeOptions, invokePurge } from '../../lib/invocation';
 import { createLogger } from '../../lib/logger';
 import type { Report } from '../../lib/report';
 
@@ -24,6 +24,9 @@ export interface InvocationOptions {
   readonly nowMs?: () => number;
   readonly emitMetrics?: boolean;
   readonly remainingTimeMs?: number;
+  /** The operator's interrupt (the CLI's Ctrl-C). */
+  readonly signal?: AbortSignal;
+  readonly onProgress?: InvokePurgeOptions['onProgress'];
 }
 
 export async function runInvocation(
@@ -45,6 +48,8 @@ export async function runInvocation(
       env: (key) => env[key],
       remainingTimeMs: () => options.remainingTimeMs ?? 120_000,
       ...(options.emitMetrics ? { emitMetrics: true } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
       buildDeps: ({ logLevel, logBase }) => ({
         fetch: nodeFetchLike,
         now: () => new Date(now()),

@@ -264,6 +264,7 @@ describe('DCS task-center listing on a cloud without it (OTC, REFERENCE §0.3)',
       client,
       projectId: 'p1',
       signal: new AbortController().signal,
+      stopSignal: new AbortController().signal,
       log: silentLog,
     };
     const listing = (async () => {

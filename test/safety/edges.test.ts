@@ -1,0 +1,305 @@
+/**
+ * The promises an outside review broke at the edges, each attacked over real HTTP against the emulator through
+ * `invokePurge` (real config, client and sources): a retry after the re-check, "not found" answers that are not
+ * the documented one, runs cut short, answers lost after the cloud acted, and redirects.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { startEmulator } from '../../emulator/index';
+import type { Emulator, EmulatorOptions, RequestLogEntry } from '../../emulator/types';
+import { InterruptError } from '../../lib/errors';
+import type { ServiceId } from '../../lib/types';
+import { runInvocation } from './helpers';
+
+const DAY_MS = 86_400_000;
+const OLD_MS = Date.now() - 400 * DAY_MS;
+
+const emulators: Emulator[] = [];
+afterEach(async () => {
+  for (const emulator of emulators.splice(0)) await emulator.close();
+});
+
+async function emulatorWith(options: EmulatorOptions = {}): Promise<Emulator> {
+  const emulator = await startEmulator({ tasks: 0, seed: 7, ...options });
+  emulators.push(emulator);
+  return emulator;
+}
+
+let added = 0;
+
+/** A finished, long-stale task of `service`, in its wire form (OMS ids must be digits: the index is used). */
+function addStale(emulator: Emulator, service: ServiceId, name: string): void {
+  added += 1;
+  const id = service === 'oms-migration-tasks' ? String(191297407830000 + added) : name;
+  switch (service) {
+    case 'dis-dump-tasks':
+      emulator.addTask({
+        service,
+        id,
+        name: id,
+        // A stream holds at most five dump tasks.
+        parentId: `stream-${Math.floor(added / 5)}`,
+        state: 'ERROR',
+        fields: { create_time: OLD_MS, last_transfer_timestamp: 0 },
+      });
+      return;
+    case 'modelarts-processor-tasks':
+      emulator.addTask({
+        service,
+        id,
+        name: id,
+        state: 4,
+        fields: { create_time: OLD_MS, duration_seconds: 5 },
+      });
+      return;
+    case 'oms-migration-tasks':
+      emulator.addTask({ service, id, name: id, state: 5, fields: { start_time: OLD_MS, total_time: 1000 } });
+      return;
+    case 'dcs-center-tasks':
+      emulator.addTask({
+        service,
+        id,
+        name: id,
+        state: 'SUCCESS',
+        fields: { created_at: new Date(OLD_MS).toISOString(), updated_at: null },
+      });
+      return;
+    case 'dcs-background-tasks':
+      emulator.addTask({
+        service,
+        id,
+        name: id,
+        parentId: 'inst-0001',
+        state: 'SUCCESS',
+        fields: { created_at: new Date(OLD_MS).toISOString(), updated_at: null },
+      });
+      return;
+  }
+}
+
+function policyFor(...services: ServiceId[]): object {
+  return {
+    version: 1,
+    dryRun: false,
+    services: Object.fromEntries(services.map((service) => [service, { olderThan: '30d' }])),
+  };
+}
+
+function ops(emulator: Emulator, ...operations: string[]): RequestLogEntry[] {
+  return emulator.requestLog().filter((entry) => operations.includes(entry.operation));
+}
+
+describe('a retry after the re-check (APIs that do not refuse a running task)', () => {
+  it.each([
+    ['dis-dump-tasks', 'DeleteTransferTask', 'ShowTransferTask', { serverErrorShare: 1 }],
+    ['dis-dump-tasks', 'DeleteTransferTask', 'ShowTransferTask', { throttleShare: 1 }],
+    ['modelarts-processor-tasks', 'DeleteProcessorTask', 'ShowProcessorTask', { serverErrorShare: 1 }],
+    ['modelarts-processor-tasks', 'DeleteProcessorTask', 'ShowProcessorTask', { throttleShare: 1 }],
+  ] as const)(
+    '%s: a task its owner resumes after a failed %s is read again and kept, never deleted (%j)',
+    async (service, deleteOp, showOp, failure) => {
+      const emulator = await emulatorWith();
+      addStale(emulator, service, 'resumed-1');
+      // Every DELETE fails, and the owner resumes the task right after each failed answer.
+      emulator.setFaults(
+        { service: service === 'dis-dump-tasks' ? 'dis' : 'modelarts', operation: deleteOp },
+        { ...failure, resumeOnFailedDeleteShare: 1 },
+      );
+
+      const { report } = await runInvocation(emulator, { policy: policyFor(service) });
+
+      expect(emulator.deletions()).toEqual([]);
+      expect(emulator.stateChanges().filter((c) => c.cause === 'fault')).toHaveLength(1);
+      // read → DELETE (failed, task resumed) → read (running: kept); no second DELETE.
+      expect(ops(emulator, showOp, deleteOp).map((e) => e.operation)).toEqual([showOp, deleteOp, showOp]);
+      expect(report?.services[service]).toMatchObject({
+        deleted: 0,
+        failed: 0,
+        skipped: { inProgress: 1 },
+      });
+    },
+  );
+
+  it('sends each DELETE right after the read that found the task deletable', async () => {
+    const emulator = await emulatorWith({ faults: [{ service: 'dis', latencyMs: 20 }] });
+    for (let i = 0; i < 20; i++) addStale(emulator, 'dis-dump-tasks', `t-${i}`);
+
+    await runInvocation(emulator, { policy: policyFor('dis-dump-tasks') });
+
+    const log = ops(emulator, 'ShowTransferTask', 'DeleteTransferTask');
+    expect(log.filter((e) => e.operation === 'DeleteTransferTask')).toHaveLength(20);
+    for (const del of log.filter((e) => e.operation === 'DeleteTransferTask')) {
+      const read = log.filter((e) => e.operation === 'ShowTransferTask' && e.rawPath === del.rawPath).at(-1);
+      // The DELETE arrives once the read is answered, without a wait of its own (loopback, a busy machine).
+      expect(del.atMs - (read?.answeredAtMs ?? Number.NaN)).toBeLessThan(250);
+    }
+  });
+});
+
+describe('"not found" is only the documented answer', () => {
+  it.each([
+    ['oms-migration-tasks', 'oms', 'DeleteMigrationTask'],
+    ['dis-dump-tasks', 'dis', 'DeleteTransferTask'],
+    ['modelarts-processor-tasks', 'modelarts', 'DeleteProcessorTask'],
+    ['dcs-center-tasks', 'dcs', 'DeleteCenterTask'],
+  ] as const)(
+    '%s: a proxy answering HTML 404 to every DELETE is a failure, not "already gone"',
+    async (service, host, op) => {
+      const emulator = await emulatorWith();
+      for (let i = 0; i < 3; i++) addStale(emulator, service, `t-${i}`);
+      emulator.setFaults({ service: host, operation: op }, { proxyNotFoundShare: 1 });
+
+      const { report, logs } = await runInvocation(emulator, { policy: policyFor(service) });
+
+      expect(emulator.tasks(service)).toHaveLength(3);
+      expect(report?.services[service]).toMatchObject({ deleted: 0, alreadyGone: 0, failed: 3 });
+      expect(report?.services[service]?.failures[0]).toMatchObject({
+        status: 404,
+        host: expect.stringMatching(/^127\.0\.0\.1:\d+$/),
+      });
+      // Each such answer is logged with its payload and the host that sent it.
+      const lines = logs.filter((l) => l.status === 404 && l.operation === op);
+      expect(lines.every((l) => l.msg !== 'task decision')).toBe(true);
+      expect(lines.length).toBeGreaterThanOrEqual(3);
+      expect(lines[0]).toMatchObject({
+        host: expect.stringMatching(/^127\.0\.0\.1:\d+$/),
+        errorMsg: expect.stringContaining('404'),
+      });
+    },
+  );
+
+  it('DCS: a task that vanished before its DELETE (404 DCS.4001) is confirmed gone by a listing: already gone', async () => {
+    const emulator = await emulatorWith();
+    addStale(emulator, 'dcs-center-tasks', 'vanishing');
+    addStale(emulator, 'dcs-center-tasks', 'staying');
+
+    const { report } = await runInvocation(emulator, {
+      policy: policyFor('dcs-center-tasks'),
+      onProgress: (event) => {
+        if (event.phase === 'plan') emulator.removeTask('dcs-center-tasks', 'vanishing');
+      },
+    });
+
+    expect(report?.services['dcs-center-tasks']).toMatchObject({ deleted: 1, alreadyGone: 1, failed: 0 });
+    // The listing after the ambiguous answer is what proved it gone.
+    expect(ops(emulator, 'ListCenterTasks').length).toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe('a run cut short accounts exactly for what the cloud did', () => {
+  it('Ctrl-C while deletes are in flight: they finish and count; the unsent are skipped as interrupted', async () => {
+    const emulator = await emulatorWith({
+      faults: [{ service: 'oms', operation: 'DeleteMigrationTask', latencyMs: 400 }],
+    });
+    for (let i = 0; i < 40; i++) addStale(emulator, 'oms-migration-tasks', `t-${i}`);
+    const interrupt = new AbortController();
+    const interval = setInterval(() => {
+      if (ops(emulator, 'DeleteMigrationTask').length >= 4) interrupt.abort(new InterruptError('SIGINT'));
+    }, 2);
+
+    const { report, thrown } = await runInvocation(emulator, {
+      policy: policyFor('oms-migration-tasks'),
+      env: { TASK_JANITOR_CONCURRENCY: '4' },
+      signal: interrupt.signal,
+    });
+    clearInterval(interval);
+
+    expect(thrown).toBeUndefined();
+    const oms = report?.services['oms-migration-tasks'];
+    expect(report?.stoppedBy).toBe('interrupted');
+    expect(oms?.deleted).toBe(emulator.deletions().length);
+    expect(oms?.deleted).toBeGreaterThanOrEqual(4);
+    expect(oms).toMatchObject({ failed: 0, unknown: 0 });
+    expect((oms?.deleted ?? 0) + (oms?.skipped.interrupted ?? 0)).toBe(40);
+    expect(oms?.skipped.deadline).toBe(0);
+  });
+
+  it('the deadline while deletes are in flight: they finish and count; the unsent are skipped for the deadline', async () => {
+    const emulator = await emulatorWith({
+      faults: [{ service: 'oms', operation: 'DeleteMigrationTask', latencyMs: 300 }],
+    });
+    for (let i = 0; i < 40; i++) addStale(emulator, 'oms-migration-tasks', `t-${i}`);
+
+    // A 10.5 s budget keeps a 10 s margin: the deadline is 500 ms into the run.
+    const { report, thrown } = await runInvocation(emulator, {
+      policy: policyFor('oms-migration-tasks'),
+      env: { TASK_JANITOR_CONCURRENCY: '2' },
+      remainingTimeMs: 10_500,
+    });
+
+    expect(thrown).toBeUndefined();
+    const oms = report?.services['oms-migration-tasks'];
+    expect(report?.stoppedBy).toBe('deadline');
+    expect(oms?.deleted).toBe(emulator.deletions().length);
+    expect(oms?.deleted).toBeGreaterThanOrEqual(2);
+    expect(oms).toMatchObject({ failed: 0, unknown: 0 });
+    expect((oms?.deleted ?? 0) + (oms?.skipped.deadline ?? 0)).toBe(40);
+  });
+
+  it.each([
+    ['oms-migration-tasks', 'oms', 'DeleteMigrationTask'],
+    ['dis-dump-tasks', 'dis', 'DeleteTransferTask'],
+    ['modelarts-processor-tasks', 'modelarts', 'DeleteProcessorTask'],
+    ['dcs-background-tasks', 'dcs', 'DeleteBackgroundTask'],
+  ] as const)(
+    '%s: a DELETE the cloud carried out whose answer was lost counts as deleted',
+    async (service, host, op) => {
+      const emulator = await emulatorWith();
+      for (let i = 0; i < 3; i++) addStale(emulator, service, `t-${i}`);
+      emulator.setFaults({ service: host, operation: op }, { lostAnswerShare: 1 });
+
+      const { report } = await runInvocation(emulator, { policy: policyFor(service) });
+
+      expect(emulator.deletions()).toHaveLength(3);
+      expect(report?.services[service]).toMatchObject({ deleted: 3, alreadyGone: 0, failed: 0, unknown: 0 });
+    },
+  );
+
+  it('a 504 after which the backend did delete counts as deleted; one after which it did not is retried', async () => {
+    const emulator = await emulatorWith();
+    for (let i = 0; i < 6; i++) addStale(emulator, 'oms-migration-tasks', `t-${i}`);
+    emulator.setFaults({ service: 'oms', operation: 'DeleteMigrationTask' }, { gatewayTimeoutShare: 0.5 });
+
+    const { report } = await runInvocation(emulator, { policy: policyFor('oms-migration-tasks') });
+
+    expect(emulator.deletions()).toHaveLength(6);
+    expect(report?.services['oms-migration-tasks']).toMatchObject({ deleted: 6, alreadyGone: 0, failed: 0 });
+  });
+});
+
+describe('redirects are never followed', () => {
+  it.each([301, 302, 303, 307, 308] as const)(
+    'a %i to DELETE: a failure naming the Location host, nothing reaches the other host, the task stays',
+    async (status) => {
+      const emulator = await emulatorWith();
+      for (let i = 0; i < 2; i++) addStale(emulator, 'oms-migration-tasks', `t-${i}`);
+      emulator.setFaults(
+        { service: 'oms', operation: 'DeleteMigrationTask' },
+        { redirectShare: 1, redirectStatus: status },
+      );
+
+      const { report, logs } = await runInvocation(emulator, { policy: policyFor('oms-migration-tasks') });
+
+      expect(emulator.foreignRequests()).toEqual([]);
+      expect(emulator.tasks('oms-migration-tasks')).toHaveLength(2);
+      expect(report?.services['oms-migration-tasks']).toMatchObject({ deleted: 0, failed: 2 });
+      // Never retried: one DELETE per task.
+      expect(ops(emulator, 'DeleteMigrationTask')).toHaveLength(2);
+      const lines = logs.filter((l) => l.status === status && l.operation === 'DeleteMigrationTask');
+      expect(lines).toHaveLength(2);
+      const foreignHost = new URL(emulator.foreignUrl).host;
+      expect(lines[0]).toMatchObject({ level: 'error', locationHost: foreignHost });
+      expect(JSON.stringify(logs)).not.toContain(emulator.foreignUrl);
+    },
+  );
+
+  it('a redirect of the token request or a listing sends no credential anywhere else either', async () => {
+    const emulator = await emulatorWith();
+    addStale(emulator, 'dis-dump-tasks', 't-1');
+    emulator.setFaults({ service: 'iam' }, { redirectShare: 0.5 });
+    emulator.setFaults({ service: 'dis', operation: 'ListStreams' }, { redirectShare: 0.5 });
+
+    await runInvocation(emulator, { policy: policyFor('dis-dump-tasks') });
+
+    expect(emulator.foreignRequests()).toEqual([]);
+  });
+});
