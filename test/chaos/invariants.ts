@@ -173,7 +173,8 @@ export function checkInvariants(outcome: Outcome): Findings {
     const reads = outcome.requests.filter(
       (r) => [...GUARDED.values()].includes(r.operation) && r.rawPath.split('?')[0]?.endsWith(`/${segment}`),
     );
-    return reads.at(-1)?.answeredAtMs;
+    // The read's arrival: what it answered may have been taken then, and written after a latency.
+    return reads.at(-1)?.atMs;
   };
   for (const d of outcome.deletions) {
     const key = taskKey(d.service, d.id, d.service === 'dis-dump-tasks' ? findParent(outcome, d) : undefined);
@@ -197,8 +198,8 @@ export function checkInvariants(outcome: Outcome): Findings {
       );
     if (!isWireDeletable(d.service, d.state)) {
       // The one race no client can close on an API that does not refuse a running task: the state changed
-      // after the janitor's last read was answered and before its DELETE arrived (a timer of the test; the
-      // emulator's own resumes come right after a failed answer, before the retry's read).
+      // after the janitor's last read reached the emulator and before its DELETE arrived (a timer of the test;
+      // the emulator's own resumes come right after a failed answer, before the retry's read).
       const changes = timerChanged.get(key) ?? [];
       const readAt = lastReadOf(d);
       const lostRace =

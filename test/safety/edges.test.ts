@@ -3,6 +3,14 @@
  * `invokePurge` (real config, client and sources): a retry after the re-check, "not found" answers that are not
  * the documented one, runs cut short, answers lost after the cloud acted, and redirects.
  */
+import {
+  createServer,
+  request as httpRequest,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startEmulator } from '../../emulator/index';
 import type { Emulator, EmulatorOptions, RequestLogEntry } from '../../emulator/types';
@@ -14,9 +22,45 @@ const DAY_MS = 86_400_000;
 const OLD_MS = Date.now() - 400 * DAY_MS;
 
 const emulators: Emulator[] = [];
+const servers: Server[] = [];
 afterEach(async () => {
   for (const emulator of emulators.splice(0)) await emulator.close();
+  for (const server of servers.splice(0)) {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
 });
+
+/**
+ * A gateway in front of an emulator host: `answer` may answer a request itself (returns true); every other
+ * request is passed through unchanged (method, path, headers, body), with the emulator's answer.
+ */
+async function startGateway(
+  target: string,
+  answer: (req: IncomingMessage, res: ServerResponse) => boolean,
+): Promise<{ url: string }> {
+  const server = createServer((req, res) => {
+    if (answer(req, res)) return;
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const { host: _host, ...headers } = req.headers;
+      const upstream = httpRequest(
+        `${target}${req.url ?? ''}`,
+        { method: req.method, headers },
+        (answerIn) => {
+          res.writeHead(answerIn.statusCode ?? 502, answerIn.headers);
+          answerIn.pipe(res);
+        },
+      );
+      upstream.on('error', () => res.destroy());
+      upstream.end(Buffer.concat(chunks));
+    });
+  });
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+}
 
 async function emulatorWith(options: EmulatorOptions = {}): Promise<Emulator> {
   const emulator = await startEmulator({ tasks: 0, seed: 7, ...options });
@@ -166,6 +210,39 @@ describe('"not found" is only the documented answer', () => {
       });
     },
   );
+
+  it('ModelArts: "ModelArts.4700" on a 503 (the platform is being upgraded) is a failure, not "already gone"', async () => {
+    const emulator = await emulatorWith();
+    for (let i = 0; i < 2; i++) addStale(emulator, 'modelarts-processor-tasks', `t-${i}`);
+    // A gateway in front of ModelArts: reads go through to the emulator, every DELETE gets the upgrade answer.
+    const gateway = await startGateway(emulator.urls.modelarts, (req, res) => {
+      if (req.method !== 'DELETE') return false;
+      res.writeHead(503, { 'content-type': 'application/json' });
+      res.end(
+        JSON.stringify({
+          error_code: 'ModelArts.4700',
+          error_msg: 'gateway is being stopped, platform is being upgraded',
+        }),
+      );
+      return true;
+    });
+
+    const { report } = await runInvocation(emulator, {
+      policy: policyFor('modelarts-processor-tasks'),
+      env: { TASK_JANITOR_ENDPOINT_MODELARTS: gateway.url, TASK_JANITOR_MAX_ATTEMPTS: '2' },
+    });
+
+    expect(emulator.tasks('modelarts-processor-tasks')).toHaveLength(2);
+    expect(report?.services['modelarts-processor-tasks']).toMatchObject({
+      deleted: 0,
+      alreadyGone: 0,
+      failed: 2,
+    });
+    expect(report?.services['modelarts-processor-tasks']?.failures[0]).toMatchObject({
+      status: 503,
+      errorCode: 'ModelArts.4700',
+    });
+  });
 
   it('DCS: a task that vanished before its DELETE (404 DCS.4001) is confirmed gone by a listing: already gone', async () => {
     const emulator = await emulatorWith();
