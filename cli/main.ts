@@ -18,12 +18,12 @@ import { redactUrlsInText } from '../lib/redact-url';
 import { type Report, renderReportTable } from '../lib/report';
 import type { PurgeResult } from '../lib/run-purge';
 import { checkPlanProject, createSavedPlan, describePlanAccount } from '../lib/saved-plan';
+import { TOOL_VERSION } from '../lib/version';
 import { cliError, type PurgeCommand, readCommandLine, USAGE } from './args';
 import { createProgressReporter, type ProgressOutput } from './progress';
 import { checkPurgeInput } from './purge-input';
 import { createSafeOutput } from './safe-output';
 import { createInterruptHandler, EXIT_CODE_OF_SIGNAL, interruptOf } from './signals';
-import { TOOL_VERSION } from './version';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;

@@ -92,6 +92,7 @@ export async function checkPurgeInput(
           env: context.env,
           overrides: { dryRun: command.overrides.dryRun },
           policySource: JSON.stringify(savedPlan.selection.policy),
+          policySourceLabel: `plan ${command.planPath}`,
         });
       } catch (error) {
         collect(undefined, error);

@@ -17,11 +17,12 @@ import { createCloudClientFromConfig } from './cloud/from-config';
 import { type Config, type LogLevel, loadConfig } from './config';
 import type { Deps } from './deps';
 import { CloudApiError, ConfigError, FullRunFailureError, RunStoppedError } from './errors';
-import { loadPolicy } from './policy/load';
+import { isInlinePolicy, loadPolicy } from './policy/load';
 import { applyOverrides, enabledServices } from './policy/overrides';
 import { overridesFromLambdaEvent } from './policy/platform-events';
 import type { Policy, PolicyOverrides } from './policy/types';
 import { ReportRecorder } from './recorder';
+import { redactUrl } from './redact-url';
 import { type Report, reportErrors, shouldFail, toEmbeddedMetricFormat } from './report';
 import { type ProgressEvent, type PurgeResult, type RunSignals, runPurge } from './run-purge';
 import type { SavedPlan } from './saved-plan';
@@ -51,6 +52,8 @@ export interface PrepareInvocationOptions {
   readonly parseEvent?: (event: unknown) => PolicyOverrides;
   /** A policy path or inline text that wins over `TASK_JANITOR_POLICY` (the CLI's `--policy`). */
   readonly policySource?: string;
+  /** How the report names where the policy came from, instead of the path or `inline` (a plan file's). */
+  readonly policySourceLabel?: string;
   /** @default fs.readFile(path, 'utf8') */
   readonly readTextFile?: (path: string) => Promise<string>;
 }
@@ -60,6 +63,8 @@ export interface PreparedInvocation {
   readonly config: Config;
   /** The effective policy (overrides applied). */
   readonly policy: Policy;
+  /** Where the policy came from, for the report: its file path, `inline`, or a plan file's label. */
+  readonly policySource: string;
 }
 
 /**
@@ -122,10 +127,11 @@ export async function prepareInvocation(options: PrepareInvocationOptions): Prom
     }
   }
 
-  if (problems.length > 0 || config === undefined || policy === undefined) {
+  if (problems.length > 0 || config === undefined || policy === undefined || source === undefined) {
     throw new ConfigError(problems);
   }
-  return { config, policy };
+  const policySource = options.policySourceLabel ?? (isInlinePolicy(source) ? 'inline' : redactUrl(source));
+  return { config, policy, policySource };
 }
 
 export interface ExecuteInvocationOptions {
@@ -261,7 +267,11 @@ export async function executeInvocation(
   const recorder = new ReportRecorder(deps, {
     dryRun: policy.dryRun,
     startedAt: new Date(nowMs),
-    policy,
+    policy: {
+      digest: policy.digest,
+      maxDeletesPerRun: policy.maxDeletesPerRun,
+      source: prepared.policySource,
+    },
     services: enabledServices(policy),
     hostOf,
   });

@@ -57,7 +57,7 @@ export function describeFailure(error: unknown): Omit<TaskFailure, 'taskId' | 'n
 export interface RecorderOptions {
   readonly dryRun: boolean;
   readonly startedAt: Date;
-  readonly policy: { readonly digest: string; readonly maxDeletesPerRun: number };
+  readonly policy: { readonly digest: string; readonly maxDeletesPerRun: number; readonly source?: string };
   readonly services: readonly ServiceId[];
   readonly target?: RunTarget;
   /** Host per service, named in failures. */
@@ -76,9 +76,11 @@ export class ReportRecorder {
   readonly #deps: Pick<Deps, 'log'>;
   readonly #report: Report;
   readonly #hostOf: (service: ServiceId) => string | undefined;
+  readonly #debug: boolean;
 
   constructor(deps: Pick<Deps, 'log'>, options: RecorderOptions) {
     this.#deps = deps;
+    this.#debug = deps.log.isLevelEnabled?.('debug') ?? true;
     this.#report = createReport(options);
     if (options.target) this.#report.target = options.target;
     this.#hostOf = options.hostOf ?? (() => undefined);
@@ -91,7 +93,15 @@ export class ReportRecorder {
 
   /** A listed task the policy keeps (logged only; counted by `listed`). */
   kept(task: Task, reason: KeepReason, ageMs: number | undefined): void {
-    if (NOTABLE_KEEPS.has(reason)) this.#decision('info', task, ageMs, 'keep', reason);
+    const level = NOTABLE_KEEPS.has(reason) ? 'info' : 'debug';
+    // A listing may hold a million too-young tasks: no line is even built unless it is written.
+    if (level === 'debug' && !this.#debug) return;
+    this.#decision(level, task, ageMs, 'keep', reason);
+  }
+
+  /** Plan/apply: a listed task that is not in the plan (a `debug` line; counted by `listed`). */
+  notInPlan(task: Task): void {
+    if (this.#debug) this.#decision('debug', task, undefined, 'keep', 'not-in-plan');
   }
 
   /**
@@ -106,11 +116,17 @@ export class ReportRecorder {
     const entry = this.#entry(service);
     entry.listed = counts.listed;
     entry.stale += counts.stale;
+    let kept = 0;
     for (const [reason, count] of Object.entries(counts.kept) as [KeepReason, number][]) {
+      kept += count;
       const skip = SKIP_REASON_OF[reason];
+      // With a saved plan, a planned task that is listed but no longer deletable or stale is `changed`.
       if (options.savedPlan) entry.skipped.changed += count;
       else if (skip !== undefined) entry.skipped[skip] += count;
+      else if (reason === 'too-young') entry.kept.tooYoung += count;
     }
+    // A saved plan admits only its tasks: the others were listed and are simply not in it.
+    if (options.savedPlan) entry.kept.notInPlan += counts.listed - counts.stale - kept;
   }
 
   /** A service could not be listed (or its listing was ambiguous): nothing is deleted for it. */
@@ -126,7 +142,9 @@ export class ReportRecorder {
 
   /** A saved plan's task this run did not find (service not selected, or not listed). */
   plannedTaskMissing(task: SavedPlanTask, reason: 'service-not-selected' | 'not-listed'): void {
-    this.#entry(task.service).skipped.changed += 1;
+    const entry = this.#entry(task.service);
+    entry.skipped.changed += 1;
+    entry.planNotListed = (entry.planNotListed ?? 0) + 1;
     this.#deps.log.info(
       { service: task.service, taskId: task.id, name: task.name, action: 'skipped', reason },
       'task decision',
@@ -216,7 +234,7 @@ export class ReportRecorder {
   }
 
   #decision(
-    level: 'info' | 'warn',
+    level: 'debug' | 'info' | 'warn',
     task: Task,
     ageMs: number | undefined,
     action: string,

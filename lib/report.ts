@@ -3,6 +3,7 @@
  * every run and returned to the caller.
  */
 import type { ServiceId } from './types';
+import { TOOL_VERSION } from './version';
 
 export const SKIP_REASONS = [
   'inProgress',
@@ -52,6 +53,13 @@ export interface ServiceCounts {
   unknown: number;
   skipped: Record<SkipReason, number>;
   /**
+   * Listed tasks the policy keeps that are not stale and not skipped: `tooYoung` (younger than `olderThan`),
+   * `notInPlan` (plan/apply: listed, but not in the plan). With these, every listed task is in exactly one
+   * column: `listed` = `stale` outcomes (deleted or would delete, gone, failed, unknown, the stale skips) plus
+   * the listing's skips (in progress, unknown state/age, excluded, unaddressable) plus `kept`.
+   */
+  kept: { tooYoung: number; notInPlan: number };
+  /**
    * Deletes attempted and answered "in progress" (refused by the API, or a re-check found it changed); also
    * counted in `skipped`. Tells `shouldFail` that the API answered. Added by the engine; optional for readers.
    */
@@ -69,6 +77,8 @@ export interface ServiceReport extends ServiceCounts {
   failuresNotListed?: number;
   /** The deletes of unknown outcome (`unknown`), at most `MAX_LISTED_FAILURES`, with why they are unknown. */
   unknownTasks?: TaskFailure[];
+  /** Plan/apply: planned tasks this run did not list (also counted in `skipped.changed`; not in `listed`). */
+  planNotListed?: number;
   /** Set when the service could not be listed (or its listing was ambiguous): nothing was deleted for it. */
   error?: { readonly message: string; readonly status?: number; readonly errorCode?: string };
 }
@@ -90,9 +100,13 @@ export interface Report {
   stoppedBy?: 'deadline' | 'interrupted';
   readonly policy: {
     readonly digest: string;
+    /** Where the policy came from: its file path, `inline`, or `plan FILE` (plan/apply). */
+    readonly source?: string;
     readonly services: readonly ServiceId[];
     readonly maxDeletesPerRun: number;
   };
+  /** The tool that wrote the report. */
+  readonly tool: { readonly name: 'task-janitor'; readonly version: string };
   readonly services: Partial<Record<ServiceId, ServiceReport>>;
   readonly totals: ServiceCounts & { failedServices: number };
 }
@@ -125,6 +139,7 @@ export function createServiceCounts(): ServiceCounts {
     failed: 0,
     unknown: 0,
     skipped: emptySkipped(),
+    kept: { tooYoung: 0, notInPlan: 0 },
   };
 }
 
@@ -136,7 +151,7 @@ export function createServiceReport(): ServiceReport {
 export interface CreateReportOptions {
   readonly dryRun: boolean;
   readonly startedAt: Date;
-  readonly policy: { readonly digest: string; readonly maxDeletesPerRun: number };
+  readonly policy: { readonly digest: string; readonly maxDeletesPerRun: number; readonly source?: string };
   /** One zeroed entry per service, in this order. */
   readonly services: readonly ServiceId[];
 }
@@ -152,9 +167,11 @@ export function createReport(options: CreateReportOptions): Report {
     finishedAt: startedAt,
     policy: {
       digest: options.policy.digest,
+      ...(options.policy.source !== undefined ? { source: options.policy.source } : {}),
       services: [...options.services],
       maxDeletesPerRun: options.policy.maxDeletesPerRun,
     },
+    tool: { name: 'task-janitor', version: TOOL_VERSION },
     services,
     totals: { ...createServiceCounts(), failedServices: 0 },
   };
@@ -167,6 +184,24 @@ export function serviceReportOf(report: Report, service: ServiceId): ServiceRepo
   const created = createServiceReport();
   report.services[service] = created;
   return created;
+}
+
+/**
+ * The columns a listed task can end in; for a service that was listed whole, their sum is `listed` (plus
+ * `planNotListed`, which counts planned tasks that were not listed, in `skipped.changed`).
+ */
+export function sumOfColumns(counts: ServiceCounts): number {
+  const skipped = SKIP_REASONS.reduce((sum, reason) => sum + counts.skipped[reason], 0);
+  return (
+    counts.deleted +
+    counts.wouldDelete +
+    counts.alreadyGone +
+    counts.failed +
+    counts.unknown +
+    skipped +
+    counts.kept.tooYoung +
+    counts.kept.notInPlan
+  );
 }
 
 /** Sums every service into a fresh totals object. */
@@ -182,6 +217,8 @@ export function computeTotals(report: Pick<Report, 'services'>): ServiceCounts &
     totals.failed += service.failed;
     totals.unknown += service.unknown;
     for (const reason of SKIP_REASONS) totals.skipped[reason] += service.skipped[reason];
+    totals.kept.tooYoung += service.kept.tooYoung;
+    totals.kept.notInPlan += service.kept.notInPlan;
     if (service.refused !== undefined) totals.refused = (totals.refused ?? 0) + service.refused;
     if (service.error) totals.failedServices += 1;
   }
@@ -241,6 +278,7 @@ const TABLE_COLUMNS: readonly { readonly title: string; readonly value: (c: Serv
   { title: 'interrupted', value: (c) => c.skipped.interrupted },
   { title: 'changed', value: (c) => c.skipped.changed },
   { title: 'unaddressable', value: (c) => c.skipped.unaddressable },
+  { title: 'too young', value: (c) => c.kept.tooYoung },
 ];
 
 /** A plain-text per-service summary table (CLI stdout), with totals and any listing errors below it. */
@@ -308,6 +346,7 @@ const EMF_METRICS: readonly { readonly name: string; readonly value: (c: Service
   { name: 'SkippedInterrupted', value: (c) => c.skipped.interrupted },
   { name: 'SkippedChanged', value: (c) => c.skipped.changed },
   { name: 'SkippedUnaddressable', value: (c) => c.skipped.unaddressable },
+  { name: 'KeptTooYoung', value: (c) => c.kept.tooYoung },
 ];
 
 /**

@@ -205,9 +205,8 @@ async function listAndPlan(
           throw new ListingError(`${service} listing yielded a task of ${task.service} (id ${task.id})`);
         }
         const decision = planner.add(task);
-        if (decision.action === 'keep' && (plannedKeys === undefined || foundPlanned.has(taskKey(task)))) {
-          recorder.kept(task, decision.reason, decision.ageMs);
-        }
+        if (plannedKeys !== undefined && !foundPlanned.has(taskKey(task))) recorder.notInPlan(task);
+        else if (decision.action === 'keep') recorder.kept(task, decision.reason, decision.ageMs);
         if (planner.plan.listed % PROGRESS_EVERY === 0) {
           options.onProgress?.({ phase: 'list', service, listed: planner.plan.listed });
         }

@@ -17,9 +17,11 @@
  *    deletion of this run is reported `deleted` or `unknown` (an outcome the run could not settle).
  * 6. No request ever reached a host other than the configured one (a redirect is never followed), so no
  *    credential did.
+ * 7. Every listed task is in exactly one column of the report: for every service listed whole, `listed` is the
+ *    sum of the columns.
  */
 
-import { MAX_LISTED_FAILURES } from '../../lib/report';
+import { MAX_LISTED_FAILURES, sumOfColumns } from '../../lib/report';
 import type { ServiceId } from '../../lib/types';
 import { type LogRecord, type Outcome, policySelects, taskKey } from './run-schedule';
 import { isWireDeletable, stateLabel } from './schedule';
@@ -310,6 +312,13 @@ export function checkInvariants(outcome: Outcome): Findings {
       `the emulator's deletions reported deleted: ${settledDeletions}; the report's deleted: ${report.totals.deleted}`,
     );
   if (schedule.dryRun && report.totals.deleted !== 0) fail(5, 'a dry run reports deletions');
+
+  // (7) listed = the sum of the columns, for every service listed whole.
+  for (const [service, entry] of Object.entries(report.services)) {
+    if (!entry || entry.error !== undefined) continue;
+    const sum = sumOfColumns(entry);
+    if (sum !== entry.listed) fail(7, `${service}: listed ${entry.listed}, but its columns sum to ${sum}`);
+  }
 
   return { violations, raceDeletions, maxReadToDeleteMs, overshootMs, unknown: report.totals.unknown };
 }

@@ -61,6 +61,7 @@ describe('report', () => {
         changed: 0,
         unaddressable: 0,
       },
+      kept: { tooYoung: 0, notInPlan: 0 },
       failedServices: 1,
     });
     expect(report.finishedAt).toBe('2025-01-01T00:00:05.000Z');

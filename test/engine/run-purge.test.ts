@@ -3,7 +3,7 @@ import { AuthError, CloudApiError, InterruptError, ListingError } from '../../li
 import { parsePolicyText } from '../../lib/policy/load';
 import { applyOverrides } from '../../lib/policy/overrides';
 import type { Policy } from '../../lib/policy/types';
-import type { Report } from '../../lib/report';
+import { type Report, sumOfColumns } from '../../lib/report';
 import { type ProgressEvent, type RunPurgeOptions, type RunSignals, runPurge } from '../../lib/run-purge';
 import { createSavedPlan, type SavedPlan } from '../../lib/saved-plan';
 import type { Task, TaskSource } from '../../lib/types';
@@ -440,7 +440,16 @@ describe('report shape', () => {
     const { policy, sources } = setup();
     const { report } = await runPurge(makeDeps(), options(policy, sources));
     const keys = (r: Report) => Object.keys(r).sort();
-    expect(keys(report)).toEqual(['dryRun', 'finishedAt', 'policy', 'services', 'startedAt', 'totals']);
+    expect(keys(report)).toEqual([
+      'dryRun',
+      'finishedAt',
+      'policy',
+      'services',
+      'startedAt',
+      'tool',
+      'totals',
+    ]);
+    expect(report.tool).toEqual({ name: 'task-janitor', version: expect.stringMatching(/^\d+\.\d+\.\d+/) });
     expect(Object.keys(report.services['oms-migration-tasks'] ?? {})).toEqual(
       expect.arrayContaining([
         'listed',
@@ -449,9 +458,44 @@ describe('report shape', () => {
         'wouldDelete',
         'alreadyGone',
         'failed',
+        'unknown',
         'skipped',
+        'kept',
         'failures',
       ]),
+    );
+  });
+
+  it('puts every listed task in exactly one column: listed is their sum, for every service', async () => {
+    const { policy, sources } = setup();
+    for (const dryRun of [true, false]) {
+      const { report } = await runPurge(makeDeps(), options({ ...policy, dryRun }, sources));
+      for (const [service, entry] of Object.entries(report.services)) {
+        if (!entry || entry.error) continue;
+        expect({ service, sum: sumOfColumns(entry) }).toEqual({ service, sum: entry.listed });
+      }
+      expect(report.services['oms-migration-tasks']?.kept.tooYoung).toBe(1);
+    }
+  });
+
+  it('logs a debug decision for every listed task, the too-young and excluded ones too', async () => {
+    const { policy, sources } = setup();
+    const deps = makeDeps();
+
+    const { report } = await runPurge(deps, options(policy, sources));
+
+    const decided = new Set(
+      deps.log.calls
+        .filter((c) => c.msg === 'task decision')
+        .map((c) => `${String(c.obj.service)} ${String(c.obj.taskId)}`),
+    );
+    const listed = Object.values(report.services).reduce((sum, entry) => sum + (entry?.listed ?? 0), 0);
+    expect(decided.size).toBe(listed);
+    expect(deps.log.calls).toContainEqual(
+      expect.objectContaining({
+        level: 'debug',
+        obj: expect.objectContaining({ taskId: 'oms-young', reason: 'too-young' }),
+      }),
     );
   });
 });
