@@ -5,6 +5,7 @@
 import { Secret } from './cloud/secret';
 import { ConfigError } from './errors';
 import { redactUrl } from './redact-url';
+import { endpointVariableOf } from './sources/catalog';
 import { CLOUD_SERVICES, type CloudService } from './types';
 
 export const CLOUDS = ['huaweicloud', 'otc'] as const;
@@ -61,14 +62,6 @@ export const CONFIG_DEFAULTS = Object.freeze({
   maxAttempts: 5,
   maxRetryTimeMs: 60_000,
 });
-
-const ENDPOINT_VARS: Readonly<Record<CloudService, string>> = {
-  iam: 'TASK_JANITOR_ENDPOINT_IAM',
-  dcs: 'TASK_JANITOR_ENDPOINT_DCS',
-  modelarts: 'TASK_JANITOR_ENDPOINT_MODELARTS',
-  oms: 'TASK_JANITOR_ENDPOINT_OMS',
-  dis: 'TASK_JANITOR_ENDPOINT_DIS',
-};
 
 const CLOUD_DOMAINS: Readonly<Record<CloudName, string>> = {
   huaweicloud: 'myhuaweicloud.com',
@@ -257,7 +250,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
 
   const endpoints = {} as Record<CloudService, string>;
   for (const service of CLOUD_SERVICES) {
-    const name = ENDPOINT_VARS[service];
+    const name = endpointVariableOf(service);
     const raw = present(env, name);
     if (raw !== undefined) {
       const parsed = parseEndpoint(name, raw);

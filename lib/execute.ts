@@ -14,7 +14,7 @@ import { type DeleteCandidate, evaluateTask } from './plan';
 import type { ServicePolicy } from './policy/types';
 import type { TaskOutcome } from './recorder';
 import type { SkipReason } from './report';
-import { answerOf } from './sources/wire';
+import { answerMeaning, answerOf, isAnswer } from './sources/wire';
 import {
   type ApiAnswer,
   type ServiceId,
@@ -217,7 +217,7 @@ function createDeleter(deps: Deps, options: DeleterOptions) {
     error: unknown,
   ): Attempt | undefined => {
     const answer = answerOf(error);
-    switch (answer && source.deleteAnswerMeaning(answer)) {
+    switch (answer && answerMeaning(source.descriptor, answer)) {
       case 'gone':
         return { settled: goneOutcome(attempts) };
       case 'refused-in-progress':
@@ -236,7 +236,7 @@ function createDeleter(deps: Deps, options: DeleterOptions) {
         signal: signals.abort,
         stopSignal: signals.stop,
         onAttempt: attempts.record,
-        isExpectedError: (answer) => source.deleteAnswerMeaning(answer) !== undefined,
+        isExpectedError: (answer) => answerMeaning(source.descriptor, answer) !== undefined,
       });
       return { settled: { kind: 'deleted' } };
     } catch (error) {
@@ -246,7 +246,7 @@ function createDeleter(deps: Deps, options: DeleterOptions) {
 
   const guardedDelete = async (candidate: DeleteCandidate, attempts: DeleteAttempts): Promise<Attempt> => {
     const read = source.readTask?.(candidate.task, ctx.projectId);
-    if (!read) throw new TypeError(`${source.id} has no read to guard its deletes with`);
+    if (!read) throw new TypeError(`${source.descriptor.id} has no read to guard its deletes with`);
     const request = source.deleteRequest(candidate.task, ctx.projectId);
     try {
       return await ctx.client.sequence(
@@ -287,7 +287,7 @@ function createDeleter(deps: Deps, options: DeleterOptions) {
             await send({
               ...request,
               onAttempt: attempts.record,
-              isExpectedError: (answer) => source.deleteAnswerMeaning(answer) !== undefined,
+              isExpectedError: (answer) => answerMeaning(source.descriptor, answer) !== undefined,
             });
             return { settled: { kind: 'deleted' } };
           } catch (error) {
@@ -305,7 +305,7 @@ function createDeleter(deps: Deps, options: DeleterOptions) {
   return {
     async attempt(candidate: DeleteCandidate, attempts: DeleteAttempts): Promise<Attempt> {
       try {
-        return source.refusesInProgress
+        return source.descriptor.refusesInProgress
           ? await plainDelete(candidate, attempts)
           : await guardedDelete(candidate, attempts);
       } catch (error) {
@@ -374,7 +374,7 @@ async function resolveUnsettled(
     );
   }
   deps.log.info(
-    { service: source.id, tasks: unsettled.length, settledByRead: located !== undefined },
+    { service: source.descriptor.id, tasks: unsettled.length, settledByRead: located !== undefined },
     'deletes of unknown outcome settled by reading the tasks',
   );
 }
@@ -404,8 +404,9 @@ async function locateTasks(
   return found;
 }
 
+/** A read of one task answered with the API's documented "not found". */
 function isReadGone(source: TaskSource, answer: ApiAnswer | undefined): boolean {
-  return answer !== undefined && (source.isReadGone?.(answer) ?? false);
+  return isAnswer(answer, source.descriptor.answers.notFound);
 }
 
 function skipped(skip: SkipReason, reason: string, error?: unknown, refused = false): TaskOutcome {

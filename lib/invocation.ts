@@ -26,6 +26,7 @@ import { redactUrl } from './redact-url';
 import { type Report, reportErrors, shouldFail, toEmbeddedMetricFormat } from './report';
 import { type ProgressEvent, type PurgeResult, type RunSignals, runPurge } from './run-purge';
 import type { SavedPlan } from './saved-plan';
+import { hostOf } from './sources/catalog';
 import { SOURCES } from './sources/index';
 import type { ServiceId } from './types';
 
@@ -260,10 +261,7 @@ export async function executeInvocation(
   const hosts = new Map(
     Object.entries(config.endpoints).map(([service, url]) => [service, new URL(url).host] as const),
   );
-  const hostOf = (service: ServiceId): string | undefined => {
-    const source = SOURCES.find((s) => s.id === service);
-    return source ? hosts.get(source.cloudService) : undefined;
-  };
+  const endpointHostOf = (service: ServiceId): string | undefined => hosts.get(hostOf(service));
   const recorder = new ReportRecorder(deps, {
     dryRun: policy.dryRun,
     startedAt: new Date(nowMs),
@@ -273,7 +271,7 @@ export async function executeInvocation(
       source: prepared.policySource,
     },
     services: enabledServices(policy),
-    hostOf,
+    hostOf: endpointHostOf,
   });
   let result: PurgeResult | undefined;
   let finalReport: Report | undefined;

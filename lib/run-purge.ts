@@ -110,7 +110,7 @@ export async function runPurge(deps: Deps, options: RunPurgeOptions): Promise<Pu
     await executePlan(deps, {
       policyOf: (service) => policy.services[service],
       deletes,
-      sources: new Map(options.sources.map((source) => [source.id, source] as const)),
+      sources: new Map(options.sources.map((source) => [source.descriptor.id, source] as const)),
       contextFor: contexts.forDeletes,
       signals,
       deadlineAtMs: options.deadlineAtMs,
@@ -179,7 +179,7 @@ async function listAndPlan(
 ): Promise<ListedPlans> {
   const { policy, savedPlan } = options;
   const nowMs = deps.now().getTime();
-  const sourcesById = new Map(options.sources.map((source) => [source.id, source] as const));
+  const sourcesById = new Map(options.sources.map((source) => [source.descriptor.id, source] as const));
   const plannedKeys = savedPlan ? new Set(savedPlan.tasks.map(taskKey)) : undefined;
   const foundPlanned = new Set<string>();
 

@@ -1,27 +1,19 @@
 /**
- * The vocabulary shared by the engine, the five task sources and the shells.
- * Per-service wire facts (paths, pagination, state tables) live in `lib/sources/*` and nowhere else.
+ * The vocabulary shared by the engine, the task sources and the shells.
+ * Per-API facts live in `lib/sources/<api>/` (the descriptor and the source) and nowhere else.
  */
 import type { CloudClient, CloudRequest } from './cloud/types';
 import type { Logger } from './deps';
+import type { ServiceId } from './sources/catalog';
+import type { SourceDescriptor } from './sources/descriptor';
 
-/** The five task APIs task-janitor knows, by their public policy id. */
-export const SERVICE_IDS = [
-  'dcs-center-tasks',
-  'dcs-background-tasks',
-  'modelarts-processor-tasks',
-  'oms-migration-tasks',
-  'dis-dump-tasks',
-] as const;
-export type ServiceId = (typeof SERVICE_IDS)[number];
-
-export function isServiceId(value: unknown): value is ServiceId {
-  return typeof value === 'string' && (SERVICE_IDS as readonly string[]).includes(value);
-}
-
-/** The cloud service hosts task-janitor talks to (one endpoint each). */
-export const CLOUD_SERVICES = ['iam', 'dcs', 'modelarts', 'oms', 'dis'] as const;
-export type CloudService = (typeof CLOUD_SERVICES)[number];
+export {
+  CLOUD_SERVICES,
+  type CloudService,
+  isServiceId,
+  SERVICE_IDS,
+  type ServiceId,
+} from './sources/catalog';
 
 /**
  * How a task's state is classified. Only `deletable` tasks can ever be planned for deletion;
@@ -104,21 +96,12 @@ export interface TaskRead {
 }
 
 /**
- * The seam that keeps the task APIs out of the engine: one module per API implements it. The engine sends
- * every request; a source only builds them and reads the answers.
+ * The seam that keeps the task APIs out of the engine: one folder per API (`lib/sources/<api>/`) holds its
+ * descriptor (every fact about it, as data) and this implementation. The engine sends every request; a source
+ * only builds them and reads the answers; what an error answer means comes from the descriptor.
  */
 export interface TaskSource {
-  readonly id: ServiceId;
-  /** The cloud host this source calls. */
-  readonly cloudService: CloudService;
-  /** The states a policy may name in `states` (the deletable ones), as they appear in `Task.state`. */
-  readonly deletableStates: readonly string[];
-  /**
-   * True when the API refuses to delete a task in progress (OMS, DCS): its DELETE is sent without a read
-   * first. False (ModelArts, DIS): every DELETE attempt is sent right after a read that found the task still
-   * deletable and stale, with nothing in between (`CloudClient.sequence`).
-   */
-  readonly refusesInProgress: boolean;
+  readonly descriptor: SourceDescriptor & { readonly id: ServiceId };
   /**
    * Yields every task (all pages, parents first where needed) and throws `ListingError` when a listing is
    * ambiguous (repeating/lost items, endless pages): the engine then deletes nothing for that service.
@@ -129,14 +112,13 @@ export interface TaskSource {
    * @throws JanitorError when the task cannot be addressed (an id of `.` or `..`); nothing is sent.
    */
   deleteRequest(task: Task, projectId: string): SourceRequest;
-  /** The meaning of an error answer to this source's DELETE; undefined: a failure. */
-  deleteAnswerMeaning(answer: ApiAnswer): AnswerMeaning | undefined;
-  /** Reading one task by id, where the API has such a read (undefined: DCS has none). */
-  readTask?(task: Task, projectId: string): TaskRead;
-  /** True when an error answer to `readTask` is the documented not-found answer. */
-  isReadGone?(answer: ApiAnswer): boolean;
   /**
-   * Reads the current state of `tasks` (by `taskKey`; undefined: gone), to resolve deletes whose outcome is
+   * Reading one task by id, where the API has such a read (DCS has none). Required where the descriptor says the
+   * API does not refuse a running task: every DELETE then follows it.
+   */
+  readTask?(task: Task, projectId: string): TaskRead;
+  /**
+   * Reads the current state of `tasks` (by `taskKey`; undefined: gone), to settle deletes whose outcome is
    * unknown. Sources without `readTask` list (DCS: the instance's tasks, or the task center).
    */
   locate?(tasks: readonly Task[], ctx: SourceContext): Promise<ReadonlyMap<string, Task | undefined>>;

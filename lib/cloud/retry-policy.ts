@@ -10,6 +10,7 @@ import {
   RunStoppedError,
   TimeoutError,
 } from '../errors';
+import { API_THROTTLING_CODES, API_TOKEN_EXPIRED_CODES } from '../sources/catalog';
 import type { AttemptRecord } from './types';
 
 /** Statuses worth another attempt: the server may answer differently next time. */
@@ -20,7 +21,7 @@ export const THROTTLING_CODES: ReadonlySet<string> = new Set([
   'APIG.0308',
   'APIGW.0308',
   'IAM.0012',
-  'DIS.4305',
+  ...API_THROTTLING_CODES,
 ]);
 
 /** 401 codes meaning "the token expired, get a new one" (REFERENCE §1.2, §1.5, §2.7). */
@@ -28,7 +29,7 @@ export const TOKEN_EXPIRED_CODES: ReadonlySet<string> = new Set([
   'APIG.0307',
   'APIGW.0307',
   'IAM.0066',
-  'DCS.1002',
+  ...API_TOKEN_EXPIRED_CODES,
 ]);
 
 /** A throttling answer: 429, or a throttling code with any status. */

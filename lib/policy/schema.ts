@@ -1,17 +1,15 @@
 /**
- * The retention policy schema, version 1 (issue 5; a public interface). Every object is `.strict()`, so a
- * misspelt key is an error rather than a silently ignored rule.
+ * The retention policy schema, version 1 (a public interface). Every object is `.strict()`, so a misspelt key
+ * is an error rather than a silently ignored rule. Per service, the state names and the parent key come from the
+ * API's descriptor (`lib/sources/catalog.ts`).
  */
 import { z } from 'zod';
+import { PARENT_KEYS } from '../sources/catalog';
 import { SERVICE_IDS, type ServiceId } from '../types';
 import { checkDuration } from './duration';
 import { DELETABLE_STATES } from './states';
 
-/** Which services accept a parent-name glob list, and under which key. */
-export const PARENT_KEYS: Readonly<Partial<Record<ServiceId, 'instances' | 'streams'>>> = {
-  'dcs-background-tasks': 'instances',
-  'dis-dump-tasks': 'streams',
-};
+export { PARENT_KEYS };
 
 export const durationSchema = z.unknown().superRefine((value, ctx) => {
   const result = checkDuration(value);
@@ -22,7 +20,7 @@ export const durationSchema = z.unknown().superRefine((value, ctx) => {
  * Globs on names. A leading `!` is refused rather than read as picomatch negation: globs in a list are OR-ed,
  * so `["prod-*", "!prod-critical"]` would select `prod-critical` and every non-prod name too.
  */
-function globList(key: 'include' | 'exclude' | 'instances' | 'streams') {
+function globList(key: string) {
   const instead =
     key === 'include' || key === 'exclude'
       ? 'list the names to keep out under exclude instead'
@@ -104,9 +102,11 @@ export function describeUnknownPolicyKey(parentPath: readonly (string | number)[
   if (parentPath.length === 1 && parentPath[0] === 'services') {
     return `unknown service ${JSON.stringify(key)}; expected one of ${SERVICE_IDS.join(', ')}`;
   }
-  if (parentPath.length === 2 && parentPath[0] === 'services' && (key === 'instances' || key === 'streams')) {
-    const owner = key === 'instances' ? 'dcs-background-tasks' : 'dis-dump-tasks';
-    return `unknown key (${key} applies only to ${owner})`;
+  const owners = Object.entries(PARENT_KEYS)
+    .filter(([, parentKey]) => parentKey === key)
+    .map(([service]) => service);
+  if (parentPath.length === 2 && parentPath[0] === 'services' && owners.length > 0) {
+    return `unknown key (${key} applies only to ${owners.join(', ')})`;
   }
   return 'unknown key';
 }

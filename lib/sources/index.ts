@@ -1,4 +1,4 @@
-/** The registry of the five task sources, by policy id. */
+/** The registry of the task sources' implementations, in the catalog's order (their facts: `catalog.ts`). */
 import type { ServiceId, TaskSource } from '../types';
 import { dcsBackgroundTasks } from './dcs-background-tasks';
 import { dcsCenterTasks } from './dcs-center-tasks';
@@ -15,7 +15,9 @@ export const SOURCES: readonly TaskSource[] = Object.freeze([
   disDumpTasks,
 ]);
 
-const BY_ID: ReadonlyMap<ServiceId, TaskSource> = new Map(SOURCES.map((source) => [source.id, source]));
+const BY_ID: ReadonlyMap<ServiceId, TaskSource> = new Map(
+  SOURCES.map((source) => [source.descriptor.id, source]),
+);
 
 /** The source for a service id. */
 export function getSource(id: ServiceId): TaskSource {

@@ -5,7 +5,8 @@
 import { isSafeNumber, parse as parseLossless } from 'lossless-json';
 import { isAddressableSegment } from '../cloud/api-path';
 import { CloudApiError, JanitorError, MalformedResponseError } from '../errors';
-import type { ApiAnswer, CloudService, SourceRequest, StateClass } from '../types';
+import type { AnswerMeaning, ApiAnswer, CloudService, SourceRequest, StateClass } from '../types';
+import type { DocumentedAnswer, SourceDescriptor } from './descriptor';
 
 /**
  * Earliest epoch ms accepted as a task's time (2010-01-01T00:00:00Z, before any of these APIs existed). An
@@ -56,23 +57,40 @@ export function readDuration(value: unknown): number | undefined {
   return undefined;
 }
 
-/** A service's integer `status` codes and what each means (OMS, ModelArts). */
-export type StatusCodeTable = ReadonlyMap<
-  number,
-  { readonly state: string; readonly stateClass: StateClass }
->;
+/** A service's integer `status` codes and the state label each stands for (OMS, ModelArts). */
+export type StatusCodeTable = ReadonlyMap<number, string>;
+
+/** A state label's class, from the API's descriptor: deletable, in progress, or (anything else) unknown. */
+export function classOfState(descriptor: SourceDescriptor, state: string): StateClass {
+  if (descriptor.states.deletable.includes(state)) return 'deletable';
+  if (descriptor.states.inProgress.includes(state)) return 'in-progress';
+  return 'unknown';
+}
+
+/** A string state (DCS, DIS) and its class; a missing or empty one is `status-<value>`, unknown. */
+export function classifyStateLabel(
+  descriptor: SourceDescriptor,
+  state: unknown,
+): { readonly state: string; readonly stateClass: StateClass } {
+  if (typeof state !== 'string' || state === '') {
+    return { state: `status-${state === '' ? 'empty' : String(state)}`, stateClass: 'unknown' };
+  }
+  return { state, stateClass: classOfState(descriptor, state) };
+}
 
 /**
- * Looks an integer `status` (number or decimal string) up in a service's table; a code the table does not
- * know, or a value that is no integer, is `status-<value>` of class `unknown`.
+ * Looks an integer `status` (number or decimal string) up in a service's table of labels; a code the table does
+ * not know, or a value that is no integer, is `status-<value>` of class `unknown`.
  */
 export function classifyStatusCode(
-  table: StatusCodeTable,
+  descriptor: SourceDescriptor,
+  labels: StatusCodeTable,
   status: unknown,
 ): { readonly state: string; readonly stateClass: StateClass } {
   const code = readInteger(status);
-  const known = code === undefined ? undefined : table.get(code);
-  return known ?? { state: `status-${String(status)}`, stateClass: 'unknown' };
+  const label = code === undefined ? undefined : labels.get(code);
+  if (label === undefined) return { state: `status-${String(status)}`, stateClass: 'unknown' };
+  return { state: label, stateClass: classOfState(descriptor, label) };
 }
 
 const ISO_8601 = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|[+-](\d{2}):?(\d{2}))$/;
@@ -133,10 +151,16 @@ export function answerOf(error: unknown): ApiAnswer | undefined {
   return error instanceof CloudApiError ? { status: error.status, errorCode: error.errorCode } : undefined;
 }
 
-/** One documented answer: a status and the error codes it comes with. */
-export interface DocumentedAnswer {
-  readonly status: number;
-  readonly codes: readonly string[];
+export type { DocumentedAnswer } from './descriptor';
+
+/** What an error answer means for a task, by its API's documented answers (undefined: a failure). */
+export function answerMeaning(descriptor: SourceDescriptor, answer: ApiAnswer): AnswerMeaning | undefined {
+  const { answers } = descriptor;
+  if (isAnswer(answer, answers.inProgress)) return 'refused-in-progress';
+  if (isAnswer(answer, answers.notFound)) return 'gone';
+  if (answers.ambiguousNotFound !== undefined && isAnswer(answer, answers.ambiguousNotFound))
+    return 'ambiguous-not-found';
+  return undefined;
 }
 
 /** True when `answer` is one of `documented`, matched on status AND code (a proxy's HTML 404 has no code). */

@@ -12,7 +12,7 @@ describe('sources against the emulator', () => {
     await h?.close();
   });
 
-  it.each(SOURCES.map((s) => [s.id, s] as const))(
+  it.each(SOURCES.map((s) => [s.descriptor.id, s] as const))(
     '%s lists every task of the emulator',
     async (id, source) => {
       const projectId = await h.client.resolveProjectId();

@@ -54,11 +54,11 @@ async function run(
   const deps = options.deps ?? makeDeps();
   const services = [...new Set(tasks.map((t) => t.service))] as ServiceId[];
   const recorder = new ReportRecorder(deps, { dryRun: false, startedAt: NOW, policy, services });
-  const byService = new Map(fakes.map((fake) => [fake.source.id, fake] as const));
+  const byService = new Map(fakes.map((fake) => [fake.source.descriptor.id, fake] as const));
   await executePlan(deps, {
     policyOf: (service) => policy.services[service],
     deletes: candidates(tasks),
-    sources: new Map(fakes.map((f) => [f.source.id, f.source])),
+    sources: new Map(fakes.map((f) => [f.source.descriptor.id, f.source])),
     contextFor: (service) => ({
       client: byService.get(service)?.client ?? unusedClient,
       projectId: 'p',

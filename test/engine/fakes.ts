@@ -8,6 +8,7 @@ import type { Deps, Logger } from '../../lib/deps';
 import { CloudApiError } from '../../lib/errors';
 import { DELETABLE_STATES } from '../../lib/policy/states';
 import type { PlanAccount } from '../../lib/saved-plan';
+import { descriptorOf, hostOf } from '../../lib/sources/catalog';
 import type { DeleteOutcome, ServiceId, SourceContext, StateClass, Task, TaskSource } from '../../lib/types';
 
 export const NOW = new Date('2025-01-01T00:00:00Z');
@@ -150,21 +151,19 @@ export function createFakeSource(id: ServiceId, options: FakeSourceOptions = {})
     tasksById.set(pathOf(task), task);
     return pathOf(task);
   };
-  const cloudService = id.startsWith('dcs')
-    ? 'dcs'
-    : id.startsWith('oms')
-      ? 'oms'
-      : id.startsWith('dis')
-        ? 'dis'
-        : id.startsWith('modelarts')
-          ? 'modelarts'
-          : undefined;
-  if (cloudService === undefined) throw new TypeError(`no fake host for ${id}`);
+  const real = descriptorOf(id);
+  const cloudService = hostOf(id);
   const source: TaskSource = {
-    id,
-    cloudService,
-    deletableStates: DELETABLE_STATES[id],
-    refusesInProgress: options.recheck === undefined,
+    // The API's own facts, but answers of the fake's own: "gone" and "refused" are FAKE codes.
+    descriptor: {
+      ...real,
+      id,
+      refusesInProgress: options.recheck === undefined,
+      answers: {
+        notFound: [{ status: 400, codes: [FAKE_GONE] }],
+        inProgress: [{ status: 400, codes: [FAKE_REFUSED] }],
+      },
+    },
     async *list(ctx) {
       state.listCalls += 1;
       state.contexts.push(ctx);
@@ -187,11 +186,6 @@ export function createFakeSource(id: ServiceId, options: FakeSourceOptions = {})
     deleteRequest(task) {
       return { service: cloudService, operation: 'FakeDelete', method: 'DELETE', path: remember(task) };
     },
-    deleteAnswerMeaning(answer) {
-      if (answer.errorCode === FAKE_GONE) return 'gone';
-      if (answer.errorCode === FAKE_REFUSED) return 'refused-in-progress';
-      return undefined;
-    },
     ...(options.recheck
       ? {
           readTask(task: Task) {
@@ -205,7 +199,6 @@ export function createFakeSource(id: ServiceId, options: FakeSourceOptions = {})
               toTask: (body: unknown) => body as Task,
             };
           },
-          isReadGone: (answer: { errorCode: string | undefined }) => answer.errorCode === FAKE_GONE,
         }
       : {}),
   };
@@ -259,7 +252,7 @@ const fakeClientOf = new WeakMap<TaskSource, CloudClient>();
 /** One fake cloud for several fake sources: a request goes to the fake whose `/fake/<service>/` path it names. */
 export function fakeCloudFor(sources: readonly TaskSource[]): CloudClient {
   const route = (path: string): CloudClient => {
-    const source = sources.find((s) => path.startsWith(`/fake/${s.id}/`));
+    const source = sources.find((s) => path.startsWith(`/fake/${s.descriptor.id}/`));
     const client = source && fakeClientOf.get(source);
     if (!client) throw new TypeError(`no fake source answers ${path}`);
     return client;

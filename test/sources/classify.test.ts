@@ -7,6 +7,7 @@ import { classifyDisState, disEndedAtMs } from '../../lib/sources/dis-dump-tasks
 import { getSource, SOURCES } from '../../lib/sources/index';
 import { classifyModelArtsStatus, modelArtsEndedAtMs } from '../../lib/sources/modelarts-processor-tasks';
 import { classifyOmsStatus, omsEndedAtMs, readOmsId } from '../../lib/sources/oms-migration-tasks';
+import { answerMeaning, isAnswer } from '../../lib/sources/wire';
 import type { AnswerMeaning, ServiceId, SourceContext, Task } from '../../lib/types';
 import { SERVICE_IDS } from '../../lib/types';
 
@@ -67,17 +68,18 @@ describe('state table (issue 5)', () => {
   });
 
   it.each(SERVICE_IDS)("%s's deletable states are the policy's DELETABLE_STATES", (id) => {
-    expect([...getSource(id).deletableStates]).toEqual([...DELETABLE_STATES[id]]);
+    expect([...getSource(id).descriptor.states.deletable]).toEqual([...DELETABLE_STATES[id]]);
   });
 
   it('registers one source per service id, in order', () => {
-    expect(SOURCES.map((s) => s.id)).toEqual([...SERVICE_IDS]);
+    expect(SOURCES.map((s) => s.descriptor.id)).toEqual([...SERVICE_IDS]);
     // The APIs that do not refuse a running task: every DELETE follows a read.
-    expect(SOURCES.filter((s) => !s.refusesInProgress).map((s) => s.id)).toEqual([
+    expect(SOURCES.filter((s) => !s.descriptor.refusesInProgress).map((s) => s.descriptor.id)).toEqual([
       'modelarts-processor-tasks',
       'dis-dump-tasks',
     ]);
-    for (const source of SOURCES.filter((s) => !s.refusesInProgress)) expect(source.readTask).toBeDefined();
+    for (const source of SOURCES.filter((s) => !s.descriptor.refusesInProgress))
+      expect(source.readTask).toBeDefined();
   });
 });
 
@@ -241,7 +243,7 @@ describe('what an error answer to a delete means (status and code, as documented
     ['dis-dump-tasks', 404, undefined, undefined],
     ['dis-dump-tasks', 500, 'DIS.5000', undefined],
   ])('%s answered %i %s → %s', (service, status, errorCode, expected) => {
-    expect(getSource(service).deleteAnswerMeaning({ status, errorCode })).toBe(expected);
+    expect(answerMeaning(getSource(service).descriptor, { status, errorCode })).toBe(expected);
   });
 
   it.each<[ServiceId, number, string | undefined, boolean]>([
@@ -253,7 +255,7 @@ describe('what an error answer to a delete means (status and code, as documented
     ['oms-migration-tasks', 400, 'OMS.1009', true],
     ['oms-migration-tasks', 404, undefined, false],
   ])('a read of %s answered %i %s is "gone": %s', (service, status, errorCode, expected) => {
-    expect(getSource(service).isReadGone?.({ status, errorCode })).toBe(expected);
+    expect(isAnswer({ status, errorCode }, getSource(service).descriptor.answers.notFound)).toBe(expected);
   });
 });
 

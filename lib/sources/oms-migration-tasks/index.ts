@@ -4,24 +4,13 @@
  * and `Task.id` is the exact decimal text, never a rounded double. OMS refuses to delete an in-progress task
  * (`OMS.0063`); such a task is skipped, never stopped.
  */
-import { apiPath } from '../cloud/api-path';
-import { MalformedResponseError } from '../errors';
-import { DELETABLE_STATES } from '../policy/states';
-import type {
-  AnswerMeaning,
-  ApiAnswer,
-  SourceContext,
-  StateClass,
-  Task,
-  TaskRead,
-  TaskSource,
-} from '../types';
-import { listOffsetPaged, type Page, readListPage } from './paging';
+import { apiPath } from '../../cloud/api-path';
+import { MalformedResponseError } from '../../errors';
+import type { SourceContext, StateClass, Task, TaskRead, TaskSource } from '../../types';
+import { listOffsetPaged, type Page, readListPage } from '../paging';
 import {
   classifyStatusCode,
-  type DocumentedAnswer,
   deleteRequestOf,
-  isAnswer,
   parseJsonLossless,
   readDuration,
   readEpochMs,
@@ -29,31 +18,32 @@ import {
   requireAddressable,
   requireRecord,
   type StatusCodeTable,
-} from './wire';
+} from '../wire';
+import { omsMigrationTasksDescriptor as descriptor } from './descriptor';
 
-const LIST = 'ListMigrationTasks';
-const SHOW = 'ShowMigrationTask';
-const DELETE = 'DeleteMigrationTask';
+export { omsMigrationTasksDescriptor } from './descriptor';
+
+const { list: LIST, read: SHOW, delete: DELETE } = descriptor.operations;
 /** `limit` 1–100 (REFERENCE §5.3). */
 export const OMS_PAGE_LIMIT = 100;
 
+/** The integer `status` codes; what class each label is comes from the descriptor. */
 const STATUS_LABELS: StatusCodeTable = new Map([
-  [0, { state: 'pending', stateClass: 'in-progress' }],
-  [1, { state: 'waiting', stateClass: 'in-progress' }],
-  [2, { state: 'executing', stateClass: 'in-progress' }],
-  [3, { state: 'paused', stateClass: 'deletable' }],
-  [4, { state: 'failed', stateClass: 'deletable' }],
-  [5, { state: 'succeeded', stateClass: 'deletable' }],
-  [6, { state: 'retrying', stateClass: 'in-progress' }],
-  [7, { state: 'pausing', stateClass: 'in-progress' }],
+  [0, 'pending'],
+  [1, 'waiting'],
+  [2, 'executing'],
+  [3, 'paused'],
+  [4, 'failed'],
+  [5, 'succeeded'],
+  [6, 'retrying'],
+  [7, 'pausing'],
 ]);
-export const OMS_DELETABLE_STATES: readonly string[] = DELETABLE_STATES['oms-migration-tasks'];
 
 export function classifyOmsStatus(status: unknown): {
   readonly state: string;
   readonly stateClass: StateClass;
 } {
-  return classifyStatusCode(STATUS_LABELS, status);
+  return classifyStatusCode(descriptor, STATUS_LABELS, status);
 }
 
 /** End time = `start_time` + `total_time` (both ms; there is no creation or end time field). */
@@ -84,20 +74,6 @@ export function toOmsTask(item: Readonly<Record<string, unknown>>, operation: st
   };
 }
 
-/** 400 `OMS.1009` "No resources found": the task is gone. */
-const OMS_GONE: readonly DocumentedAnswer[] = [{ status: 400, codes: ['OMS.1009'] }];
-
-function isGone(answer: ApiAnswer): boolean {
-  return isAnswer(answer, OMS_GONE);
-}
-
-/** `OMS.1009` gone; `OMS.0063` "the task is in progress": refused (never forced, never stopped). */
-function omsAnswerMeaning(answer: ApiAnswer): AnswerMeaning | undefined {
-  if (isGone(answer)) return 'gone';
-  if (answer.errorCode === 'OMS.0063') return 'refused-in-progress';
-  return undefined;
-}
-
 function taskPath(projectId: string, task: Task, operation: string): string {
   requireAddressable(operation, { task_id: task.id });
   return apiPath`/v2/${projectId}/tasks/${task.id}`;
@@ -118,10 +94,7 @@ async function fetchPage(ctx: SourceContext, offset: number): Promise<Page<Task>
 }
 
 export const omsMigrationTasks: TaskSource = {
-  id: 'oms-migration-tasks',
-  cloudService: 'oms',
-  deletableStates: OMS_DELETABLE_STATES,
-  refusesInProgress: true,
+  descriptor,
 
   list(ctx: SourceContext): AsyncIterable<Task> {
     return listOffsetPaged({
@@ -146,11 +119,7 @@ export const omsMigrationTasks: TaskSource = {
     };
   },
 
-  isReadGone: isGone,
-
   deleteRequest(task: Task, projectId: string) {
     return deleteRequestOf({ service: 'oms', operation: DELETE, path: taskPath(projectId, task, DELETE) });
   },
-
-  deleteAnswerMeaning: omsAnswerMeaning,
 };

@@ -4,18 +4,11 @@
  * (`GET /v2/{project_id}/instances/{instance_id}/tasks`); delete with
  * `DELETE /v2/{project_id}/instances/{instance_id}/tasks/{task_id}` (200 `{"message": ""}` or 204).
  */
-import { apiPath } from '../cloud/api-path';
-import { JanitorError } from '../errors';
-import { type SourceContext, type Task, type TaskSource, taskKey } from '../types';
-import {
-  DCS_DELETABLE_STATES,
-  DCS_INSTANCE_GONE,
-  DCS_PAGE_LIMIT,
-  type DcsParent,
-  dcsAnswerMeaning,
-  toDcsTask,
-} from './dcs-common';
-import { DEFAULT_PAGE_CONCURRENCY, listOffsetPaged, type Page, readListPage, runPool } from './paging';
+import { apiPath } from '../../cloud/api-path';
+import { JanitorError } from '../../errors';
+import { type SourceContext, type Task, type TaskSource, taskKey } from '../../types';
+import { DCS_PAGE_LIMIT, type DcsParent, toDcsTask } from '../dcs-common';
+import { DEFAULT_PAGE_CONCURRENCY, listOffsetPaged, type Page, readListPage, runPool } from '../paging';
 import {
   answerOf,
   deleteRequestOf,
@@ -24,11 +17,14 @@ import {
   readName,
   requireAddressable,
   requireString,
-} from './wire';
+} from '../wire';
+
+import { dcsBackgroundTasksDescriptor as descriptor } from './descriptor';
+
+export { dcsBackgroundTasksDescriptor } from './descriptor';
 
 const LIST_INSTANCES = 'ListInstances';
-const LIST = 'ListBackgroundTasks';
-const DELETE = 'DeleteBackgroundTask';
+const { list: LIST, delete: DELETE } = descriptor.operations;
 
 async function fetchInstancePage(ctx: SourceContext, offset: number): Promise<Page<DcsParent>> {
   const { body } = await ctx.client.request({
@@ -75,7 +71,8 @@ async function listInstanceTasks(ctx: SourceContext, instance: DcsParent): Promi
       tasks.push(task);
     }
   } catch (error) {
-    if (isAnswer(answerOf(error), DCS_INSTANCE_GONE) && tasks.length === 0) {
+    // "This DCS instance does not exist": its tasks are gone with it.
+    if (isAnswer(answerOf(error), descriptor.answers.notFound) && tasks.length === 0) {
       ctx.log.warn(
         { service: 'dcs-background-tasks', instanceId: instance.id },
         'instance vanished while listing',
@@ -88,11 +85,7 @@ async function listInstanceTasks(ctx: SourceContext, instance: DcsParent): Promi
 }
 
 export const dcsBackgroundTasks: TaskSource = {
-  id: 'dcs-background-tasks',
-  cloudService: 'dcs',
-  deletableStates: DCS_DELETABLE_STATES,
-  // DCS.4957 / DCS.4017: a running task is refused.
-  refusesInProgress: true,
+  descriptor,
 
   async *list(ctx: SourceContext): AsyncIterable<Task> {
     const instances: DcsParent[] = [];
@@ -135,8 +128,6 @@ export const dcsBackgroundTasks: TaskSource = {
       path: apiPath`/v2/${projectId}/instances/${task.parentId}/tasks/${task.id}`,
     });
   },
-
-  deleteAnswerMeaning: (error) => dcsAnswerMeaning(error, 'dcs-background-tasks'),
 
   /** No read of one background task exists: each instance's task list shows which of `tasks` are still there. */
   async locate(tasks, ctx) {

@@ -5,26 +5,16 @@
  * `GET …/transfer-tasks/{task_name}` and delete with `DELETE …/transfer-tasks/{task_name}` (204). Tasks are
  * identified by name. Nothing documents that a running task is refused, hence a read before every DELETE.
  */
-import { apiPath } from '../cloud/api-path';
-import { JanitorError, ListingError } from '../errors';
-import { DELETABLE_STATES } from '../policy/states';
-import type {
-  AnswerMeaning,
-  ApiAnswer,
-  SourceContext,
-  StateClass,
-  Task,
-  TaskRead,
-  TaskSource,
-} from '../types';
-import { DEFAULT_PAGE_CONCURRENCY, runPool } from './paging';
+import { apiPath } from '../../cloud/api-path';
+import { JanitorError, ListingError } from '../../errors';
+import type { SourceContext, StateClass, Task, TaskRead, TaskSource } from '../../types';
+import { DEFAULT_PAGE_CONCURRENCY, runPool } from '../paging';
 import {
   apiErrorOf,
-  type DocumentedAnswer,
+  classifyStateLabel,
   deleteRequestOf,
   isAbsent,
   isAddressableSegment,
-  isAnswer,
   readArray,
   readCount,
   readEpochMs,
@@ -32,32 +22,23 @@ import {
   requireItemRecord,
   requireRecord,
   requireString,
-} from './wire';
+} from '../wire';
+import { disDumpTasksDescriptor as descriptor } from './descriptor';
+
+export { disDumpTasksDescriptor } from './descriptor';
 
 const LIST_STREAMS = 'ListStreams';
-const LIST = 'ListTransferTasks';
-const SHOW = 'ShowTransferTask';
-const DELETE = 'DeleteTransferTask';
+const { list: LIST, read: SHOW, delete: DELETE } = descriptor.operations;
 /** `limit` ≤ 100 (REFERENCE §6.3). */
 export const DIS_STREAM_PAGE_LIMIT = 100;
 /** No total bounds the stream pages for sure: a hard cap (100 000 streams) stops a list that never ends. */
 export const DIS_MAX_STREAM_PAGES = 1000;
 
-export const DIS_DELETABLE_STATES: readonly string[] = DELETABLE_STATES['dis-dump-tasks'];
-const DIS_IN_PROGRESS_STATES: readonly string[] = ['STARTING', 'RUNNING'];
-/** 400 DIS.4354 "The transfer task does not exist"; 400 DIS.4301 "The stream does not exist" (its tasks are gone with it). */
-const DIS_GONE: readonly DocumentedAnswer[] = [{ status: 400, codes: ['DIS.4354', 'DIS.4301'] }];
-
 export function classifyDisState(state: unknown): {
   readonly state: string;
   readonly stateClass: StateClass;
 } {
-  if (typeof state !== 'string' || state === '') {
-    return { state: `status-${state === '' ? 'empty' : String(state)}`, stateClass: 'unknown' };
-  }
-  if (DIS_DELETABLE_STATES.includes(state)) return { state, stateClass: 'deletable' };
-  if (DIS_IN_PROGRESS_STATES.includes(state)) return { state, stateClass: 'in-progress' };
-  return { state, stateClass: 'unknown' };
+  return classifyStateLabel(descriptor, state);
 }
 
 /** `last_transfer_timestamp` (ms), else `create_time` when nothing was ever transferred (absent or 0). */
@@ -82,10 +63,6 @@ export function toDisTask(
     ...classifyDisState(item.state),
     endedAtMs: disEndedAtMs(item),
   };
-}
-
-function isGone(answer: ApiAnswer): boolean {
-  return isAnswer(answer, DIS_GONE);
 }
 
 /** Every stream name, checked: no repeats, no page over the limit, bounded, and agreeing with `total_number`. */
@@ -200,11 +177,7 @@ function transferTaskPath(projectId: string, task: Task, operation: string): str
 }
 
 export const disDumpTasks: TaskSource = {
-  id: 'dis-dump-tasks',
-  cloudService: 'dis',
-  deletableStates: DIS_DELETABLE_STATES,
-  // Nothing documents that a running dump task is refused.
-  refusesInProgress: false,
+  descriptor,
 
   async *list(ctx: SourceContext): AsyncIterable<Task> {
     const streams = (await listStreamNames(ctx)).filter((name) => {
@@ -242,17 +215,11 @@ export const disDumpTasks: TaskSource = {
     };
   },
 
-  isReadGone: isGone,
-
   deleteRequest(task: Task, projectId: string) {
     return deleteRequestOf({
       service: 'dis',
       operation: DELETE,
       path: transferTaskPath(projectId, task, DELETE),
     });
-  },
-
-  deleteAnswerMeaning(answer: ApiAnswer): AnswerMeaning | undefined {
-    return isGone(answer) ? 'gone' : undefined;
   },
 };

@@ -4,23 +4,12 @@
  * re-read one task, `DELETE …/processor-tasks/{task_id}` (200 `{}`). Nothing documents that a running task is
  * refused, so the engine re-reads each task right before every DELETE attempt.
  */
-import { apiPath } from '../cloud/api-path';
-import { DELETABLE_STATES } from '../policy/states';
-import type {
-  AnswerMeaning,
-  ApiAnswer,
-  SourceContext,
-  StateClass,
-  Task,
-  TaskRead,
-  TaskSource,
-} from '../types';
-import { listOffsetPaged, type Page, readListPage } from './paging';
+import { apiPath } from '../../cloud/api-path';
+import type { SourceContext, StateClass, Task, TaskRead, TaskSource } from '../../types';
+import { listOffsetPaged, type Page, readListPage } from '../paging';
 import {
   classifyStatusCode,
-  type DocumentedAnswer,
   deleteRequestOf,
-  isAnswer,
   readDuration,
   readEpochMs,
   readName,
@@ -28,28 +17,29 @@ import {
   requireRecord,
   requireString,
   type StatusCodeTable,
-} from './wire';
+} from '../wire';
+import { modelArtsProcessorTasksDescriptor as descriptor } from './descriptor';
 
-const LIST = 'ListProcessorTasks';
-const SHOW = 'ShowProcessorTask';
-const DELETE = 'DeleteProcessorTask';
+export { modelArtsProcessorTasksDescriptor } from './descriptor';
+
+const { list: LIST, read: SHOW, delete: DELETE } = descriptor.operations;
 /** `limit` 1–100 (REFERENCE §3.2). */
 export const MODELARTS_PAGE_LIMIT = 100;
 
+/** The integer `status` codes; what class each label is comes from the descriptor. */
 const STATUS_LABELS: StatusCodeTable = new Map([
-  [0, { state: 'initialized', stateClass: 'in-progress' }],
-  [1, { state: 'running', stateClass: 'in-progress' }],
-  [2, { state: 'completed', stateClass: 'deletable' }],
-  [3, { state: 'failed', stateClass: 'deletable' }],
-  [4, { state: 'stopped', stateClass: 'deletable' }],
+  [0, 'initialized'],
+  [1, 'running'],
+  [2, 'completed'],
+  [3, 'failed'],
+  [4, 'stopped'],
 ]);
-export const MODELARTS_DELETABLE_STATES: readonly string[] = DELETABLE_STATES['modelarts-processor-tasks'];
 
 export function classifyModelArtsStatus(status: unknown): {
   readonly state: string;
   readonly stateClass: StateClass;
 } {
-  return classifyStatusCode(STATUS_LABELS, status);
+  return classifyStatusCode(descriptor, STATUS_LABELS, status);
 }
 
 /** End time = `create_time` + `duration_seconds` (no finish-time field exists); unknown if either is missing. */
@@ -68,16 +58,6 @@ export function toModelArtsTask(item: Readonly<Record<string, unknown>>, operati
     ...classifyModelArtsStatus(item.status),
     endedAtMs: modelArtsEndedAtMs(item),
   };
-}
-
-/**
- * 400 `ModelArts.4700` "Task does not exist". The same code on a 503 means "gateway is being stopped, platform
- * is being upgraded": not gone. No 404 means gone (ModelArts' 404s are wrong paths, projects or tokens).
- */
-const MODELARTS_GONE: readonly DocumentedAnswer[] = [{ status: 400, codes: ['ModelArts.4700'] }];
-
-function isGone(answer: ApiAnswer): boolean {
-  return isAnswer(answer, MODELARTS_GONE);
 }
 
 function taskPath(projectId: string, task: Task, operation: string): string {
@@ -99,11 +79,7 @@ async function fetchPage(ctx: SourceContext, pageIndex: number): Promise<Page<Ta
 }
 
 export const modelArtsProcessorTasks: TaskSource = {
-  id: 'modelarts-processor-tasks',
-  cloudService: 'modelarts',
-  deletableStates: MODELARTS_DELETABLE_STATES,
-  // Nothing documents that a running processing task is refused.
-  refusesInProgress: false,
+  descriptor,
 
   list(ctx: SourceContext): AsyncIterable<Task> {
     return listOffsetPaged({
@@ -127,17 +103,11 @@ export const modelArtsProcessorTasks: TaskSource = {
     };
   },
 
-  isReadGone: isGone,
-
   deleteRequest(task: Task, projectId: string) {
     return deleteRequestOf({
       service: 'modelarts',
       operation: DELETE,
       path: taskPath(projectId, task, DELETE),
     });
-  },
-
-  deleteAnswerMeaning(answer: ApiAnswer): AnswerMeaning | undefined {
-    return isGone(answer) ? 'gone' : undefined;
   },
 };

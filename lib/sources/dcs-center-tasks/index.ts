@@ -1,17 +1,19 @@
 /**
- * DCS task center (REFERENCE §2.1, §2.2): `GET /v2/{project_id}/tasks` (record offset, limit ≤ 1000),
- * `DELETE /v2/{project_id}/tasks/{task_id}`. The list is documented on Huawei Cloud only (§0.3): a 404 for it
- * is reported as "not available on this cloud" for this service, and the other services go on.
+ * DCS task center: `GET /v2/{project_id}/tasks` (record offset, limit ≤ 1000),
+ * `DELETE /v2/{project_id}/tasks/{task_id}`. The list is documented on Huawei Cloud only: a 404 for it is
+ * reported as "not available on this cloud" for this service, and the other services go on.
  */
-import { apiPath } from '../cloud/api-path';
-import { ListingError } from '../errors';
-import { type SourceContext, type Task, type TaskSource, taskKey } from '../types';
-import { DCS_DELETABLE_STATES, DCS_PAGE_LIMIT, dcsAnswerMeaning, toDcsTask } from './dcs-common';
-import { listOffsetPaged, type Page, readListPage } from './paging';
-import { apiErrorOf, deleteRequestOf, requireAddressable } from './wire';
+import { apiPath } from '../../cloud/api-path';
+import { ListingError } from '../../errors';
+import { type SourceContext, type Task, type TaskSource, taskKey } from '../../types';
+import { DCS_PAGE_LIMIT, toDcsTask } from '../dcs-common';
+import { listOffsetPaged, type Page, readListPage } from '../paging';
+import { apiErrorOf, deleteRequestOf, requireAddressable } from '../wire';
+import { dcsCenterTasksDescriptor as descriptor } from './descriptor';
 
-const LIST = 'ListCenterTasks';
-const DELETE = 'DeleteCenterTask';
+export { dcsCenterTasksDescriptor } from './descriptor';
+
+const { list: LIST, delete: DELETE } = descriptor.operations;
 
 async function fetchCenterPage(ctx: SourceContext, offset: number): Promise<Page<Task>> {
   let body: unknown;
@@ -51,11 +53,7 @@ function listCenterTasks(ctx: SourceContext): AsyncIterable<Task> {
 }
 
 export const dcsCenterTasks: TaskSource = {
-  id: 'dcs-center-tasks',
-  cloudService: 'dcs',
-  deletableStates: DCS_DELETABLE_STATES,
-  // DCS.4957: "not allowed when the task is in the current state".
-  refusesInProgress: true,
+  descriptor,
 
   list: listCenterTasks,
 
@@ -68,8 +66,6 @@ export const dcsCenterTasks: TaskSource = {
       path: apiPath`/v2/${projectId}/tasks/${task.id}`,
     });
   },
-
-  deleteAnswerMeaning: (error) => dcsAnswerMeaning(error, 'dcs-center-tasks'),
 
   /** The task center has no read of one task: one listing shows which of `tasks` are still there. */
   async locate(tasks, ctx) {
