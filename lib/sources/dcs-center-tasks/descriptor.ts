@@ -1,11 +1,14 @@
 import type { SourceDescriptor } from '../descriptor';
 
-/** The DCS task center: Huawei Cloud documents its list; Open Telekom Cloud documents only the DELETE. */
+/**
+ * The DCS task center. Only Huawei Cloud documents its list; Open Telekom Cloud documents the DELETE alone (a
+ * policy that names it there gets the list's 404, reported as "not available on this cloud").
+ */
 export const dcsCenterTasksDescriptor = {
   id: 'dcs-center-tasks',
   title: 'DCS task center',
   host: 'dcs',
-  clouds: ['huaweicloud', 'otc'],
+  clouds: ['huaweicloud'],
   deletePath: 'DELETE /v2/{project_id}/tasks/{task_id}',
   paging: 'record offset, limit ≤ 1000, total in `task_count` (a string)',
   // DCS documents no status enumeration: only the observed terminal ones are deletable.
