@@ -190,6 +190,7 @@ export class ListingError extends JanitorError {
 /** Every attempted operation of a run failed (STYLE rule 8): the shells throw it so alarms mean something. */
 export class FullRunFailureError extends JanitorError {
   override name = 'FullRunFailureError';
+  /** The failures as the typed errors they were (`CloudApiError`, `NetworkError`, …, with their `cause`). */
   readonly errors: readonly Error[];
   constructor(message: string, errors: readonly Error[]) {
     super(message, { cause: errors[0] });

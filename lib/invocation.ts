@@ -23,7 +23,7 @@ import { overridesFromLambdaEvent } from './policy/platform-events';
 import type { Policy, PolicyOverrides } from './policy/types';
 import { ReportRecorder } from './recorder';
 import { redactUrl } from './redact-url';
-import { type Report, reportErrors, shouldFail, toEmbeddedMetricFormat } from './report';
+import { type Report, shouldFail, toEmbeddedMetricFormat } from './report';
 import { type ProgressEvent, type PurgeResult, type RunSignals, runPurge } from './run-purge';
 import type { SavedPlan } from './saved-plan';
 import { hostOf } from './sources/catalog';
@@ -319,7 +319,7 @@ export async function executeInvocation(
   }
   if (result === undefined) throw new TypeError('the purge ended without a result');
   if ((options.throwOnFullFailure ?? true) && shouldFail(result.report)) {
-    const errors = reportErrors(result.report);
+    const errors = recorder.errors();
     throw new FullRunFailureError(`every attempted operation failed (${errors.length} errors)`, errors);
   }
   return result;
@@ -333,10 +333,12 @@ function recordNoProject(recorder: ReportRecorder, policy: Policy, error: unknow
       ? { status: error.status, ...(error.errorCode !== undefined ? { errorCode: error.errorCode } : {}) }
       : {};
   for (const service of enabledServices(policy)) {
-    recorder.listingFailed(service, 0, {
-      message: `the project id could not be resolved, nothing was listed: ${reason}`,
-      ...fields,
-    });
+    recorder.listingFailed(
+      service,
+      0,
+      { message: `the project id could not be resolved, nothing was listed: ${reason}`, ...fields },
+      error,
+    );
   }
 }
 

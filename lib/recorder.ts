@@ -23,6 +23,8 @@ import type { SavedPlanTask } from './saved-plan';
 import type { ServiceId, Task } from './types';
 
 const DAY_MS = 86_400_000;
+/** How many typed errors a run keeps for `FullRunFailureError` (each is also in the report and the logs). */
+const MAX_KEPT_ERRORS = 100;
 
 /** How one planned delete ended. */
 export type TaskOutcome =
@@ -77,6 +79,8 @@ export class ReportRecorder {
   readonly #report: Report;
   readonly #hostOf: (service: ServiceId) => string | undefined;
   readonly #debug: boolean;
+  /** The run's failures as the typed errors they were (listings, then deletes), at most `MAX_KEPT_ERRORS`. */
+  readonly #errors: Error[] = [];
 
   constructor(deps: Pick<Deps, 'log'>, options: RecorderOptions) {
     this.#deps = deps;
@@ -129,8 +133,17 @@ export class ReportRecorder {
     if (options.savedPlan) entry.kept.notInPlan += counts.listed - counts.stale - kept;
   }
 
-  /** A service could not be listed (or its listing was ambiguous): nothing is deleted for it. */
-  listingFailed(service: ServiceId, listed: number, error: ServiceReport['error'] & object): void {
+  /**
+   * A service could not be listed (or its listing was ambiguous): nothing is deleted for it. `cause` is the typed
+   * error, kept for `errors()`.
+   */
+  listingFailed(
+    service: ServiceId,
+    listed: number,
+    error: ServiceReport['error'] & object,
+    cause?: unknown,
+  ): void {
+    this.#keepError(cause ?? new Error(`${service}: ${error.message}`));
     const entry = this.#entry(service);
     entry.listed = listed;
     entry.error = error;
@@ -190,6 +203,7 @@ export class ReportRecorder {
         return;
       }
       case 'failed': {
+        this.#keepError(outcome.error);
         const fields = this.#failureFields(task, outcome.error);
         entry.failed += 1;
         if (entry.failures.length < MAX_LISTED_FAILURES) {
@@ -214,6 +228,16 @@ export class ReportRecorder {
   /** The run was cut short by its deadline or an interrupt. */
   stopped(reason: 'deadline' | 'interrupted'): void {
     this.#report.stoppedBy ??= reason;
+  }
+
+  /** The run's failures as the typed errors they were (with their `cause`), for `FullRunFailureError`. */
+  errors(): readonly Error[] {
+    return this.#errors;
+  }
+
+  #keepError(error: unknown): void {
+    if (this.#errors.length >= MAX_KEPT_ERRORS) return;
+    this.#errors.push(error instanceof Error ? error : new Error(String(error)));
   }
 
   /** The finished report (totals summed, `finishedAt` stamped). */

@@ -246,21 +246,6 @@ export function shouldFail(report: Report): boolean {
   return allListingsFailed || allDeletesFailed;
 }
 
-/** Every failure of the report as an Error, for `FullRunFailureError.errors`. */
-export function reportErrors(report: Report): Error[] {
-  const errors: Error[] = [];
-  for (const [service, entry] of Object.entries(report.services)) {
-    if (!entry) continue;
-    if (entry.error) errors.push(new Error(`${service}: ${entry.error.message}`));
-    for (const f of entry.failures) {
-      errors.push(
-        new Error(`${service} ${f.taskId}: ${f.status ?? '-'} ${f.errorCode ?? ''} ${f.errorMsg}`.trim()),
-      );
-    }
-  }
-  return errors;
-}
-
 const TABLE_COLUMNS: readonly { readonly title: string; readonly value: (c: ServiceCounts) => number }[] = [
   { title: 'listed', value: (c) => c.listed },
   { title: 'stale', value: (c) => c.stale },

@@ -212,8 +212,9 @@ async function listAndPlan(
         }
       }
     } catch (error) {
-      const described = describeListingError(stoppedListing(error, options.signals.stop));
-      recorder.listingFailed(service, planner.plan.listed, described);
+      const cause = stoppedListing(error, options.signals.stop);
+      recorder.listingFailed(service, planner.plan.listed, describeListingError(cause), cause);
+      const described = describeListingError(cause);
       options.onProgress?.({
         phase: 'listed',
         service,

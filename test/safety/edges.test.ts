@@ -14,7 +14,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startEmulator } from '../../emulator/index';
 import type { Emulator, EmulatorOptions, RequestLogEntry } from '../../emulator/types';
-import { InterruptError } from '../../lib/errors';
+import { AuthError, FullRunFailureError, InterruptError } from '../../lib/errors';
 import type { ServiceId } from '../../lib/types';
 import { runInvocation } from './helpers';
 
@@ -378,5 +378,45 @@ describe('redirects are never followed', () => {
     await runInvocation(emulator, { policy: policyFor('dis-dump-tasks') });
 
     expect(emulator.foreignRequests()).toEqual([]);
+  });
+});
+
+describe('a run in which every attempted operation failed', () => {
+  it('throws FullRunFailureError carrying the typed errors (status, code, cause), after logging the report', async () => {
+    const emulator = await emulatorWith();
+    for (let i = 0; i < 3; i++) addStale(emulator, 'oms-migration-tasks', `t-${i}`);
+    emulator.setFaults({ service: 'oms', operation: 'DeleteMigrationTask' }, { forbiddenShare: 1 });
+
+    const { thrown, logs } = await runInvocation(emulator, { policy: policyFor('oms-migration-tasks') });
+
+    expect(thrown).toBeInstanceOf(FullRunFailureError);
+    const errors = (thrown as FullRunFailureError).errors;
+    expect(errors).toHaveLength(3);
+    for (const error of errors) {
+      expect(error).toBeInstanceOf(AuthError);
+      expect(error).toMatchObject({ status: 403, errorCode: 'APIG.0302', operation: 'DeleteMigrationTask' });
+    }
+    expect(logs.filter((l) => l.msg === 'purge report')).toHaveLength(1);
+  });
+
+  it('does not throw when deletes were cut short but none failed (an interrupt is not a failure)', async () => {
+    const emulator = await emulatorWith({
+      faults: [{ service: 'oms', operation: 'DeleteMigrationTask', latencyMs: 300 }],
+    });
+    for (let i = 0; i < 10; i++) addStale(emulator, 'oms-migration-tasks', `t-${i}`);
+    const interrupt = new AbortController();
+    const interval = setInterval(() => {
+      if (ops(emulator, 'DeleteMigrationTask').length >= 1) interrupt.abort(new InterruptError('SIGTERM'));
+    }, 2);
+
+    const { thrown, report } = await runInvocation(emulator, {
+      policy: policyFor('oms-migration-tasks'),
+      env: { TASK_JANITOR_CONCURRENCY: '1' },
+      signal: interrupt.signal,
+    });
+    clearInterval(interval);
+
+    expect(thrown).toBeUndefined();
+    expect(report?.services['oms-migration-tasks']).toMatchObject({ failed: 0, deleted: 1 });
   });
 });
