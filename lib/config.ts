@@ -5,7 +5,7 @@
 import { Secret } from './cloud/secret';
 import { ConfigError } from './errors';
 import { redactUrl } from './redact-url';
-import { endpointVariableOf } from './sources/catalog';
+import { defaultEndpointOf, endpointVariableOf } from './sources/catalog';
 import { CLOUD_SERVICES, type CloudService } from './types';
 
 export const CLOUDS = ['huaweicloud', 'otc'] as const;
@@ -71,9 +71,9 @@ const CLOUD_DOMAINS: Readonly<Record<CloudName, string>> = {
 const REGION_PATTERN = /^[a-z]{2,}(?:-[a-z0-9]+)+$/;
 const PROJECT_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
-/** The default base URL of a service host: `https://{service}.{region}.{cloud domain}`. */
+/** The default base URL of a service host: `https://{service}.{region}.{cloud domain}`, or a global service's own. */
 export function defaultEndpoint(cloud: CloudName, service: CloudService, region: string): string {
-  return `https://${service}.${region}.${CLOUD_DOMAINS[cloud]}`;
+  return defaultEndpointOf(cloud, service, region, CLOUD_DOMAINS[cloud]);
 }
 
 /** Loopback hosts, the only ones plain `http://` is accepted for (the emulator, local tests). */

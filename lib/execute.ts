@@ -64,6 +64,8 @@ export interface ExecutePlanOptions {
   /** Per service. @default 8 */
   readonly concurrency?: number;
   readonly onProgress?: (event: ProgressEvent) => void;
+  /** The time a re-read task's age is measured from. @default `deps.now()` */
+  readonly planningNowMs?: () => number;
 }
 
 /**
@@ -129,9 +131,10 @@ export async function executePlan(deps: Deps, options: ExecutePlanOptions): Prom
         }
         return;
       }
-      const deleter = createDeleter(deps, {
+      const deleter = createDeleter({
         source,
         servicePolicy,
+        planningNowMs: options.planningNowMs ?? (() => deps.now().getTime()),
         ctx: options.contextFor(service),
         signals,
         stopReason,
@@ -192,13 +195,14 @@ export async function executePlan(deps: Deps, options: ExecutePlanOptions): Prom
 interface DeleterOptions {
   readonly source: TaskSource;
   readonly servicePolicy: ServicePolicy;
+  readonly planningNowMs: () => number;
   readonly ctx: SourceContext;
   readonly signals: RunSignals;
   readonly stopReason: () => StopReason | undefined;
 }
 
 /** One source's delete, guarded by a read where the API does not refuse a running task. */
-function createDeleter(deps: Deps, options: DeleterOptions) {
+function createDeleter(options: DeleterOptions) {
   const { source, servicePolicy, ctx, signals } = options;
 
   /** What the outcome of a delete that threw `error` is, given what its attempts did. */
@@ -266,7 +270,7 @@ function createDeleter(deps: Deps, options: DeleterOptions) {
             if (!isReadGone(source, answerOf(error))) throw error;
           }
           if (fresh === undefined) return { settled: goneOutcome(attempts) };
-          const decision = evaluateTask(fresh, servicePolicy, deps.now().getTime());
+          const decision = evaluateTask(fresh, servicePolicy, options.planningNowMs());
           if (decision.action === 'keep') {
             return {
               settled:

@@ -183,6 +183,8 @@ export const INTERRUPT_IN_FLIGHT_MS = 10_000;
 export const INTERRUPT_SETTLE_MS = 5_000;
 /** When the report is due, requests still under way get this long to end on their own before they are cut. */
 export const CLOSE_GRACE_MS = 1_000;
+/** A clock this far off the cloud's is worth a warning (ages are measured on the earlier one either way). */
+export const CLOCK_SKEW_WARNING_MS = 60_000;
 
 /**
  * The run's three stops on one clock. At the deadline (or on an interrupt) no new work starts; requests in
@@ -299,6 +301,7 @@ export async function executeInvocation(
         recorder,
         // As many deletes per service as the client sends per host: the executor must not be the narrower pool.
         deleteConcurrency: config.concurrencyPerHost,
+        planningNowMs: () => client.serverClock.planningNowMs(deps.now().getTime()),
         ...(options.savedPlan ? { savedPlan: options.savedPlan } : {}),
         ...(options.onProgress ? { onProgress: options.onProgress } : {}),
       });
@@ -307,6 +310,13 @@ export async function executeInvocation(
     stops.dispose();
     // Nothing of this run may still be in flight, queued or waiting when its report is logged.
     await client.close({ graceMs: CLOSE_GRACE_MS });
+    const localAheadMs = client.serverClock.localAheadMs();
+    if (localAheadMs !== undefined && Math.abs(localAheadMs) > CLOCK_SKEW_WARNING_MS) {
+      deps.log.warn(
+        { localAheadMs },
+        "this machine's clock differs from the cloud's: ages were measured on the earlier of the two",
+      );
+    }
     const report = result?.report ?? recorder.finish(deps.now());
     finalReport = report;
     deps.log.info({ report }, 'purge report');

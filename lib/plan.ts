@@ -49,11 +49,23 @@ const matchers = new WeakMap<readonly string[], Matcher>();
 /**
  * Names are not paths: `/` and `.` are swapped, in the globs and the names alike, for look-alikes picomatch
  * gives no path meaning, so `*` matches `..`, `.` and `keep-/..` too (picomatch never matches a dot segment,
- * which let `exclude: ['*']` miss a task named `..`).
+ * which let `exclude: ['*']` miss a task named `..`). Line terminators are swapped for private-use characters:
+ * picomatch's `*` is a regular expression's `.`, which matches no line break, so `exclude: ['keep-*']` missed
+ * `keep-a` followed by a newline.
  */
 function withoutPathSyntax(text: string): string {
-  return text.replace(/\//g, '\u2215').replace(/\./g, '\u2024');
+  return text
+    .replace(/\//g, '\u2215')
+    .replace(/\./g, '\u2024')
+    .replace(/[\n\r\u2028\u2029]/g, (c) => LINE_TERMINATOR_STAND_INS[c] ?? c);
 }
+
+const LINE_TERMINATOR_STAND_INS: Readonly<Record<string, string>> = {
+  '\n': '\ue000',
+  '\r': '\ue001',
+  '\u2028': '\ue002',
+  '\u2029': '\ue003',
+};
 
 /** `*`, `**`, …: the only globs that match an empty (or missing) name, so `exclude: ["*"]` leaves nothing out. */
 function isStarsOnly(glob: string): boolean {
@@ -154,21 +166,23 @@ function zeroKept(): Record<KeepReason, number> {
 }
 
 /**
- * A streaming planner for one service. `accept` (optional) further restricts which tasks may become
- * candidates (a saved plan): a task it rejects counts as listed and nothing else.
+ * A streaming planner for one service. `nowMs`: the time ages are measured from (a function is asked per task:
+ * the run's planning clock learns the cloud's time from the listing's answers). `accept` (optional) further
+ * restricts which tasks may become candidates (a saved plan): a task it rejects counts as listed and nothing else.
  */
 export function createServicePlanner(
   service: ServiceId,
   servicePolicy: ServicePolicy,
-  nowMs: number,
+  nowMs: number | (() => number),
   accept?: (task: Task) => boolean,
 ): ServicePlanner {
   const plan: ServicePlan = { service, listed: 0, kept: zeroKept(), candidates: [] };
+  const now = typeof nowMs === 'number' ? () => nowMs : nowMs;
   return {
     plan,
     add(task) {
       plan.listed += 1;
-      const decision = evaluateTask(task, servicePolicy, nowMs);
+      const decision = evaluateTask(task, servicePolicy, now());
       if (accept && !accept(task)) return decision;
       // A candidate outlives the page it was listed from: keep its own copy of the strings (lib/detach.ts).
       if (decision.action === 'delete')

@@ -43,6 +43,11 @@ export interface RunPurgeOptions {
   readonly recorder?: ReportRecorder;
   /** For the report made when no recorder is passed. */
   readonly target?: RunTarget;
+  /**
+   * The time ages are measured from (epoch ms), asked per task. @default `deps.now()`; a run passes the earlier of
+   * its clock and the cloud's (`lib/cloud/server-clock.ts`).
+   */
+  readonly planningNowMs?: () => number;
 }
 
 export interface PurgeResult {
@@ -109,6 +114,7 @@ export async function runPurge(deps: Deps, options: RunPurgeOptions): Promise<Pu
   if (!policy.dryRun) {
     await executePlan(deps, {
       policyOf: (service) => policy.services[service],
+      ...(options.planningNowMs ? { planningNowMs: options.planningNowMs } : {}),
       deletes,
       sources: new Map(options.sources.map((source) => [source.descriptor.id, source] as const)),
       contextFor: contexts.forDeletes,
@@ -178,7 +184,7 @@ async function listAndPlan(
   contexts: Contexts,
 ): Promise<ListedPlans> {
   const { policy, savedPlan } = options;
-  const nowMs = deps.now().getTime();
+  const nowMs = options.planningNowMs ?? (() => deps.now().getTime());
   const sourcesById = new Map(options.sources.map((source) => [source.descriptor.id, source] as const));
   const plannedKeys = savedPlan ? new Set(savedPlan.tasks.map(taskKey)) : undefined;
   const foundPlanned = new Set<string>();

@@ -15,6 +15,7 @@ import { formatIssues } from './policy/issues';
 import { validatePolicy } from './policy/load';
 import { PARENT_KEYS } from './policy/schema';
 import type { Policy, PolicyOverrides } from './policy/types';
+import { endpointVariableOf } from './sources/catalog';
 import { CLOUD_SERVICES, type CloudService, SERVICE_IDS, type ServiceId, type Task, taskKey } from './types';
 
 export const SAVED_PLAN_VERSION = 2;
@@ -312,14 +313,6 @@ export interface RunAccount {
   readonly endpoints: Readonly<Record<CloudService, string>>;
 }
 
-const ENDPOINT_VARIABLE: Readonly<Record<CloudService, string>> = {
-  iam: 'TASK_JANITOR_ENDPOINT_IAM',
-  dcs: 'TASK_JANITOR_ENDPOINT_DCS',
-  modelarts: 'TASK_JANITOR_ENDPOINT_MODELARTS',
-  oms: 'TASK_JANITOR_ENDPOINT_OMS',
-  dis: 'TASK_JANITOR_ENDPOINT_DIS',
-};
-
 /** Every way this run's account differs from the plan's, as problem lines (empty: same account). */
 export function checkPlanAccount(plan: Pick<SavedPlan, 'account'>, run: RunAccount): string[] {
   const problems: string[] = [];
@@ -342,7 +335,7 @@ export function checkPlanAccount(plan: Pick<SavedPlan, 'account'>, run: RunAccou
     const host = endpointHost(run.endpoints[service]);
     if (account.endpointHosts[service] !== host) {
       problems.push(
-        `account.endpointHosts.${service}: the plan was made against ${JSON.stringify(account.endpointHosts[service])}, this run would send to ${JSON.stringify(host)} (${ENDPOINT_VARIABLE[service]} or the region's default)`,
+        `account.endpointHosts.${service}: the plan was made against ${JSON.stringify(account.endpointHosts[service])}, this run would send to ${JSON.stringify(host)} (${endpointVariableOf(service)} or the region's default)`,
       );
     }
   }

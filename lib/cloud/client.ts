@@ -31,6 +31,7 @@ import type { AdaptivePacerOptions } from './pacing';
 import { createProjectIdLookup } from './project-id';
 import type { RetryBudgetOptions } from './retry-budget';
 import { decideRetry, describeAttempt, isRetryable, isThrottling, isTokenExpired } from './retry-policy';
+import { ServerClock } from './server-clock';
 import type { CloudClient, CloudRequest, CloudResponse, SequenceOptions, SequenceSend } from './types';
 
 export type { HostStats } from './host-health';
@@ -79,6 +80,8 @@ export interface JanitorCloudClient extends CloudClient {
   close(options?: { readonly graceMs?: number }): Promise<void>;
   /** Pacing and retry-budget state per service host (for the run summary and the benchmark). */
   hostStats(): Partial<Record<CloudService, HostStats>>;
+  /** The cloud's clock as its answers tell it (`lib/cloud/server-clock.ts`). */
+  readonly serverClock: Pick<ServerClock, 'localAheadMs' | 'planningNowMs'>;
 }
 
 /** One call as the client runs it: the caller's request, authenticated or not (IAM token minting). */
@@ -136,6 +139,7 @@ export function createCloudClient(deps: Deps, options: CloudClientOptions): Jani
   const { auth } = options;
 
   const hosts = new Map<CloudService, HostHealth>();
+  const serverClock = new ServerClock();
   /** The `Retry-After` of the answer an error came from. */
   const retryAfterOf = new WeakMap<object, string>();
   /** 401 "token expired" answers whose token was dropped: one fresh token may help. */
@@ -301,6 +305,7 @@ export function createCloudClient(deps: Deps, options: CloudClientOptions): Jani
         }),
       );
       host.record(undefined, null);
+      serverClock.observe(result.headers.get('date'), deps.now().getTime());
       call.onAttempt?.(describeAttempt(attempt, undefined));
       return {
         status: result.status,
@@ -309,9 +314,10 @@ export function createCloudClient(deps: Deps, options: CloudClientOptions): Jani
         headers: result.headers,
       };
     } catch (failure) {
-      const { error, retryAfter } =
+      const { error, retryAfter, date } =
         failure instanceof ExchangeFailure ? failure : new ExchangeFailure(failure, null);
       if (!(error instanceof RunStoppedError)) host.record(error, retryAfter);
+      serverClock.observe(date, deps.now().getTime());
       if (deferLog && typeof error === 'object' && error !== null) unlogged.set(error, { call, attempt });
       else logAnswer(call, attempt, error);
       call.onAttempt?.(describeAttempt(attempt, error));
@@ -609,6 +615,7 @@ export function createCloudClient(deps: Deps, options: CloudClientOptions): Jani
         }
       }
     },
+    serverClock,
     hostStats() {
       const stats: Partial<Record<CloudService, HostStats>> = {};
       for (const [service, host] of hosts) stats[service] = host.stats();

@@ -43,11 +43,12 @@ export interface ExchangeResult {
   readonly headers: { get(name: string): string | null };
 }
 
-/** A failed exchange and the `Retry-After` of its answer, if it had one. */
+/** A failed exchange, with the `Retry-After` and `Date` of its answer, if it had one. */
 export class ExchangeFailure {
   constructor(
     readonly error: unknown,
     readonly retryAfter: string | null,
+    readonly date: string | null = null,
   ) {}
 }
 
@@ -187,7 +188,7 @@ export async function exchange(deps: Pick<Deps, 'fetch'>, req: ExchangeRequest):
         : response.status === 401 || response.status === 403
           ? new AuthError(fields)
           : new CloudApiError(fields);
-    throw new ExchangeFailure(error, response.headers.get('retry-after'));
+    throw new ExchangeFailure(error, response.headers.get('retry-after'), response.headers.get('date'));
   } finally {
     clearTimeout(timer);
     req.signal.removeEventListener('abort', onAbort);

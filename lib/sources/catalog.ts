@@ -71,6 +71,23 @@ export const API_TOKEN_EXPIRED_CODES: readonly string[] = [
   ...new Set(DESCRIPTORS.flatMap((d) => d.tokenExpiredCodes)),
 ];
 
+/**
+ * The default base URL of a host on a cloud and region: the host's own rule where its API has one (a global
+ * service), else `https://{host}.{region}.{cloud domain}`.
+ */
+export function defaultEndpointOf(
+  cloud: 'huaweicloud' | 'otc',
+  host: CloudService,
+  region: string,
+  domain: string,
+): string {
+  const special = DESCRIPTORS.find(
+    (d): d is Descriptor & Required<Pick<SourceDescriptor, 'defaultEndpoint'>> =>
+      d.host === host && 'defaultEndpoint' in d,
+  );
+  return special ? special.defaultEndpoint(cloud, region) : `https://${host}.${region}.${domain}`;
+}
+
 /** `TASK_JANITOR_ENDPOINT_<HOST>`: the variable that overrides a host's endpoint. */
 export function endpointVariableOf(host: CloudService): string {
   return `TASK_JANITOR_ENDPOINT_${host.toUpperCase()}`;

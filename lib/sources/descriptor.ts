@@ -6,7 +6,10 @@
  * nothing, so that anything (the retry policy, the config) can read the catalog without importing the sources.
  */
 
-/** One documented answer: an HTTP status and the error codes it comes with. */
+/**
+ * One documented answer: an HTTP status and the error codes it comes with. A code ending in `*` matches every
+ * code with that prefix (`SMS.*`: any code of the service, where none is documented for the case).
+ */
 export interface DocumentedAnswer {
   readonly status: number;
   readonly codes: readonly string[];
@@ -21,6 +24,16 @@ export interface SourceDescriptor {
   readonly host: string;
   /** The clouds that document the API. */
   readonly clouds: readonly ('huaweicloud' | 'otc')[];
+  /**
+   * `project`: the API lists one project's tasks (every path names the project). `account`: a global service
+   * whose listing holds the account's tasks of every region.
+   */
+  readonly scope: 'project' | 'account';
+  /**
+   * The host's base URL on a cloud and region, when it is not `https://{host}.{region}.{cloud domain}` (a global
+   * service answers on one host per site).
+   */
+  readonly defaultEndpoint?: (cloud: 'huaweicloud' | 'otc', region: string) => string;
   /** The DELETE, as documented (for the README). */
   readonly deletePath: string;
   /** How the list pages: by record offset, by page index, by a marker, or not at all. */

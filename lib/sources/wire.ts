@@ -167,7 +167,9 @@ export function answerMeaning(descriptor: SourceDescriptor, answer: ApiAnswer): 
 export function isAnswer(answer: ApiAnswer | undefined, documented: readonly DocumentedAnswer[]): boolean {
   if (!answer || answer.errorCode === undefined) return false;
   const code = answer.errorCode;
-  return documented.some((a) => a.status === answer.status && a.codes.includes(code));
+  const matches = (pattern: string) =>
+    pattern.endsWith('*') ? code.startsWith(pattern.slice(0, -1)) : pattern === code;
+  return documented.some((a) => a.status === answer.status && a.codes.some(matches));
 }
 
 /** Narrows a list body to an object or throws `MalformedResponseError` naming the operation. */

@@ -72,7 +72,7 @@ export function parentName(service: ServiceId, parentId: string | undefined): st
 }
 
 /** Names are drawn from these; `keep-*` and `job-*` are what the policies' globs name. */
-const NAME_STEMS = ['job-', 'keep-', 'tmp ', 'ü名 ', 'a/b ', 'x..%?#'];
+const NAME_STEMS = ['job-', 'keep-', 'tmp ', 'ü名 ', 'a/b ', 'x..%?#', 'keep-\r\n'];
 
 export type AgeClass = 'old' | 'young' | 'unknown';
 

@@ -193,6 +193,31 @@ describe('the empty name: only a glob made of "*" matches it', () => {
   });
 });
 
+describe('names with line breaks: "*" matches every character', () => {
+  const ruleOf = (globs: string) => {
+    const rule = parsePolicyText(`version: 1\nservices:\n  oms-migration-tasks: { olderThan: 30d, ${globs} }\n`)
+      .services['oms-migration-tasks'];
+    if (!rule) throw new Error('no rule');
+    return rule;
+  };
+
+  it.each([
+    ['exclude: ["keep-*"]', 'keep-prod-migration\n', 'excluded'],
+    ['exclude: ["keep-*"]', 'keep-a\rb', 'excluded'],
+    ['exclude: ["keep-*"]', 'keep-x\u2028y', 'excluded'],
+    ['exclude: ["keep-*"]', 'keep-x\u2029', 'excluded'],
+    ['exclude: ["*else"]', 'anything\nelse', 'excluded'],
+    ['exclude: ["*"]', '\n', 'excluded'],
+    ['exclude: ["keep-?"]', 'keep-\n', 'excluded'],
+    ['exclude: ["keep-*"]', 'other\nkeep-a', 'delete'],
+    ['include: ["prod-*"]', 'prod-\nx', 'delete'],
+    ['include: ["prod-*"]', 'dev\nprod-x', 'excluded'],
+  ] as const)('%s, name %j → %s', (globs, name, expected) => {
+    const decision = evaluateTask(makeTask({ service: 'oms-migration-tasks', name }), ruleOf(globs), NOW_MS);
+    expect(expected === 'delete' ? decision.action : decision.reason).toBe(expected);
+  });
+});
+
 function candidate(service: ServiceId, id: string, endedAtMs: number): DeleteCandidate {
   return { task: makeTask({ service, id, endedAtMs }), ageMs: NOW_MS - endedAtMs, reason: 'older-than-30d' };
 }

@@ -420,3 +420,32 @@ describe('a run in which every attempted operation failed', () => {
     expect(report?.services['oms-migration-tasks']).toMatchObject({ failed: 0, deleted: 1 });
   });
 });
+
+describe("ages are measured on the cloud's clock when this machine's runs ahead", () => {
+  it('a local clock 60 days fast deletes no task younger than the policy allows', async () => {
+    const emulator = await emulatorWith();
+    const now = Date.now();
+    for (const [id, ageDays] of [
+      ['young-1', 1],
+      ['young-2', 5],
+      ['old-1', 40],
+    ] as const) {
+      emulator.addTask({
+        service: 'oms-migration-tasks',
+        id: String(191297407840000 + ageDays),
+        name: id,
+        state: 5,
+        fields: { start_time: now - ageDays * DAY_MS, total_time: 1000 },
+      });
+    }
+
+    const { report, logs } = await runInvocation(emulator, {
+      policy: policyFor('oms-migration-tasks'),
+      nowMs: () => Date.now() + 60 * DAY_MS,
+    });
+
+    expect(emulator.deletions().map((d) => d.name)).toEqual(['old-1']);
+    expect(report?.services['oms-migration-tasks']).toMatchObject({ deleted: 1, kept: { tooYoung: 2 } });
+    expect(logs.find((l) => typeof l.localAheadMs === 'number')?.localAheadMs).toBeGreaterThan(59 * DAY_MS);
+  });
+});

@@ -6,6 +6,7 @@ export const dcsBackgroundTasksDescriptor = {
   title: 'DCS instance background tasks',
   host: 'dcs',
   clouds: ['huaweicloud', 'otc'],
+  scope: 'project',
   deletePath: 'DELETE /v2/{project_id}/instances/{instance_id}/tasks/{task_id}',
   paging:
     "instances by record offset (limit ≤ 1000, `instance_num`), then each instance's tasks likewise (`task_count`)",

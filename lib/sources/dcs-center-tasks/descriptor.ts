@@ -9,6 +9,7 @@ export const dcsCenterTasksDescriptor = {
   title: 'DCS task center',
   host: 'dcs',
   clouds: ['huaweicloud'],
+  scope: 'project',
   deletePath: 'DELETE /v2/{project_id}/tasks/{task_id}',
   paging: 'record offset, limit ≤ 1000, total in `task_count` (a string)',
   // DCS documents no status enumeration: only the observed terminal ones are deletable.

@@ -6,6 +6,7 @@ export const disDumpTasksDescriptor = {
   title: 'DIS dump (transfer) tasks',
   host: 'dis',
   clouds: ['huaweicloud', 'otc'],
+  scope: 'project',
   deletePath: 'DELETE /v2/{project_id}/streams/{stream_name}/transfer-tasks/{task_name}',
   paging:
     "streams by an exclusive `start_stream_name` marker while `has_more_streams` (limit ≤ 100); each stream's tasks unpaged",

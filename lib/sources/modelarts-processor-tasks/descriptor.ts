@@ -6,6 +6,7 @@ export const modelArtsProcessorTasksDescriptor = {
   title: 'ModelArts data processing tasks',
   host: 'modelarts',
   clouds: ['huaweicloud', 'otc'],
+  scope: 'project',
   deletePath: 'DELETE /v2/{project_id}/processor-tasks/{task_id}',
   paging:
     'page index (`offset` counts pages, unconfirmed: checked for repeats and the total), limit ≤ 100, `count`',

@@ -6,6 +6,7 @@ export const omsMigrationTasksDescriptor = {
   title: 'OMS migration tasks',
   host: 'oms',
   clouds: ['huaweicloud'],
+  scope: 'project',
   deletePath: 'DELETE /v2/{project_id}/tasks/{task_id}',
   paging: 'record offset, limit ≤ 100, `count`; ids are int64 JSON numbers, read losslessly',
   states: {
