@@ -180,7 +180,9 @@ function readCredentials(
   }
 
   const userName = present(env, 'OS_USERNAME');
-  const password = env.OS_PASSWORD === undefined || env.OS_PASSWORD === '' ? undefined : env.OS_PASSWORD;
+  // Kept as given (spaces may be part of a password), but a password of spaces only is a slip: unset.
+  const password =
+    env.OS_PASSWORD === undefined || env.OS_PASSWORD.trim() === '' ? undefined : env.OS_PASSWORD;
   const domainName = present(env, 'OS_DOMAIN_NAME');
   if (userName !== undefined || password !== undefined || domainName !== undefined) {
     const missing = [

@@ -111,6 +111,13 @@ describe('loadConfig', () => {
     }
   });
 
+  it('takes a password of spaces only as unset: the password credentials are incomplete', () => {
+    const problems = configProblems(makeEnv({ ...PASSWORD, OS_PASSWORD: '   ' }));
+    expect(problems).toEqual([
+      expect.stringMatching(/password credentials are incomplete: missing OS_PASSWORD/),
+    ]);
+  });
+
   it('rejects several complete credential kinds, saying which', () => {
     const problems = configProblems(makeEnv({ ...PASSWORD, TASK_JANITOR_AUTH_TOKEN: 't' }));
     expect(problems).toHaveLength(1);

@@ -87,6 +87,8 @@ export interface JanitorCloudClient extends CloudClient {
 /** One call as the client runs it: the caller's request, authenticated or not (IAM token minting). */
 interface Call extends CloudRequest {
   readonly authenticate: boolean;
+  /** Secret values in the request's body (a password), never quoted back from an error answer. */
+  readonly secrets?: readonly string[];
   /** Repeat a POST too (token minting is harmless to repeat). */
   readonly retryPost?: boolean;
 }
@@ -112,6 +114,21 @@ interface RetryTally {
   throttled: number;
   firstFailureAtMs: number | undefined;
   tokenRefreshed: boolean;
+}
+
+/** The credential values a request's headers carry: the tokens, and the AK/SK signature. */
+function secretHeaderValues(headers: Readonly<Record<string, string>>): string[] {
+  const secrets: string[] = [];
+  for (const [name, value] of Object.entries(headers)) {
+    const key = name.toLowerCase();
+    if (key === 'x-auth-token' || key === 'x-security-token') secrets.push(value);
+    if (key === 'authorization') {
+      secrets.push(value);
+      const signature = /Signature=([0-9a-fA-F]+)/.exec(value)?.[1];
+      if (signature) secrets.push(signature);
+    }
+  }
+  return secrets;
 }
 
 function buildQuery(query: CloudRequest['query']): string {
@@ -302,6 +319,7 @@ export function createCloudClient(deps: Deps, options: CloudClientOptions): Jani
           attempt,
           timeoutMs: requestTimeoutMs,
           signal: hard,
+          secrets: [...secretHeaderValues(headers), ...(call.secrets ?? [])],
         }),
       );
       host.record(undefined, null);
@@ -498,17 +516,21 @@ export function createCloudClient(deps: Deps, options: CloudClientOptions): Jani
 
   const authContext: AuthContext = {
     async sendIam(request): Promise<IamResponse> {
-      return runCall({
-        service: 'iam',
-        operation: request.operation,
-        method: request.method,
-        path: request.path,
-        ...(request.query ? { query: request.query } : {}),
-        ...(request.body === undefined ? {} : { body: request.body }),
-        ...(request.signal ? { signal: request.signal } : {}),
-        authenticate: false,
-        retryPost: true,
-      });
+      // Tracked: a token mint every caller gave up on still ends before the client closes.
+      return track(
+        runCall({
+          service: 'iam',
+          operation: request.operation,
+          method: request.method,
+          path: request.path,
+          ...(request.query ? { query: request.query } : {}),
+          ...(request.body === undefined ? {} : { body: request.body }),
+          ...(request.signal ? { signal: request.signal } : {}),
+          ...(request.secrets ? { secrets: request.secrets } : {}),
+          authenticate: false,
+          retryPost: true,
+        }),
+      );
     },
   };
 

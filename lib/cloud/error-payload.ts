@@ -120,3 +120,27 @@ export function parseErrorPayload(text: string): ErrorPayload {
   }
   return { errorCode: undefined, errorMsg: asText(json), errorExtMsg: undefined };
 }
+
+/** Secrets shorter than this are not scrubbed from text (they would match ordinary words). */
+const MIN_SECRET_CHARS = 6;
+
+/**
+ * `text` with every occurrence of each secret (as sent, percent-encoded, or base64) replaced by `[REDACTED]`: an
+ * error message that quotes the request's credentials (a gateway or proxy echoing headers) must not carry them
+ * into a log line or the report.
+ */
+export function scrubSecrets(text: string | undefined, secrets: readonly string[]): string | undefined {
+  if (text === undefined || secrets.length === 0) return text;
+  let scrubbed = text;
+  for (const secret of secrets) {
+    if (secret.length < MIN_SECRET_CHARS) continue;
+    for (const form of new Set([
+      secret,
+      encodeURIComponent(secret),
+      Buffer.from(secret).toString('base64'),
+    ])) {
+      scrubbed = scrubbed.split(form).join('[REDACTED]');
+    }
+  }
+  return scrubbed;
+}

@@ -15,7 +15,7 @@ import {
   TimeoutError,
 } from '../errors';
 import type { CloudService } from '../types';
-import { parseErrorPayload, readBodyCapped } from './error-payload';
+import { parseErrorPayload, readBodyCapped, scrubSecrets } from './error-payload';
 import { describeStop } from './host-health';
 
 export interface ExchangeRequest {
@@ -34,6 +34,8 @@ export interface ExchangeRequest {
   readonly timeoutMs: number;
   /** Aborts the request in flight: the run's hard stop (or the client being closed). */
   readonly signal: AbortSignal;
+  /** Credential values this request carries: never quoted back from an error answer. */
+  readonly secrets: readonly string[];
 }
 
 export interface ExchangeResult {
@@ -174,8 +176,8 @@ export async function exchange(deps: Pick<Deps, 'fetch'>, req: ExchangeRequest):
       path: req.path,
       status: response.status,
       errorCode: payload.errorCode,
-      errorMsg: payload.errorMsg,
-      errorExtMsg: payload.errorExtMsg,
+      errorMsg: scrubSecrets(payload.errorMsg, req.secrets),
+      errorExtMsg: scrubSecrets(payload.errorExtMsg, req.secrets),
       requestId,
       attempts: req.attempt,
     };

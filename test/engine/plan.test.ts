@@ -195,8 +195,9 @@ describe('the empty name: only a glob made of "*" matches it', () => {
 
 describe('names with line breaks: "*" matches every character', () => {
   const ruleOf = (globs: string) => {
-    const rule = parsePolicyText(`version: 1\nservices:\n  oms-migration-tasks: { olderThan: 30d, ${globs} }\n`)
-      .services['oms-migration-tasks'];
+    const rule = parsePolicyText(
+      `version: 1\nservices:\n  oms-migration-tasks: { olderThan: 30d, ${globs} }\n`,
+    ).services['oms-migration-tasks'];
     if (!rule) throw new Error('no rule');
     return rule;
   };

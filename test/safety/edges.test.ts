@@ -44,10 +44,10 @@ async function startGateway(
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
-      const { host: _host, ...headers } = req.headers;
+      // Headers as received, Host included: an AK/SK signature covers the host the client addressed.
       const upstream = httpRequest(
         `${target}${req.url ?? ''}`,
-        { method: req.method, headers },
+        { method: req.method, headers: req.headers },
         (answerIn) => {
           res.writeHead(answerIn.statusCode ?? 502, answerIn.headers);
           answerIn.pipe(res);
@@ -448,4 +448,55 @@ describe("ages are measured on the cloud's clock when this machine's runs ahead"
     expect(report?.services['oms-migration-tasks']).toMatchObject({ deleted: 1, kept: { tooYoung: 2 } });
     expect(logs.find((l) => typeof l.localAheadMs === 'number')?.localAheadMs).toBeGreaterThan(59 * DAY_MS);
   });
+});
+
+describe('credentials a gateway quotes back in an error answer', () => {
+  it.each(['password', 'temporary AK/SK'] as const)(
+    'with %s credentials, never reach a log line, the report or a thrown error',
+    async (kind) => {
+      const emulator = await emulatorWith();
+      for (let i = 0; i < 2; i++) addStale(emulator, 'oms-migration-tasks', `t-${i}`);
+      // A gateway that answers every DELETE with an error quoting the request's credential headers.
+      const gateway = await startGateway(emulator.urls.oms, (req, res) => {
+        if (req.method !== 'DELETE') return false;
+        const echoed = ['x-auth-token', 'x-security-token', 'authorization']
+          .map((name) => `${name}=${String(req.headers[name] ?? '')}`)
+          .join('; ');
+        res.writeHead(400, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ error_code: 'APIG.0201', error_msg: `bad request: ${echoed}` }));
+        return true;
+      });
+      const { account } = emulator;
+      const credentials =
+        kind === 'password'
+          ? {}
+          : {
+              OS_USERNAME: undefined,
+              OS_PASSWORD: undefined,
+              OS_DOMAIN_NAME: undefined,
+              HUAWEICLOUD_SDK_AK: account.tempAccessKey,
+              HUAWEICLOUD_SDK_SK: account.tempSecretKey,
+              HUAWEICLOUD_SDK_SECURITY_TOKEN: account.securityToken,
+            };
+
+      const { report, lines, thrown } = await runInvocation(emulator, {
+        policy: policyFor('oms-migration-tasks'),
+        env: { TASK_JANITOR_ENDPOINT_OMS: gateway.url, ...credentials },
+      });
+
+      expect(report?.services['oms-migration-tasks']?.failed).toBe(2);
+      const sent = emulator
+        .receivedAuthHeaders()
+        .flatMap((h) => [
+          h.xAuthToken,
+          h.xSecurityToken,
+          /Signature=([0-9a-f]+)/.exec(h.authorization ?? '')?.[1],
+        ]);
+      const secrets = [...new Set(sent.filter((v): v is string => v !== undefined && v.length > 8))];
+      expect(secrets.length).toBeGreaterThan(0);
+      const text = [...lines, JSON.stringify(report), String(thrown)].join('\n');
+      for (const secret of secrets) expect(text).not.toContain(secret);
+      expect(text).toContain('[REDACTED]');
+    },
+  );
 });

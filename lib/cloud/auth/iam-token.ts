@@ -65,6 +65,7 @@ export function createPasswordAuth(options: PasswordAuthOptions): AuthProvider &
     mints += 1;
     const issuedAtMs = options.now().getTime();
     const response = await context.sendIam({
+      secrets: [options.password.reveal()],
       operation: 'CreateToken',
       method: 'POST',
       path: '/v3/auth/tokens',

@@ -31,6 +31,8 @@ export interface AuthContext {
     query?: Readonly<Record<string, string>>;
     body?: unknown;
     signal?: AbortSignal | undefined;
+    /** Secret values in the body (the password): never quoted back from an error answer. */
+    secrets?: readonly string[];
   }): Promise<IamResponse>;
 }
 
