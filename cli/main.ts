@@ -19,7 +19,7 @@ import { type Report, renderReportTable } from '../lib/report';
 import type { PurgeResult } from '../lib/run-purge';
 import { checkPlanProject, createSavedPlan, describePlanAccount } from '../lib/saved-plan';
 import { TOOL_VERSION } from '../lib/version';
-import { cliError, type PurgeCommand, readCommandLine, USAGE } from './args';
+import { cliError, type PurgeCommand, readCommandLine, USAGE, VERSION_LINE } from './args';
 import { createProgressReporter, type ProgressOutput } from './progress';
 import { checkPurgeInput } from './purge-input';
 import { createSafeOutput } from './safe-output';
@@ -58,6 +58,10 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     if (command === undefined || problems.length > 0) throw cliError(problems);
     if (command.command === 'help') {
       io.stdout.write(`${USAGE}\n`);
+      return EXIT_OK;
+    }
+    if (command.command === 'version') {
+      io.stdout.write(`${VERSION_LINE}\n`);
       return EXIT_OK;
     }
     return await validate(command.policyPath, io);
