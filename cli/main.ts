@@ -15,6 +15,7 @@ import { loadPolicy } from '../lib/policy/load';
 import { enabledServices } from '../lib/policy/overrides';
 import type { Policy } from '../lib/policy/types';
 import { redactUrlsInText } from '../lib/redact-url';
+import { describeUnknownRegion } from '../lib/regions';
 import { type Report, renderReportTable } from '../lib/report';
 import type { PurgeResult } from '../lib/run-purge';
 import { checkPlanProject, createSavedPlan, describePlanAccount } from '../lib/saved-plan';
@@ -107,6 +108,8 @@ async function purge(
     env: io.env,
     nowMs: nowMs(),
   });
+  const regionWarning = describeUnknownRegion(prepared.config.cloud, prepared.config.region);
+  if (regionWarning !== undefined) io.stderr.write(`task-janitor: warning: ${regionWarning}\n`);
   // Human output on stdout; JSON logs on stderr, quiet unless TASK_JANITOR_LOG_LEVEL asks for more.
   const logLevel = io.env('TASK_JANITOR_LOG_LEVEL') ? prepared.config.logLevel : 'warn';
   const deps = createDefaultDeps({
