@@ -2,10 +2,7 @@
  * The regions each cloud documents, with the pattern of their service endpoints: the one table the default
  * endpoints are built from and an unknown region is warned about. Never a reason to refuse a run: new regions
  * appear, and an operator may know one this table does not (the run goes on with the cloud's usual pattern).
- *
- * Sources: Huawei Cloud's per-service region definitions in its official SDKs (huaweicloud-sdk-go-v3,
- * `services/{iam,dcs,oms,dis,…}/region`, 2026-03) and the IAM "Querying Regions" API page; Open Telekom
- * Cloud's "Regions and Endpoints" page (eu-de, eu-nl) and its Swiss cloud's IAM endpoint (eu-ch2).
+ * Where each entry comes from, and which are not confirmed, is in README.md ("Regions and endpoints").
  */
 import type { CloudName } from './config';
 import type { CloudService } from './types';

@@ -106,7 +106,7 @@ async function bundledPackages(rootDir: string, metafile: Metafile): Promise<Bun
 }
 
 /** `node_modules/a/x.js` → `node_modules/a`; `node_modules/@s/b/node_modules/c/y.js` → `…/node_modules/c`. */
-export function packageDirOf(input: string): string | undefined {
+function packageDirOf(input: string): string | undefined {
   const parts = input.split('/');
   const last = parts.lastIndexOf('node_modules');
   if (last < 0) return undefined;
