@@ -149,7 +149,7 @@ describe('npm run emulator', () => {
       if (Date.now() - startMs > 20_000) throw new Error('the emulator still serves 20 s after SIGTERM');
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
-  });
+  }, 60_000);
 });
 
 describe('emulator CLI credentials', () => {
@@ -180,7 +180,7 @@ describe('emulator CLI credentials', () => {
     expect(purge.code, purge.stderr).toBe(0);
     expect(ak).not.toBe('');
     expect(sk).not.toBe('');
-  });
+  }, 60_000);
 
   it('rejects an unknown --credentials kind with exit 2', async () => {
     child = run(['--credentials', 'token']);
