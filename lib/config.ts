@@ -5,6 +5,7 @@
 import { Secret } from './cloud/secret';
 import { ConfigError } from './errors';
 import { redactUrl } from './redact-url';
+import { regionEndpoint } from './regions';
 import { CLOUD_SERVICES, type CloudService } from './types';
 
 export const CLOUDS = ['huaweicloud', 'otc'] as const;
@@ -70,17 +71,12 @@ const ENDPOINT_VARS: Readonly<Record<CloudService, string>> = {
   dis: 'TASK_JANITOR_ENDPOINT_DIS',
 };
 
-const CLOUD_DOMAINS: Readonly<Record<CloudName, string>> = {
-  huaweicloud: 'myhuaweicloud.com',
-  otc: 'otc.t-systems.com',
-};
-
 const REGION_PATTERN = /^[a-z]{2,}(?:-[a-z0-9]+)+$/;
 const PROJECT_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
-/** The default base URL of a service host: `https://{service}.{region}.{cloud domain}`. */
+/** The default base URL of a service host, from the region table (`lib/regions.ts`). */
 export function defaultEndpoint(cloud: CloudName, service: CloudService, region: string): string {
-  return `https://${service}.${region}.${CLOUD_DOMAINS[cloud]}`;
+  return regionEndpoint(cloud, region, service);
 }
 
 /** Loopback hosts, the only ones plain `http://` is accepted for (the emulator, local tests). */
