@@ -1,11 +1,11 @@
 #!/usr/bin/env node
-// task-janitor command. In a clone (after `npm ci`) it runs the TypeScript source through tsx, so it never
-// runs stale code; where the source or tsx is absent it falls back to an esbuild bundle at `dist/cli.mjs`
-// if one was built (there is no build script for it yet).
+// task-janitor in this repository (tests, `node bin/task-janitor.mjs`). After `npm ci` it runs the TypeScript
+// source through tsx, so it never runs stale code; without tsx it falls back to the bundle `npm run build`
+// writes. The installed package does not contain this file: its bin is that bundle, `dist/task-janitor.mjs`.
 import { existsSync } from 'node:fs';
 
 const source = new URL('../cli/main.ts', import.meta.url);
-const bundle = new URL('../dist/cli.mjs', import.meta.url);
+const bundle = new URL('../dist/task-janitor.mjs', import.meta.url);
 
 async function load() {
   if (existsSync(source)) {

@@ -8,6 +8,7 @@ import { ConfigError } from '../lib/errors';
 import { checkDuration } from '../lib/policy/duration';
 import type { PolicyOverrides } from '../lib/policy/types';
 import { isServiceId, SERVICE_IDS, type ServiceId } from '../lib/types';
+import { TOOL_VERSION } from '../lib/version';
 
 export interface PurgeCommand {
   readonly command: 'purge';
@@ -35,12 +36,22 @@ export interface HelpCommand {
   readonly command: 'help';
 }
 
-export type CliCommand = PurgeCommand | ValidateCommand | HelpCommand;
+export interface VersionCommand {
+  readonly command: 'version';
+}
 
-export const USAGE = `Usage:
+export type CliCommand = PurgeCommand | ValidateCommand | HelpCommand | VersionCommand;
+
+/** What `--version` prints. */
+export const VERSION_LINE = `task-janitor ${TOOL_VERSION}`;
+
+export const USAGE = `${VERSION_LINE}
+
+Usage:
   task-janitor purge [options]      list stale tasks and delete them (dry run unless --apply)
   task-janitor validate FILE        check a policy file and summarise what it would touch
   task-janitor --help
+  task-janitor --version
 
 purge options:
   --policy FILE        policy file (YAML or JSON); default: $TASK_JANITOR_POLICY (a path or inline YAML/JSON)
@@ -104,11 +115,15 @@ export function readCommandLine(argv: readonly string[]): ReadCommandLine {
   if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
     return { command: { command: 'help' }, problems: [] };
   }
+  if (command === '--version' || command === '-v' || command === 'version') {
+    const problems = rest.map((arg) => `unexpected argument "${arg}"`);
+    return { command: { command: 'version' }, problems };
+  }
   if (command === 'purge') return parsePurgeArgs(rest);
   if (command === 'validate') return parseValidateArgs(rest);
   return {
     command: undefined,
-    problems: [`unknown command "${command}" (expected purge, validate or --help)`],
+    problems: [`unknown command "${command}" (expected purge, validate, --help or --version)`],
   };
 }
 

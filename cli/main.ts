@@ -15,11 +15,12 @@ import { loadPolicy } from '../lib/policy/load';
 import { enabledServices } from '../lib/policy/overrides';
 import type { Policy } from '../lib/policy/types';
 import { redactUrlsInText } from '../lib/redact-url';
+import { describeUnknownRegion } from '../lib/regions';
 import { type Report, renderReportTable } from '../lib/report';
 import type { PurgeResult } from '../lib/run-purge';
 import { checkPlanProject, createSavedPlan, describePlanAccount } from '../lib/saved-plan';
 import { TOOL_VERSION } from '../lib/version';
-import { cliError, type PurgeCommand, readCommandLine, USAGE } from './args';
+import { cliError, type PurgeCommand, readCommandLine, USAGE, VERSION_LINE } from './args';
 import { createProgressReporter, type ProgressOutput } from './progress';
 import { checkPurgeInput } from './purge-input';
 import { createSafeOutput } from './safe-output';
@@ -58,6 +59,10 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     if (command === undefined || problems.length > 0) throw cliError(problems);
     if (command.command === 'help') {
       io.stdout.write(`${USAGE}\n`);
+      return EXIT_OK;
+    }
+    if (command.command === 'version') {
+      io.stdout.write(`${VERSION_LINE}\n`);
       return EXIT_OK;
     }
     return await validate(command.policyPath, io);
@@ -103,6 +108,8 @@ async function purge(
     env: io.env,
     nowMs: nowMs(),
   });
+  const regionWarning = describeUnknownRegion(prepared.config.cloud, prepared.config.region);
+  if (regionWarning !== undefined) io.stderr.write(`task-janitor: warning: ${regionWarning}\n`);
   // Human output on stdout; JSON logs on stderr, quiet unless TASK_JANITOR_LOG_LEVEL asks for more.
   const logLevel = io.env('TASK_JANITOR_LOG_LEVEL') ? prepared.config.logLevel : 'warn';
   const deps = createDefaultDeps({

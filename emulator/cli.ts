@@ -1,11 +1,21 @@
 /**
- * `npm run emulator -- [--port-base N] [--tasks N] [--seed N]`: starts the local cloud, prints the endpoint
- * environment (`export NAME=value` lines) and serves until SIGINT/SIGTERM.
+ * `npm run emulator -- [--port-base N] [--tasks N] [--seed N] [--credentials password|aksk]`: starts the local
+ * cloud, prints the environment a purge needs (`export NAME=value` lines: endpoints, region, project and one kind
+ * of credentials, plus the other kind as `#` comments) and serves until SIGINT/SIGTERM, or until its parent
+ * process is gone.
  */
 import { parseArgs } from 'node:util';
 import { startEmulator } from './index';
+import type { Emulator } from './types';
 
-const USAGE = 'usage: npm run emulator -- [--port-base N] [--tasks N] [--seed N] [--exit-on-stdin-end]';
+const USAGE =
+  'usage: npm run emulator -- [--port-base N] [--tasks N] [--seed N] [--credentials password|aksk] [--exit-on-stdin-end]';
+
+const CREDENTIAL_KINDS = ['password', 'aksk'] as const;
+type CredentialKind = (typeof CREDENTIAL_KINDS)[number];
+
+/** How often the parent is checked for. */
+const PARENT_CHECK_INTERVAL_MS = 250;
 
 function intFlag(name: string, raw: string | undefined, fallback: number): number {
   if (raw === undefined) return fallback;
@@ -13,15 +23,53 @@ function intFlag(name: string, raw: string | undefined, fallback: number): numbe
   return Number(raw);
 }
 
+function credentialsFlag(raw: string | undefined): CredentialKind {
+  if (raw === undefined) return 'password';
+  const kind = CREDENTIAL_KINDS.find((k) => k === raw);
+  if (kind === undefined) throw new RangeError(`--credentials must be password or aksk, got "${raw}"`);
+  return kind;
+}
+
+/**
+ * The `export` lines a shell (or a test) takes the environment from. A purge refuses two credential kinds at
+ * once, so the kind not chosen is printed commented out: `serverless invoke local --env …` takes the AK/SK.
+ */
+function renderEnvironment(emulator: Emulator, credentials: CredentialKind): string {
+  const { account } = emulator;
+  const passwordVars = ['OS_USERNAME', 'OS_PASSWORD', 'OS_DOMAIN_NAME'];
+  const common = Object.entries(emulator.endpointEnv()).filter(([name]) => !passwordVars.includes(name));
+  const password = Object.entries(emulator.endpointEnv()).filter(([name]) => passwordVars.includes(name));
+  const aksk: [string, string][] = [
+    ['HUAWEICLOUD_SDK_AK', account.accessKey],
+    ['HUAWEICLOUD_SDK_SK', account.secretKey],
+  ];
+  const [chosen, other, otherName] =
+    credentials === 'aksk' ? [aksk, password, 'password'] : [password, aksk, 'AK/SK'];
+  return [
+    ...[...common, ...chosen].map(([name, value]) => `export ${name}=${value}`),
+    `# or ${otherName} credentials instead (unset the ones above first):`,
+    ...other.map(([name, value]) => `#   export ${name}=${value}`),
+    '',
+  ].join('\n');
+}
+
 async function main(): Promise<void> {
-  let flags: { 'port-base'?: string; tasks?: string; seed?: string; 'exit-on-stdin-end'?: boolean };
+  let flags: {
+    'port-base'?: string;
+    tasks?: string;
+    seed?: string;
+    credentials?: string;
+    'exit-on-stdin-end'?: boolean;
+  };
   let options: { portBase: number; tasks: number; seed: number };
+  let credentials: CredentialKind;
   try {
     flags = parseArgs({
       options: {
         'port-base': { type: 'string' },
         tasks: { type: 'string' },
         seed: { type: 'string' },
+        credentials: { type: 'string' },
         'exit-on-stdin-end': { type: 'boolean' },
       },
       strict: true,
@@ -32,16 +80,20 @@ async function main(): Promise<void> {
       tasks: intFlag('tasks', flags.tasks, 200),
       seed: intFlag('seed', flags.seed, 1),
     };
+    credentials = credentialsFlag(flags.credentials);
   } catch (error) {
     process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n${USAGE}\n`);
     process.exitCode = 2;
     return;
   }
+  const parentPid = process.ppid;
   const emulator = await startEmulator(options);
-  for (const [name, value] of Object.entries(emulator.endpointEnv()))
-    process.stdout.write(`export ${name}=${value}\n`);
+  process.stdout.write(renderEnvironment(emulator, credentials));
   process.stderr.write(`emulator serving ${options.tasks} tasks (seed ${options.seed}); Ctrl-C to stop\n`);
+  let stopping = false;
   const stop = (): void => {
+    if (stopping) return;
+    stopping = true;
     emulator.close().then(
       () => process.exit(0),
       () => process.exit(1),
@@ -49,6 +101,11 @@ async function main(): Promise<void> {
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+  // A parent that dies without passing its signal on (npm's shell after `kill <npm pid>`) would leave us
+  // holding the ports: our parent pid changes when we are orphaned.
+  setInterval(() => {
+    if (process.ppid !== parentPid) stop();
+  }, PARENT_CHECK_INTERVAL_MS).unref();
   // For parents that cannot signal through wrapper processes (npx → tsx → node): closing stdin stops us.
   if (flags['exit-on-stdin-end']) process.stdin.once('end', stop).resume();
 }

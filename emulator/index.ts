@@ -335,9 +335,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const faultRng: Rng = createRng(seed ^ 0x5eed);
 
   const account: EmulatorAccount = Object.freeze({
-    region: 'eu-de',
+    // A Huawei Cloud region (the default cloud): OMS and the DCS task center exist only there.
+    region: 'cn-north-4',
     projectId: '0b5c6a7e9d8f4e2a9c1b3d5f7a9e1c3b',
-    projectName: 'eu-de',
+    projectName: 'cn-north-4',
     domainName: 'janitor-domain',
     userName: 'janitor-user',
     password: 'emulator-password-not-a-secret',

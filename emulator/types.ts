@@ -128,7 +128,7 @@ export interface EmulatorOptions {
 
 /** The emulated account and the credentials it accepts. */
 export interface EmulatorAccount {
-  region: string; // 'eu-de'
+  region: string; // 'cn-north-4'
   projectId: string;
   projectName: string; // = region
   domainName: string;

@@ -5,7 +5,8 @@
 import { Secret } from './cloud/secret';
 import { ConfigError } from './errors';
 import { redactUrl } from './redact-url';
-import { defaultEndpointOf, endpointVariableOf } from './sources/catalog';
+import { regionEndpoint } from './regions';
+import { endpointVariableOf, globalEndpointOf } from './sources/catalog';
 import { CLOUD_SERVICES, type CloudService } from './types';
 
 export const CLOUDS = ['huaweicloud', 'otc'] as const;
@@ -63,17 +64,15 @@ export const CONFIG_DEFAULTS = Object.freeze({
   maxRetryTimeMs: 60_000,
 });
 
-const CLOUD_DOMAINS: Readonly<Record<CloudName, string>> = {
-  huaweicloud: 'myhuaweicloud.com',
-  otc: 'otc.t-systems.com',
-};
-
 const REGION_PATTERN = /^[a-z]{2,}(?:-[a-z0-9]+)+$/;
 const PROJECT_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
-/** The default base URL of a service host: `https://{service}.{region}.{cloud domain}`, or a global service's own. */
+/**
+ * The default base URL of a service host: a global service's own host, else the region table's
+ * (`lib/regions.ts`).
+ */
 export function defaultEndpoint(cloud: CloudName, service: CloudService, region: string): string {
-  return defaultEndpointOf(cloud, service, region, CLOUD_DOMAINS[cloud]);
+  return globalEndpointOf(cloud, service, region) ?? regionEndpoint(cloud, region, service);
 }
 
 /** Loopback hosts, the only ones plain `http://` is accepted for (the emulator, local tests). */

@@ -23,6 +23,7 @@ import { overridesFromLambdaEvent } from './policy/platform-events';
 import type { Policy, PolicyOverrides } from './policy/types';
 import { ReportRecorder } from './recorder';
 import { redactUrl } from './redact-url';
+import { describeUnknownRegion } from './regions';
 import { type Report, shouldFail, toEmbeddedMetricFormat } from './report';
 import { type ProgressEvent, type PurgeResult, type RunSignals, runPurge } from './run-purge';
 import type { SavedPlan } from './saved-plan';
@@ -246,6 +247,9 @@ export async function executeInvocation(
 ): Promise<PurgeResult> {
   const { deps } = options;
   const { config, policy } = prepared;
+  const regionWarning = describeUnknownRegion(config.cloud, config.region);
+  if (regionWarning !== undefined)
+    deps.log.warn({ cloud: config.cloud, region: config.region }, regionWarning);
   const nowMs = deps.now().getTime();
   const deadlineAtMs = computeDeadlineAtMs(nowMs, options.remainingTimeMs);
   const stops = createRunStops({

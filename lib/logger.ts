@@ -65,10 +65,17 @@ export function redactSecrets(value: unknown, depth = 0): unknown {
  */
 export function serializeError(error: unknown): unknown {
   if (!(error instanceof Error)) return error;
-  const serialized = pino.stdSerializers.err(error);
-  serialized.message = redactUrlsInText(serialized.message);
-  if (typeof serialized.stack === 'string') serialized.stack = redactUrlsInText(serialized.stack);
-  return serialized;
+  return redactUrlsDeep(pino.stdSerializers.err(error), 0);
+}
+
+/** Every string of a serialized error, nested errors included (`FullRunFailureError.errors`), URL-redacted. */
+function redactUrlsDeep(value: unknown, depth: number): unknown {
+  if (typeof value === 'string') return redactUrlsInText(value);
+  if (depth > 6 || typeof value !== 'object' || value === null) return value;
+  if (Array.isArray(value)) return value.map((item) => redactUrlsDeep(item, depth + 1));
+  const copy: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(value)) copy[key] = redactUrlsDeep(item, depth + 1);
+  return copy;
 }
 
 export interface CreateLoggerOptions {

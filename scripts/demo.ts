@@ -1,10 +1,12 @@
 /**
  * `npm run demo`: the main job on the embedded emulator. Starts a seeded local cloud (2,500 tasks over the five
  * services, with throttling and 5xx faults switched on), then runs `task-janitor purge` twice through the CLI's
- * own `main` (same code path as the command): a dry run, then `--apply`. Prints both summaries and names the
- * in-progress OMS migration tasks the applied run kept.
+ * own `main` (same code path as the command): a dry run, then `--apply`. Prints both summaries, and counts the
+ * in-progress OMS migration tasks the applied run kept, naming the first ten.
  */
 
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { main } from '../cli/main';
 import { startEmulator } from '../emulator/index';
 
@@ -43,6 +45,19 @@ function wrap(items: readonly string[], width = 110): string {
   }
   if (line !== '') lines.push(line);
   return lines.map((l) => `  ${l}`).join('\n');
+}
+
+/** How many kept tasks the summary names; the rest are counted. */
+export const KEPT_TASKS_SHOWN = 10;
+
+/** The count of kept in-progress OMS tasks and the first few of them, so the summary fits a screen. */
+export function describeKeptTasks(tasks: readonly string[], shown = KEPT_TASKS_SHOWN): string {
+  const head = `In-progress OMS migration tasks skipped (never stopped, never deleted): ${tasks.length}`;
+  if (tasks.length === 0) return `${head}\n`;
+  const rest = tasks.length - shown;
+  const more = rest > 0 ? `\n  … and ${rest} more` : '';
+  const which = rest > 0 ? `; the first ${shown}:` : ':';
+  return `${head}${which}\n${wrap(tasks.slice(0, shown))}${more}\n`;
 }
 
 async function runDemo(): Promise<number> {
@@ -99,8 +114,7 @@ async function runDemo(): Promise<number> {
         d.service === 'oms-migration-tasks' &&
         /in-progress/.test(d.reason ?? ''),
     );
-    out(`In-progress OMS migration tasks skipped (never stopped, never deleted): ${keptOms.length}\n`);
-    out(`${wrap(keptOms.map((d) => `${d.taskId} ${JSON.stringify(d.name)} (${d.state})`))}\n`);
+    out(describeKeptTasks(keptOms.map((d) => `${d.taskId} ${JSON.stringify(d.name)} (${d.state})`)));
     // Exit 1 (some delete failed after its retries) is a legitimate outcome; the demo itself succeeded.
     return dryCode === 0 && (applyCode === 0 || applyCode === 1) ? 0 : 1;
   } finally {
@@ -108,4 +122,6 @@ async function runDemo(): Promise<number> {
   }
 }
 
-process.exitCode = await runDemo();
+const isMain =
+  process.argv[1] !== undefined && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href;
+if (isMain) process.exitCode = await runDemo();

@@ -71,21 +71,17 @@ export const API_TOKEN_EXPIRED_CODES: readonly string[] = [
   ...new Set(DESCRIPTORS.flatMap((d) => d.tokenExpiredCodes)),
 ];
 
-/**
- * The default base URL of a host on a cloud and region: the host's own rule where its API has one (a global
- * service), else `https://{host}.{region}.{cloud domain}`.
- */
-export function defaultEndpointOf(
+/** A global service's own base URL on a cloud and region (one host per site); undefined for a regional one. */
+export function globalEndpointOf(
   cloud: 'huaweicloud' | 'otc',
   host: CloudService,
   region: string,
-  domain: string,
-): string {
-  const special = DESCRIPTORS.find(
-    (d): d is Descriptor & Required<Pick<SourceDescriptor, 'defaultEndpoint'>> =>
-      d.host === host && 'defaultEndpoint' in d,
-  );
-  return special ? special.defaultEndpoint(cloud, region) : `https://${host}.${region}.${domain}`;
+): string | undefined {
+  for (const descriptor of DESCRIPTORS as readonly SourceDescriptor[]) {
+    if (descriptor.host === host && descriptor.defaultEndpoint)
+      return descriptor.defaultEndpoint(cloud, region);
+  }
+  return undefined;
 }
 
 /** `TASK_JANITOR_ENDPOINT_<HOST>`: the variable that overrides a host's endpoint. */

@@ -103,7 +103,7 @@ describe('--plan-out records what the plan is bound to', () => {
     expect(plan.version).toBe(2);
     expect(plan.account).toEqual({
       cloud: 'huaweicloud',
-      region: 'eu-de',
+      region: emulator.account.region,
       projectId: emulator.account.projectId,
       endpointHosts: {
         iam: host(emulator.urls.iam),
@@ -276,8 +276,8 @@ describe('--plan is refused against another account, before any request', () => 
       /account\.projectId: the plan was made for project "0b5c.*", this run is for "another-project" \(TASK_JANITOR_PROJECT_ID\)/,
     ],
     [
-      { TASK_JANITOR_REGION: 'eu-nl' },
-      /account\.region: the plan was made for region "eu-de", this run is for "eu-nl" \(TASK_JANITOR_REGION\)/,
+      { TASK_JANITOR_REGION: 'cn-east-3' },
+      /account\.region: the plan was made for region "cn-north-4", this run is for "cn-east-3" \(TASK_JANITOR_REGION\)/,
     ],
     [
       { TASK_JANITOR_CLOUD: 'otc' },

@@ -374,7 +374,7 @@ describe('createCloudClient against the emulator: tokens', () => {
       const [a, b] = await Promise.all([client.resolveProjectId(), client.resolveProjectId()]);
       expect([kind, a, b]).toEqual([kind, emulator.account.projectId, emulator.account.projectId]);
     }
-    // password: the project-name-scoped token tells the id; the others ask GET /v3/projects?name=eu-de.
+    // password: the project-name-scoped token tells the id; the others ask GET /v3/projects?name=cn-north-4.
     expect(opLog(emulator, 'ListProjects').map((e) => e.auth)).toEqual(['aksk', 'aksk', 'token']);
     expect(opLog(emulator, 'ListProjects')[0]?.rawPath).toBe(`/v3/projects?name=${emulator.account.region}`);
   });

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
+import { runCli } from '../cli/run-cli';
 import { requestPasswordToken } from '../support/iam-token';
 
 function run(args: string[]): ChildProcess {
@@ -86,4 +87,103 @@ describe('emulator CLI', () => {
       expect(await exitCode(child)).toBe(2);
     },
   );
+});
+
+/** Reads `export NAME=value` lines (not the `#` commented ones) until `done` holds for what was printed. */
+function exportedEnv(
+  proc: ChildProcess,
+  done: (printed: string) => boolean,
+): Promise<Record<string, string>> {
+  return new Promise((resolve, reject) => {
+    let out = '';
+    proc.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+      out += chunk;
+      if (done(out)) {
+        resolve(
+          Object.fromEntries([...out.matchAll(/^export (\w+)=(.*)$/gm)].map((m) => [m[1] ?? '', m[2] ?? ''])),
+        );
+      }
+    });
+    proc.once('exit', (code) => reject(new Error(`exited ${code} after printing:\n${out}`)));
+  });
+}
+
+async function isServing(url: string): Promise<boolean> {
+  try {
+    await fetch(`${url}/v3/projects`);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('npm run emulator', () => {
+  let npm: ChildProcess | undefined;
+  afterEach(() => {
+    // Its own process group (detached): whatever npm left behind is ended with it.
+    if (npm?.pid !== undefined) {
+      try {
+        process.kill(-npm.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    npm = undefined;
+  });
+
+  it('stops serving when npm is sent SIGTERM', async () => {
+    npm = spawn('npm', ['run', '--silent', 'emulator', '--', '--tasks', '10'], {
+      cwd: process.cwd(),
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', NODE_OPTIONS: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
+    const env = await exportedEnv(npm, (out) => /^export OS_DOMAIN_NAME=.*\n/m.test(out));
+    const iam = env.TASK_JANITOR_ENDPOINT_IAM ?? '';
+    expect(await isServing(iam)).toBe(true);
+
+    npm.kill('SIGTERM');
+
+    const startMs = Date.now();
+    while (await isServing(iam)) {
+      if (Date.now() - startMs > 20_000) throw new Error('the emulator still serves 20 s after SIGTERM');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }, 60_000);
+});
+
+describe('emulator CLI credentials', () => {
+  it('prints the AK/SK: commented out next to the password by default, exported with --credentials aksk', async () => {
+    child = run(['--tasks', '0', '--exit-on-stdin-end']);
+    let printed = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      printed += chunk.toString();
+    });
+    const byDefault = await exportedEnv(child, (out) => /^#\s+export HUAWEICLOUD_SDK_SK=.*\n/m.test(out));
+    expect(byDefault).toHaveProperty('OS_PASSWORD');
+    expect(byDefault).not.toHaveProperty('HUAWEICLOUD_SDK_AK');
+    expect(printed).toMatch(/^#\s+export HUAWEICLOUD_SDK_AK=\S+$/m);
+    const first = child;
+    const done = exitCode(first);
+    stopGroup(first);
+    await done;
+
+    child = run(['--tasks', '0', '--credentials', 'aksk', '--exit-on-stdin-end']);
+    const aksk = await exportedEnv(child, (out) => /^#\s+export OS_DOMAIN_NAME=.*\n/m.test(out));
+    expect(aksk).not.toHaveProperty('OS_PASSWORD');
+    const { HUAWEICLOUD_SDK_AK: ak = '', HUAWEICLOUD_SDK_SK: sk = '' } = aksk;
+    // The exported pair signs requests the emulator accepts: a whole dry run through the CLI.
+    const purge = await runCli(['purge', '--json'], {
+      ...aksk,
+      TASK_JANITOR_POLICY: 'version: 1\nservices: { oms-migration-tasks: { olderThan: 30d } }',
+    });
+    expect(purge.code, purge.stderr).toBe(0);
+    expect(ak).not.toBe('');
+    expect(sk).not.toBe('');
+  }, 60_000);
+
+  it('rejects an unknown --credentials kind with exit 2', async () => {
+    child = run(['--credentials', 'token']);
+    expect(await exitCode(child)).toBe(2);
+  });
 });

@@ -3,7 +3,7 @@ import type { Emulator } from '../../emulator/types';
 
 export async function getToken(
   emu: Emulator,
-  scope: Record<string, unknown> = { project: { name: 'eu-de' } },
+  scope: Record<string, unknown> = { project: { name: 'cn-north-4' } },
 ): Promise<string> {
   const res = await fetch(`${emu.urls.iam}/v3/auth/tokens`, {
     method: 'POST',

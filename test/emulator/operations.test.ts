@@ -27,7 +27,7 @@ describe('IAM', () => {
     expect(res.status).toBe(201);
     expect(res.headers.get('x-subject-token')).toMatch(/^MII/);
     expect(res.headers.get('x-request-id')).toBeTruthy();
-    expect(body.token.project).toMatchObject({ id: emu.account.projectId, name: 'eu-de' });
+    expect(body.token.project).toMatchObject({ id: emu.account.projectId, name: 'cn-north-4' });
     expect(body.token.expires_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/);
     expect(body.token).toHaveProperty('catalog');
   });
@@ -35,7 +35,7 @@ describe('IAM', () => {
   it('refuses a wrong password with 401 in the keystone shape', async () => {
     const res = await fetch(`${emu.urls.iam}/v3/auth/tokens`, {
       method: 'POST',
-      body: JSON.stringify(passwordBody(emu, 'wrong', { project: { name: 'eu-de' } })),
+      body: JSON.stringify(passwordBody(emu, 'wrong', { project: { name: 'cn-north-4' } })),
     });
     expect(res.status).toBe(401);
     expect(await res.json()).toEqual({
@@ -44,12 +44,12 @@ describe('IAM', () => {
   });
 
   it('lists the project named after the region', async () => {
-    const res = await call(emu, 'iam', token, '/v3/projects?name=eu-de');
+    const res = await call(emu, 'iam', token, '/v3/projects?name=cn-north-4');
     expect(res.status).toBe(200);
     expect(res.json.projects).toEqual([
       expect.objectContaining({
         id: emu.account.projectId,
-        name: 'eu-de',
+        name: 'cn-north-4',
         domain_id: expect.any(String),
         enabled: true,
       }),
