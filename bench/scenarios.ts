@@ -590,7 +590,7 @@ const b5: Scenario = {
       for (const entry of entries) {
         if (entry.name.startsWith('handlers/')) await writeFile(join(dir, 'fn', entry.name), entry.read());
       }
-      const handlerBytes = entries.find((e) => e.name === 'handlers/purge.js')?.size ?? 0;
+      const handlerBytes = entries.find((e) => e.name === 'handlers/aws/purge.js')?.size ?? 0;
       const mapBytes = entries.find((e) => e.name.endsWith('.map'))?.size ?? 0;
       // What the zip would weigh without the source map: the other entries deflated (as the zip does).
       const withoutMapBytes = entries
@@ -633,7 +633,7 @@ const b5: Scenario = {
         pass,
         figures: { zipBytes, handlerBytes, mapBytes, withoutMapBytes, plain, deployed, importMs, deployedMs },
         notes: [
-          'Import time = performance.now() around require() of handlers/purge.js extracted from purge.zip, in a fresh `node` per sample.',
+          'Import time = performance.now() around require() of handlers/aws/purge.js extracted from purge.zip, in a fresh `node` per sample.',
         ],
       };
     } finally {

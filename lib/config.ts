@@ -2,6 +2,7 @@
  * Environment → `Config`, validated once at the edge (STYLE rule 7). Pure: takes `env` as an argument,
  * returns a frozen object with defaults applied, and reports every problem together in one `ConfigError`.
  */
+import type { TokenSource } from './cloud/auth/static-token';
 import { Secret } from './cloud/secret';
 import { ConfigError } from './errors';
 import { redactUrl } from './redact-url';
@@ -32,9 +33,45 @@ export type Credentials =
       /** Project name to scope the token to when no project id is given. @default the region */
       readonly projectName: string | undefined;
     }
-  | { readonly kind: 'token'; readonly token: Secret };
+  | {
+      readonly kind: 'token';
+      /** `TASK_JANITOR_AUTH_TOKEN`, or a platform's getter (asked again when the token expires). */
+      readonly token: TokenSource;
+    };
 
 export type CredentialKind = Credentials['kind'];
+
+/**
+ * Every variable that selects credentials: any one of them set means the settings name the credentials, and a
+ * platform's own (a FunctionGraph agency) are not used.
+ */
+export const CREDENTIAL_VARIABLES = [
+  'HUAWEICLOUD_SDK_AK',
+  'HUAWEICLOUD_SDK_SK',
+  'HUAWEICLOUD_SDK_SECURITY_TOKEN',
+  'OS_ACCESS_KEY',
+  'OS_SECRET_KEY',
+  'OS_USERNAME',
+  'OS_PASSWORD',
+  'OS_DOMAIN_NAME',
+  'TASK_JANITOR_AUTH_TOKEN',
+] as const;
+export type CredentialVariable = (typeof CREDENTIAL_VARIABLES)[number];
+
+/** The credential variables whose values are keys, passwords or tokens (the rest are names): what a secret store may hold. */
+export const SECRET_CREDENTIAL_VARIABLES: readonly CredentialVariable[] = CREDENTIAL_VARIABLES.filter(
+  (name) => name !== 'OS_USERNAME' && name !== 'OS_DOMAIN_NAME',
+);
+
+export interface LoadConfigOptions {
+  /**
+   * Credentials the platform holds (a FunctionGraph agency's token or temporary AK/SK), used only when none of
+   * `CREDENTIAL_VARIABLES` is set.
+   */
+  readonly platformCredentials?: Credentials;
+  /** Added to the "no credentials" problem: how this platform could supply them. */
+  readonly noCredentialsHint?: string;
+}
 
 export interface Config {
   readonly cloud: CloudName;
@@ -153,7 +190,10 @@ function readAliased(
 function readCredentials(
   env: Record<string, string | undefined>,
   problems: string[],
+  options: LoadConfigOptions,
 ): Credentials | undefined {
+  const named = CREDENTIAL_VARIABLES.some((name) => present(env, name) !== undefined);
+  if (!named && options.platformCredentials !== undefined) return options.platformCredentials;
   const complete: Credentials[] = [];
   const completeNames: string[] = [];
 
@@ -215,7 +255,7 @@ function readCredentials(
   }
   if (complete.length === 0 && !problems.some((p) => p.includes('credentials are incomplete'))) {
     problems.push(
-      'no credentials: set HUAWEICLOUD_SDK_AK + HUAWEICLOUD_SDK_SK, or OS_USERNAME + OS_PASSWORD + OS_DOMAIN_NAME, or TASK_JANITOR_AUTH_TOKEN',
+      `no credentials: set HUAWEICLOUD_SDK_AK + HUAWEICLOUD_SDK_SK, or OS_USERNAME + OS_PASSWORD + OS_DOMAIN_NAME, or TASK_JANITOR_AUTH_TOKEN${options.noCredentialsHint ? `; ${options.noCredentialsHint}` : ''}`,
     );
   }
   return complete[0];
@@ -227,7 +267,7 @@ function readCredentials(
  * @throws ConfigError listing every problem, each naming its variable. Nothing has been sent anywhere.
  * @example const config = loadConfig(process.env); // in a handler or the CLI only
  */
-export function loadConfig(env: Record<string, string | undefined>): Config {
+export function loadConfig(env: Record<string, string | undefined>, options: LoadConfigOptions = {}): Config {
   const problems: string[] = [];
 
   const cloudRaw = present(env, 'TASK_JANITOR_CLOUD') ?? CONFIG_DEFAULTS.cloud;
@@ -262,7 +302,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     }
   }
 
-  const credentials = readCredentials(env, problems);
+  const credentials = readCredentials(env, problems, options);
 
   const logLevelRaw = present(env, 'TASK_JANITOR_LOG_LEVEL') ?? CONFIG_DEFAULTS.logLevel;
   const logLevel = (LOG_LEVELS as readonly string[]).includes(logLevelRaw)

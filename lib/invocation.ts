@@ -1,6 +1,7 @@
 /**
- * The shell logic every entry point shares, written once: the Lambda handler, the CLI, the demo (and later the
- * FunctionGraph handler) only translate their input into these calls.
+ * The shell logic every entry point shares, written once: the Lambda and FunctionGraph handlers, the CLI and the
+ * demo only translate their input into these calls, and describe their platform in one `Platform` value
+ * (`lib/platform.ts`: event parsing, credentials it holds, a metrics sink).
  *
  * Two phases, so that nothing invalid ever reaches the cloud:
  * 1. `prepareInvocation`: settings, policy and overrides are read and validated together (pure apart from
@@ -17,14 +18,14 @@ import { createCloudClientFromConfig } from './cloud/from-config';
 import { type Config, type LogLevel, loadConfig } from './config';
 import type { Deps } from './deps';
 import { CloudApiError, ConfigError, FullRunFailureError, RunStoppedError } from './errors';
+import type { Platform } from './platform';
 import { isInlinePolicy, loadPolicy } from './policy/load';
-import { applyOverrides, enabledServices } from './policy/overrides';
-import { overridesFromLambdaEvent } from './policy/platform-events';
+import { applyOverrides, enabledServices, parseManualEvent } from './policy/overrides';
 import type { Policy, PolicyOverrides } from './policy/types';
 import { ReportRecorder } from './recorder';
 import { redactUrl } from './redact-url';
 import { describeUnknownRegion } from './regions';
-import { type Report, shouldFail, toEmbeddedMetricFormat } from './report';
+import { type Report, shouldFail } from './report';
 import { type ProgressEvent, type PurgeResult, type RunSignals, runPurge } from './run-purge';
 import type { SavedPlan } from './saved-plan';
 import { hostOf } from './sources/catalog';
@@ -45,13 +46,13 @@ export interface PrepareInvocationOptions {
   readonly env: EnvGetter;
   /** Narrowing overrides (CLI flags). @default {} */
   readonly overrides?: PolicyOverrides;
-  /** A platform event, turned into overrides by `parseEvent` (wins over `overrides`). */
-  readonly event?: unknown;
   /**
-   * How `event` becomes overrides: the platform's event shapes (FunctionGraph's TIMER `user_event`). Its
-   * `ConfigError` is reported with every other problem. @default overridesFromEvent (EventBridge / manual event)
+   * A platform event, turned into overrides by `platform.overridesOf` (wins over `overrides`); its `ConfigError`
+   * is reported with every other problem.
    */
-  readonly parseEvent?: (event: unknown) => PolicyOverrides;
+  readonly event?: unknown;
+  /** Where the run happens: its event shapes, the credentials it holds, its metrics. @default none of them */
+  readonly platform?: Platform;
   /** A policy path or inline text that wins over `TASK_JANITOR_POLICY` (the CLI's `--policy`). */
   readonly policySource?: string;
   /** How the report names where the policy came from, instead of the path or `inline` (a plan file's). */
@@ -70,15 +71,6 @@ export interface PreparedInvocation {
 }
 
 /**
- * Turns an event into overrides: a complete EventBridge scheduled event runs the policy as configured, narrowed
- * by any manual keys beside its fields; anything else is the manual event. Both are validated strictly.
- * @throws ConfigError (subject `event`) naming each bad field.
- */
-export function overridesFromEvent(event: unknown): PolicyOverrides {
-  return overridesFromLambdaEvent(event);
-}
-
-/**
  * Reads and validates the settings, the policy and the overrides, reporting every problem at once.
  * Sends nothing anywhere.
  * @throws ConfigError listing every problem, each prefixed by where it came from.
@@ -93,7 +85,12 @@ export async function prepareInvocation(options: PrepareInvocationOptions): Prom
 
   let config: Config | undefined;
   try {
-    config = loadConfig(env);
+    const credentials = options.platform?.credentials;
+    const platformCredentials = credentials?.provide();
+    config = loadConfig(env, {
+      ...(platformCredentials ? { platformCredentials } : {}),
+      ...(credentials ? { noCredentialsHint: credentials.hint } : {}),
+    });
   } catch (error) {
     collect('environment', error);
   }
@@ -101,7 +98,7 @@ export async function prepareInvocation(options: PrepareInvocationOptions): Prom
   let overrides: PolicyOverrides | undefined = options.overrides ?? {};
   if ('event' in options) {
     try {
-      overrides = (options.parseEvent ?? overridesFromEvent)(options.event);
+      overrides = (options.platform?.overridesOf ?? parseManualEvent)(options.event);
     } catch (error) {
       overrides = undefined;
       collect('event', error);
@@ -153,20 +150,13 @@ export interface ExecuteInvocationOptions {
   /** plan/apply: delete exactly these tasks, each re-checked first. */
   readonly savedPlan?: SavedPlan;
   readonly onProgress?: (event: ProgressEvent) => void;
-  /** Also log the report as CloudWatch Embedded Metric Format lines (the report line itself is always logged). @default false */
-  readonly emitMetrics?: boolean;
-  /** Added to the metric lines (not a dimension). */
-  readonly functionName?: string;
+  /** Receives the final report after its log line (`Platform.metrics`). */
+  readonly metrics?: (report: Report, log: Deps['log']) => void;
   /**
    * Throw `FullRunFailureError` when every attempted operation failed (the cloud functions: so that the
    * platform's error metric means something). @default true
    */
   readonly throwOnFullFailure?: boolean;
-  /**
-   * A platform token getter (FunctionGraph agency: `context.getToken()`), used for credentials of kind `token`
-   * instead of their fixed value and asked again when the token expires.
-   */
-  readonly tokenGetter?: () => string | Promise<string>;
 }
 
 /**
@@ -259,11 +249,7 @@ export async function executeInvocation(
     interrupt: options.signal,
   });
   const { signals } = stops;
-  const client = createCloudClientFromConfig(
-    deps,
-    config,
-    options.tokenGetter ? { tokenGetter: options.tokenGetter } : {},
-  );
+  const client = createCloudClientFromConfig(deps, config);
   const hosts = new Map(
     Object.entries(config.endpoints).map(([service, url]) => [service, new URL(url).host] as const),
   );
@@ -324,7 +310,7 @@ export async function executeInvocation(
     const report = result?.report ?? recorder.finish(deps.now());
     finalReport = report;
     deps.log.info({ report }, 'purge report');
-    if (options.emitMetrics) logMetrics(deps, report, options);
+    options.metrics?.(report, deps.log);
   }
   if (projectError !== undefined) {
     // Stopped by its caller, not failed: like any interrupted run, it ends with its report.
@@ -389,6 +375,7 @@ export async function invokePurge(options: InvokePurgeOptions): Promise<PurgeRes
   try {
     return await executeInvocation(prepared, {
       ...options,
+      ...(options.platform?.metrics ? { metrics: options.platform.metrics } : {}),
       deps,
       remainingTimeMs: options.remainingTimeMs(),
     });
@@ -396,21 +383,6 @@ export async function invokePurge(options: InvokePurgeOptions): Promise<PurgeRes
     deps.log.error({ err: error }, 'purge failed');
     throw error;
   }
-}
-
-/**
- * Logs the report's CloudWatch Embedded Metric Format lines (one per service plus a total); `runPurge` has
- * already logged the report line itself.
- */
-export function logMetrics(
-  deps: Deps,
-  report: Report,
-  options: { readonly functionName?: string } = {},
-): void {
-  const emf = toEmbeddedMetricFormat(report, {
-    ...(options.functionName !== undefined ? { functionName: options.functionName } : {}),
-  });
-  for (const line of emf) deps.log.info(line, 'purge metrics');
 }
 
 /**

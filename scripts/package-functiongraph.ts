@@ -40,7 +40,7 @@ export async function packageFunctionGraph(
 
   const bundle = await build({
     absWorkingDir: rootDir,
-    entryPoints: ['handlers/functiongraph.ts'],
+    entryPoints: ['handlers/functiongraph/index.ts'],
     bundle: true,
     platform: 'node',
     target: 'node20',

@@ -7,16 +7,12 @@ import { type CloudClientOptions, createCloudClient, type JanitorCloudClient } f
 export function createCloudClientFromConfig(
   deps: Deps,
   config: Config,
-  overrides: Partial<Omit<CloudClientOptions, 'endpoints' | 'region'>> & {
-    tokenGetter?: () => string | Promise<string>;
-  } = {},
+  overrides: Partial<Omit<CloudClientOptions, 'endpoints' | 'region'>> = {},
 ): JanitorCloudClient {
-  const { tokenGetter, ...rest } = overrides;
   const auth = createAuthProvider(config.credentials, {
     region: config.region,
     projectId: config.projectId,
     now: deps.now,
-    ...(tokenGetter ? { tokenGetter } : {}),
   });
   return createCloudClient(deps, {
     endpoints: config.endpoints,
@@ -27,6 +23,6 @@ export function createCloudClientFromConfig(
     maxAttempts: config.maxAttempts,
     maxRetryTimeMs: config.maxRetryTimeMs,
     concurrencyPerHost: config.concurrencyPerHost,
-    ...rest,
+    ...overrides,
   });
 }

@@ -8,6 +8,6 @@ export {
   validatePolicy,
 } from './load';
 export { applyOverrides, enabledServices, parseManualEvent } from './overrides';
-export { overridesFromFunctionGraphEvent, overridesFromLambdaEvent } from './platform-events';
+export { overridesFromEventText, overridesFromScheduledEvent } from './scheduled-event';
 export { DELETABLE_STATES, isDeletableState } from './states';
 export type { Policy, PolicyOverrides, ServicePolicy } from './types';

@@ -81,7 +81,7 @@ export function applyOverrides(policy: Policy, overrides: PolicyOverrides): Poli
 /** The keys of the manual event (Lambda manual invocation, FunctionGraph `user_event` or body). */
 export const MANUAL_EVENT_KEYS = ['dryRun', 'services', 'olderThan', 'maxDeletesPerRun'] as const;
 
-/** The manual event's fields; `lib/policy/platform-events.ts` accepts them next to a schedule's fields too. */
+/** The manual event's fields; `lib/policy/scheduled-event.ts` accepts them next to a schedule's fields too. */
 export const manualEventShape = {
   dryRun: z.boolean().optional(),
   services: z

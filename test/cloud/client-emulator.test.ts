@@ -337,16 +337,18 @@ describe('createCloudClient against the emulator: tokens', () => {
     serverNowMs += 3_600_000;
     const fresh = await mintToken(emulator);
     const handedOut: string[] = [];
+    const getter = () => {
+      const token = handedOut.length === 0 ? stale : fresh;
+      handedOut.push(token);
+      return Promise.resolve(token);
+    };
+    const env = envFor(emulator, 'token', { token: 'unused' });
     const withGetter = createCloudClientFromConfig(
       makeDeps().deps,
-      loadConfig(envFor(emulator, 'token', { token: 'unused' })),
-      {
-        tokenGetter: () => {
-          const token = handedOut.length === 0 ? stale : fresh;
-          handedOut.push(token);
-          return Promise.resolve(token);
-        },
-      },
+      loadConfig(
+        { ...env, TASK_JANITOR_AUTH_TOKEN: undefined },
+        { platformCredentials: { kind: 'token', token: getter } },
+      ),
     );
     cleanups.push(() => withGetter.close());
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { toEmbeddedMetricFormat } from '../../handlers/aws/metrics';
 import {
   computeTotals,
   createReport,
@@ -8,7 +9,6 @@ import {
   SKIP_REASONS,
   serviceReportOf,
   shouldFail,
-  toEmbeddedMetricFormat,
 } from '../../lib/report';
 import { NOW } from './fakes';
 

@@ -12,7 +12,10 @@ import { inflateRawSync } from 'node:zlib';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startEmulator } from '../../emulator/index';
 import type { Emulator } from '../../emulator/types';
-import type { FunctionGraphContextLike, FunctionGraphHandlerOptions } from '../../handlers/functiongraph';
+import type {
+  FunctionGraphContextLike,
+  FunctionGraphHandlerOptions,
+} from '../../handlers/functiongraph/index';
 import type { Report } from '../../lib/report';
 import { classifyDcsState } from '../../lib/sources/dcs-common';
 import { classifyDisState } from '../../lib/sources/dis-dump-tasks';
@@ -267,6 +270,30 @@ describe('FunctionGraph handler (built index.js) against the emulator', () => {
     expect(lines.find((line) => line.msg === 'purge report')).toMatchObject({
       credentialSource: 'user-data',
     });
+  });
+
+  it('an incomplete credential in the user data turns the agency off: refused naming it, nothing sent', async () => {
+    const agencyToken = await getToken(emu);
+    emu.clearRequestLog();
+
+    await expect(
+      handler(
+        makeTimerEvent(''),
+        makeContext({ userData: { ...userDataFor(emu), OS_USERNAME: 'ops' }, token: agencyToken }),
+      ),
+    ).rejects.toMatchObject({
+      problems: ['environment: password credentials are incomplete: missing OS_PASSWORD, OS_DOMAIN_NAME'],
+    });
+    expect(emu.requestLog()).toEqual([]);
+  });
+
+  it('without user-data credentials or an agency: refused, the message says an agency would do', async () => {
+    emu.clearRequestLog();
+
+    const run = handler(makeTimerEvent(''), makeContext({ userData: userDataFor(emu) }));
+
+    await expect(run).rejects.toThrow(/no credentials: .*or give the function an agency/);
+    expect(emu.requestLog()).toEqual([]);
   });
 
   it('takes a manual invocation whose body is the manual event', async () => {

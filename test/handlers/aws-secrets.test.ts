@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { startEmulator } from '../../emulator/index';
 import type { Emulator } from '../../emulator/types';
-import { parseSsmParameters, resolveSsmSecrets } from '../../handlers/aws-secrets';
-import { createHandler, type LambdaContextLike } from '../../handlers/purge';
+import { createHandler, type LambdaContextLike } from '../../handlers/aws/purge';
+import { parseSsmParameters, resolveSsmSecrets } from '../../handlers/aws/secrets';
 import { createDefaultDeps } from '../../lib/default-deps';
 import type { BuildDeps } from '../../lib/invocation';
 import {

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { startEmulator } from '../../emulator/index';
 import type { Emulator } from '../../emulator/types';
-import { createHandler, type LambdaContextLike } from '../../handlers/purge';
+import { createHandler, type LambdaContextLike } from '../../handlers/aws/purge';
 import { createDefaultDeps } from '../../lib/default-deps';
 import type { BuildDeps } from '../../lib/invocation';
 import {

@@ -4,8 +4,8 @@
  * refused naming the field. Fixtures are the platforms' published templates (test/support/platform-events.ts).
  */
 import { describe, expect, it } from 'vitest';
-import { overridesFromFunctionGraphEvent } from '../../handlers/functiongraph';
-import { overridesFromEvent } from '../../lib/invocation';
+import { overridesFromLambdaEvent } from '../../handlers/aws/event';
+import { overridesFromFunctionGraphEvent } from '../../handlers/functiongraph/event';
 import type { PolicyOverrides } from '../../lib/policy/types';
 import { problemsOf } from '../support/config-error';
 import {
@@ -33,7 +33,7 @@ function without(event: Readonly<Record<string, unknown>>, key: string): Record<
   return rest;
 }
 
-describe('Lambda events (overridesFromEvent)', () => {
+describe('Lambda events (overridesFromLambdaEvent)', () => {
   it.each<[string, unknown, PolicyOverrides]>([
     ['the scheduled event EventBridge delivers', EVENTBRIDGE_SCHEDULED_EVENT, {}],
     ['the SAM CLI scheduled-event template (no version)', SAM_CLI_SCHEDULED_EVENT_TEMPLATE, {}],
@@ -56,7 +56,7 @@ describe('Lambda events (overridesFromEvent)', () => {
     ['a manual event', ALL_MANUAL_KEYS, ALL_MANUAL_KEYS],
     ['an empty manual event', {}, {}],
   ])('honours %s', (_label, event, expected) => {
-    expect(overridesFromEvent(event)).toEqual(expected);
+    expect(overridesFromLambdaEvent(event)).toEqual(expected);
   });
 
   it.each<[string, unknown, string[]]>([
@@ -174,7 +174,7 @@ describe('Lambda events (overridesFromEvent)', () => {
       ['force: unknown key; expected dryRun, services, olderThan, maxDeletesPerRun'],
     ],
   ])('refuses %s, naming each field', (_label, event, problems) => {
-    expect(problemsOf(() => overridesFromEvent(event))).toEqual(problems);
+    expect(problemsOf(() => overridesFromLambdaEvent(event))).toEqual(problems);
   });
 });
 

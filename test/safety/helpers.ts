@@ -6,6 +6,7 @@ import type { Emulator } from '../../emulator/types';
 import { nodeFetchLike, sleep } from '../../lib/default-deps';
 import { type InvokePurgeOptions, invokePurge } from '../../lib/invocation';
 import { createLogger } from '../../lib/logger';
+import type { Platform } from '../../lib/platform';
 import type { Report } from '../../lib/report';
 
 export interface InvocationResult {
@@ -22,7 +23,8 @@ export interface InvocationOptions {
   readonly env?: Record<string, string | undefined>;
   readonly policy: object;
   readonly nowMs?: () => number;
-  readonly emitMetrics?: boolean;
+  /** Where the run happens (`lambdaPlatform` adds the EMF lines). */
+  readonly platform?: Platform;
   readonly remainingTimeMs?: number;
   /** The operator's interrupt (the CLI's Ctrl-C). */
   readonly signal?: AbortSignal;
@@ -47,7 +49,7 @@ export async function runInvocation(
     ({ report } = await invokePurge({
       env: (key) => env[key],
       remainingTimeMs: () => options.remainingTimeMs ?? 120_000,
-      ...(options.emitMetrics ? { emitMetrics: true } : {}),
+      ...(options.platform ? { platform: options.platform } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
       buildDeps: ({ logLevel, logBase }) => ({

@@ -7,9 +7,9 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { overridesFromFunctionGraphEvent } from '../../handlers/functiongraph';
+import { overridesFromLambdaEvent } from '../../handlers/aws/event';
+import { overridesFromFunctionGraphEvent } from '../../handlers/functiongraph/event';
 import { ConfigError } from '../../lib/errors';
-import { overridesFromEvent } from '../../lib/invocation';
 import { evaluateTask } from '../../lib/plan';
 import { validatePolicy } from '../../lib/policy/load';
 import { DELETABLE_STATES } from '../../lib/policy/states';
@@ -93,7 +93,7 @@ describe('event parsers (property-based)', () => {
           fc.record({ 'detail-type': fc.constant('Scheduled Event'), source: fc.constant('aws.events') }),
         ),
         (event) => {
-          const overrides = parsesOrNamesField(() => overridesFromEvent(event));
+          const overrides = parsesOrNamesField(() => overridesFromLambdaEvent(event));
           if (overrides) expectKnownOverrides({ ...overrides });
         },
       ),
@@ -104,7 +104,7 @@ describe('event parsers (property-based)', () => {
   it('Lambda: a manual key beside (part of) a scheduled event is honoured or the event is refused', () => {
     fc.assert(
       fc.property(scheduleLike(EVENTBRIDGE_SCHEDULED_EVENT), (event) => {
-        const overrides = parsesOrNamesField(() => overridesFromEvent(event));
+        const overrides = parsesOrNamesField(() => overridesFromLambdaEvent(event));
         if (overrides) expectNoManualKeyDropped(event, { ...overrides });
       }),
       { numRuns: RUNS },

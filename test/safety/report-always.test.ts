@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator } from '../../emulator/index';
 import type { Emulator } from '../../emulator/types';
+import { lambdaPlatform } from '../../handlers/aws/purge';
 import { nodeFetchLike, sleep } from '../../lib/default-deps';
 import { invokePurge } from '../../lib/invocation';
 import { createLogger } from '../../lib/logger';
@@ -37,7 +38,7 @@ describe('a run whose project id cannot be resolved', () => {
     const run = invokePurge({
       env: (key) => env[key],
       remainingTimeMs: () => 60_000,
-      emitMetrics: true,
+      platform: lambdaPlatform({ functionName: 'task-janitor-test' }),
       buildDeps: ({ logLevel }) => ({
         fetch: nodeFetchLike,
         now: () => new Date(),

@@ -45,17 +45,17 @@ describe('serverless package (offline, no AWS credentials)', () => {
 
   it('puts the bundled handler and the policy in the zip: no source map, no node_modules', () => {
     const names = entries.map((e) => e.name).sort();
-    expect(names).toEqual(['examples/policy.yml', 'handlers/package.json', 'handlers/purge.js']);
-    const marker = entries.find((e) => e.name === 'handlers/package.json');
+    expect(names).toEqual(['examples/policy.yml', 'handlers/aws/package.json', 'handlers/aws/purge.js']);
+    const marker = entries.find((e) => e.name === 'handlers/aws/package.json');
     expect(JSON.parse(marker?.read().toString('utf8') ?? '{}')).toEqual({ type: 'commonjs' });
-    const size = entries.find((e) => e.name === 'handlers/purge.js')?.size ?? 0;
+    const size = entries.find((e) => e.name === 'handlers/aws/purge.js')?.size ?? 0;
     expect(size).toBeGreaterThan(50_000);
   });
 
   it('leaves the AWS SDK out of the bundle: one lazy require of @aws-sdk/client-ssm, which the runtime provides', () => {
     const bundle =
       entries
-        .find((e) => e.name === 'handlers/purge.js')
+        .find((e) => e.name === 'handlers/aws/purge.js')
         ?.read()
         .toString('utf8') ?? '';
     expect(bundle.match(/require\("@aws-sdk\/[^"]+"\)/g)).toEqual(['require("@aws-sdk/client-ssm")']);
@@ -66,7 +66,7 @@ describe('serverless package (offline, no AWS credentials)', () => {
   });
 
   it('bundles a self-contained CommonJS handler that loads without node_modules', async () => {
-    const bundle = entries.find((e) => e.name === 'handlers/purge.js');
+    const bundle = entries.find((e) => e.name === 'handlers/aws/purge.js');
     const file = join(dir, 'purge.cjs');
     await writeFile(file, bundle?.read() ?? '');
 
@@ -79,7 +79,7 @@ describe('serverless package (offline, no AWS credentials)', () => {
     const resources = Object.values(template.Resources);
     const fn = resources.find((r) => r.Type === 'AWS::Lambda::Function')?.Properties;
     expect(fn).toMatchObject({
-      Handler: 'handlers/purge.handler',
+      Handler: 'handlers/aws/purge.handler',
       Runtime: 'nodejs22.x',
       Timeout: 900,
       MemorySize: 256,
@@ -162,7 +162,7 @@ describe('serverless package (offline, no AWS credentials)', () => {
       const bundle = join(dir, 'lambda', 'purge.cjs');
       await rm(join(dir, 'lambda'), { recursive: true, force: true });
       await mkdir(join(dir, 'lambda'));
-      await writeFile(bundle, entries.find((e) => e.name === 'handlers/purge.js')?.read() ?? '');
+      await writeFile(bundle, entries.find((e) => e.name === 'handlers/aws/purge.js')?.read() ?? '');
       const script = `require(${JSON.stringify(bundle)}).handler({}, { awsRequestId: 'r1', functionName: 'f',
         getRemainingTimeInMillis: () => 60000 }).then(() => process.exit(3), (e) => {
         console.error(e.name + ': ' + e.message); process.exit(1); });`;

@@ -1,7 +1,7 @@
 import type { Credentials } from '../../config';
 import { createAkskAuth } from './aksk-signer';
 import { createPasswordAuth } from './iam-token';
-import { createStaticTokenAuth, type TokenSource } from './static-token';
+import { createStaticTokenAuth } from './static-token';
 import type { AuthProvider } from './types';
 
 export type { AuthContext, AuthProvider, AuthRequest } from './types';
@@ -12,8 +12,6 @@ export interface CreateAuthProviderOptions {
   readonly projectId: string | undefined;
   /** The signing / token-expiry clock (deps.now). */
   readonly now: () => Date;
-  /** A platform token getter (FunctionGraph `context.getToken()`); replaces the token credentials' value. */
-  readonly tokenGetter?: () => string | Promise<string>;
 }
 
 /** The auth provider for the configured credential kind. */
@@ -38,9 +36,7 @@ export function createAuthProvider(
         projectName: credentials.projectName ?? options.region,
         now: options.now,
       });
-    case 'token': {
-      const source: TokenSource = options.tokenGetter ?? credentials.token;
-      return createStaticTokenAuth(source);
-    }
+    case 'token':
+      return createStaticTokenAuth(credentials.token);
   }
 }

@@ -1,20 +1,31 @@
 /**
  * AWS Lambda entry point: an EventBridge schedule runs the packaged policy; a manual event
  * (`{"dryRun": false, "services": [...], "olderThan": "7d", "maxDeletesPerRun": 50}`) narrows it, alone or
- * beside the complete fields of a scheduled event (`lib/policy/platform-events.ts`).
- * All shell logic lives in `lib/invocation.ts`; credentials named by `TASK_JANITOR_SSM_PARAMETERS` are read from
- * SSM first (`handlers/aws-secrets.ts`).
+ * beside the complete fields of a scheduled event (`./event.ts`). Credentials named by
+ * `TASK_JANITOR_SSM_PARAMETERS` are read from SSM first (`./secrets.ts`); the report's CloudWatch metrics are
+ * logged after it (`./metrics.ts`). Everything else is `lib/invocation.ts`.
  */
-import { createDefaultDeps } from '../lib/default-deps';
-import { type BuildDeps, invokePurge } from '../lib/invocation';
-import type { Report } from '../lib/report';
-import { resolveSsmSecretsForInvocation } from './aws-secrets';
+import { createDefaultDeps } from '../../lib/default-deps';
+import { type BuildDeps, invokePurge } from '../../lib/invocation';
+import type { Platform } from '../../lib/platform';
+import type { Report } from '../../lib/report';
+import { overridesFromLambdaEvent } from './event';
+import { emitMetrics } from './metrics';
+import { resolveSsmSecretsForInvocation } from './secrets';
 
 /** The part of the Lambda context the handler uses. */
 export interface LambdaContextLike {
   readonly awsRequestId: string;
   readonly functionName: string;
   getRemainingTimeInMillis(): number;
+}
+
+/** Lambda as `lib/` sees it: its events and its metrics (credentials come through the settings). */
+export function lambdaPlatform(context: Pick<LambdaContextLike, 'functionName'>): Platform {
+  return {
+    overridesOf: overridesFromLambdaEvent,
+    metrics: (report, log) => emitMetrics(report, log, { functionName: context.functionName }),
+  };
 }
 
 /** Builds the handler around a deps factory (tests pass one with a capturing logger). */
@@ -25,11 +36,10 @@ export function createHandler(buildDeps: BuildDeps = createDefaultDeps) {
     const { report } = await invokePurge({
       env,
       event,
+      platform: lambdaPlatform(context),
       buildDeps,
       logBase,
       remainingTimeMs: () => context.getRemainingTimeInMillis(),
-      emitMetrics: true,
-      functionName: context.functionName,
     });
     return report;
   };

@@ -13,23 +13,16 @@
  * Lambda runtime (external in the bundle) and is loaded only when parameters are configured.
  */
 import type { GetParametersCommandOutput, SSMClient } from '@aws-sdk/client-ssm';
-import { ConfigError, JanitorError } from '../lib/errors';
-import type { BuildDeps, EnvGetter } from '../lib/invocation';
-import { redactUrlsInText } from '../lib/redact-url';
+import { SECRET_CREDENTIAL_VARIABLES } from '../../lib/config';
+import { ConfigError, JanitorError } from '../../lib/errors';
+import type { BuildDeps, EnvGetter } from '../../lib/invocation';
+import { redactUrlsInText } from '../../lib/redact-url';
 
 /** The setting naming the SecureString parameter of each credential variable. */
 export const SSM_PARAMETERS_ENV = 'TASK_JANITOR_SSM_PARAMETERS';
 
 /** The variables a parameter may fill: the secret credential settings of `lib/config.ts`, nothing else. */
-export const SSM_SECRET_VARIABLES = [
-  'HUAWEICLOUD_SDK_AK',
-  'HUAWEICLOUD_SDK_SK',
-  'HUAWEICLOUD_SDK_SECURITY_TOKEN',
-  'OS_ACCESS_KEY',
-  'OS_SECRET_KEY',
-  'OS_PASSWORD',
-  'TASK_JANITOR_AUTH_TOKEN',
-] as const;
+export const SSM_SECRET_VARIABLES = SECRET_CREDENTIAL_VARIABLES;
 
 /** How long the whole read may take, SDK retries included. */
 export const SSM_READ_TIMEOUT_MS = 10_000;

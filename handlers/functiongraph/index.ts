@@ -5,20 +5,24 @@
  * - events: the TIMER trigger event (`{"version", "time", "trigger_type": "TIMER", "trigger_name",
  *   "user_event"}`), whose `user_event` string is empty (run the policy) or holds the manual event as JSON, or
  *   with the manual keys beside the TIMER fields (not both); or a manual invocation whose body is the manual
- *   event itself (`lib/policy/platform-events.ts`);
+ *   event itself (`./event.ts`);
  * - settings: `context.getUserData(KEY)` with the same names as everywhere else, `RUNTIME_PROJECT_ID` as the
  *   fallback project id, relative policy paths resolved against the code directory;
- * - credentials: explicit ones in the (encrypted) user data win; otherwise the function's agency:
- *   `context.getToken()` as X-Auth-Token, else the temporary AK/SK + security token;
+ * - credentials: explicit ones in the (encrypted) user data win; otherwise the function's agency, handed to
+ *   `lib/` as the platform's credentials: `context.getToken()` as X-Auth-Token (asked again when it expires),
+ *   else the temporary AK/SK + security token;
  * - deadline from `context.getRemainingTimeInMilliSeconds()`; logs as JSON lines on stdout, which LTS collects.
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { DestinationStream } from 'pino';
-import { createDefaultDeps } from '../lib/default-deps';
-import { type EnvGetter, invokePurge } from '../lib/invocation';
-import { overridesFromFunctionGraphEvent } from '../lib/policy/platform-events';
-import type { Report } from '../lib/report';
+import { Secret } from '../../lib/cloud/secret';
+import { CREDENTIAL_VARIABLES, type Credentials } from '../../lib/config';
+import { createDefaultDeps } from '../../lib/default-deps';
+import { type EnvGetter, invokePurge } from '../../lib/invocation';
+import type { Platform } from '../../lib/platform';
+import type { Report } from '../../lib/report';
+import { overridesFromFunctionGraphEvent } from './event';
 
 /** The part of the FunctionGraph Node.js context the handler uses (FG-NODE `context.rst`). */
 export interface FunctionGraphContextLike {
@@ -33,19 +37,6 @@ export interface FunctionGraphContextLike {
   /** Implemented by the runtime (reads RUNTIME_PROJECT_ID) but not in the documented table. */
   getProjectID?(): string | undefined;
 }
-
-/** Every variable that selects explicit credentials (`lib/config.ts`); any one of them set turns the agency off. */
-export const EXPLICIT_CREDENTIAL_KEYS = [
-  'HUAWEICLOUD_SDK_AK',
-  'HUAWEICLOUD_SDK_SK',
-  'HUAWEICLOUD_SDK_SECURITY_TOKEN',
-  'OS_ACCESS_KEY',
-  'OS_SECRET_KEY',
-  'OS_USERNAME',
-  'OS_PASSWORD',
-  'OS_DOMAIN_NAME',
-  'TASK_JANITOR_AUTH_TOKEN',
-] as const;
 
 const PROJECT_ID_KEY = 'TASK_JANITOR_PROJECT_ID';
 
@@ -69,7 +60,7 @@ export function createHandler(options: FunctionGraphHandlerOptions = {}): Functi
     const { report } = await invokePurge({
       env: settings.env,
       event,
-      parseEvent: overridesFromFunctionGraphEvent,
+      platform: settings.platform,
       readTextFile: (file) => readFile(path.resolve(codeRoot, file), 'utf8'),
       buildDeps: (deps) =>
         createDefaultDeps({
@@ -78,9 +69,6 @@ export function createHandler(options: FunctionGraphHandlerOptions = {}): Functi
         }),
       logBase: { requestId: context.getRequestID(), credentialSource: settings.credentialSource },
       remainingTimeMs: () => context.getRemainingTimeInMilliSeconds(),
-      ...(settings.credentialSource === 'agency-token'
-        ? { tokenGetter: () => context.getToken() ?? '' }
-        : {}),
     });
     return report;
   };
@@ -88,7 +76,7 @@ export function createHandler(options: FunctionGraphHandlerOptions = {}): Functi
 
 export const handler: FunctionGraphHandler = createHandler();
 
-/** The event parser the handler uses (`lib/policy/platform-events.ts`). */
+/** The event parser the handler uses (`./event.ts`). */
 export { overridesFromFunctionGraphEvent };
 
 /** Where the run's credentials come from: the user data, the agency's token, its temporary AK/SK, or nowhere. */
@@ -97,6 +85,8 @@ export type CredentialSource = 'user-data' | 'agency-token' | 'agency-aksk' | 'n
 export interface FunctionGraphSettings {
   readonly env: EnvGetter;
   readonly credentialSource: CredentialSource;
+  /** FunctionGraph as `lib/` sees it: its events, and its agency's credentials when the user data names none. */
+  readonly platform: Platform;
 }
 
 /**
@@ -108,7 +98,7 @@ export function functionGraphSettings(
   runtimeEnv: Readonly<Record<string, string | undefined>>,
 ): FunctionGraphSettings {
   const userData = (key: string): string | undefined => nonEmpty(call(() => context.getUserData(key)));
-  const hasExplicitCredentials = EXPLICIT_CREDENTIAL_KEYS.some((key) => userData(key) !== undefined);
+  const hasExplicitCredentials = CREDENTIAL_VARIABLES.some((key) => userData(key) !== undefined);
   const agency = hasExplicitCredentials ? undefined : agencyCredentials(context);
   const env: EnvGetter = (key) => {
     const value = userData(key);
@@ -116,27 +106,45 @@ export function functionGraphSettings(
     if (key === PROJECT_ID_KEY) {
       return nonEmpty(runtimeEnv.RUNTIME_PROJECT_ID) ?? nonEmpty(call(() => context.getProjectID?.()));
     }
-    return agency?.env[key];
+    return undefined;
   };
-  return { env, credentialSource: hasExplicitCredentials ? 'user-data' : (agency?.source ?? 'none') };
+  return {
+    env,
+    credentialSource: hasExplicitCredentials ? 'user-data' : (agency?.source ?? 'none'),
+    platform: {
+      overridesOf: overridesFromFunctionGraphEvent,
+      credentials: {
+        provide: () => agency?.credentials,
+        hint: 'or give the function an agency (its token or temporary AK/SK are used when the user data names no credentials)',
+      },
+    },
+  };
 }
 
-/** The agency's credentials, as the variables `loadConfig` reads: a token if there is one, else temporary AK/SK. */
+/**
+ * The agency's credentials: its token if there is one (a getter, asked again when the token expires), else its
+ * temporary AK/SK with the security token.
+ */
 function agencyCredentials(
   context: FunctionGraphContextLike,
-): { source: 'agency-token' | 'agency-aksk'; env: Record<string, string> } | undefined {
-  const token = nonEmpty(call(() => context.getToken()));
-  if (token !== undefined) return { source: 'agency-token', env: { TASK_JANITOR_AUTH_TOKEN: token } };
+): { source: 'agency-token' | 'agency-aksk'; credentials: Credentials } | undefined {
+  if (nonEmpty(call(() => context.getToken())) !== undefined) {
+    return {
+      source: 'agency-token',
+      credentials: { kind: 'token', token: () => nonEmpty(call(() => context.getToken())) ?? '' },
+    };
+  }
   const accessKey = nonEmpty(call(() => context.getSecurityAccessKey()));
   const secretKey = nonEmpty(call(() => context.getSecuritySecretKey()));
   const securityToken = nonEmpty(call(() => context.getSecurityToken()));
   if (accessKey === undefined || secretKey === undefined || securityToken === undefined) return undefined;
   return {
     source: 'agency-aksk',
-    env: {
-      HUAWEICLOUD_SDK_AK: accessKey,
-      HUAWEICLOUD_SDK_SK: secretKey,
-      HUAWEICLOUD_SDK_SECURITY_TOKEN: securityToken,
+    credentials: {
+      kind: 'aksk',
+      accessKey,
+      secretKey: new Secret(secretKey),
+      securityToken: new Secret(securityToken),
     },
   };
 }
