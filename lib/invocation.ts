@@ -165,6 +165,11 @@ export interface ExecuteInvocationOptions {
    * instead of their fixed value and asked again when the token expires.
    */
   readonly tokenGetter?: () => string | Promise<string>;
+  /**
+   * Called with the report once it is logged, also when the run then throws (the project id could not be
+   * resolved): the CLI prints it with the error.
+   */
+  readonly onReport?: (report: Report) => void;
 }
 
 /**
@@ -278,6 +283,12 @@ export async function executeInvocation(
   let result: PurgeResult | undefined;
   let finalReport: Report | undefined;
   let projectError: unknown;
+  // Where the run goes, also in the report of a run whose project id could not be resolved.
+  recorder.target({
+    cloud: config.cloud,
+    region: config.region,
+    ...(config.projectId !== undefined ? { projectId: config.projectId } : {}),
+  });
   try {
     let projectId: string | undefined;
     try {
@@ -313,6 +324,7 @@ export async function executeInvocation(
     finalReport = report;
     deps.log.info({ report }, 'purge report');
     if (options.emitMetrics) logMetrics(deps, report, options);
+    options.onReport?.(report);
   }
   if (projectError !== undefined) {
     // Stopped by its caller, not failed: like any interrupted run, it ends with its report.
