@@ -6,6 +6,7 @@
  * lines instead.
  */
 import type { LogLevel } from '../lib/config';
+import { printable } from './present';
 import type { ProgressCounter } from './progress';
 
 const LEVEL_RANK: Readonly<Record<string, number>> = {
@@ -112,11 +113,11 @@ export function createHumanLogSink(options: HumanLogOptions): (line: string) => 
       try {
         fields = JSON.parse(record) as unknown;
       } catch {
-        options.print(record);
+        options.print(printable(record));
         continue;
       }
       if (!isFields(fields)) {
-        options.print(record);
+        options.print(printable(record));
         continue;
       }
       const counted = counterOf(fields);
@@ -131,7 +132,8 @@ export function createHumanLogSink(options: HumanLogOptions): (line: string) => 
       const kind = `${text(fields, 'service') ?? ''}|${msg.replace(/[0-9]+/g, '#')}|${text(fields, 'reason') ?? ''}`;
       const printed = printedByKind.get(kind) ?? 0;
       printedByKind.set(kind, printed + 1);
-      if (printed < REPEATS_SHOWN) options.print(describeLogLine(fields));
+      // Names and messages come from the cloud: no control character reaches the terminal.
+      if (printed < REPEATS_SHOWN) options.print(printable(describeLogLine(fields)));
       else if (printed === REPEATS_SHOWN) {
         options.print(
           `      … more lines like the last are not shown (the report counts them; --log-format json shows every line)`,

@@ -55,7 +55,7 @@ export function renderReportHeader(report: Report): string {
   return [
     mode,
     `  target  ${where}`,
-    `  policy  ${report.policy.source ?? 'unknown source'} (digest ${report.policy.digest}), at most ${report.policy.maxDeletesPerRun} tasks per run`,
+    `  policy  ${printable(report.policy.source ?? 'unknown source')} (digest ${report.policy.digest}), at most ${report.policy.maxDeletesPerRun} tasks per run`,
     `  run     ${report.startedAt} → ${report.finishedAt}, ${report.tool.name} ${report.tool.version}`,
   ].join('\n');
 }
@@ -100,12 +100,16 @@ export function renderReportTable(report: Report): string {
 
 function serviceNotes(service: string, entry: ServiceReport): string[] {
   const notes: string[] = [];
-  if (entry.error) notes.push(`${ERROR_MARK}${service}: not listed, nothing deleted: ${entry.error.message}`);
+  if (entry.error) {
+    notes.push(`${ERROR_MARK}${service}: not listed, nothing deleted: ${printable(entry.error.message)}`);
+  }
   const quote = (list: readonly ServiceReport['failures'][number][], total: number, what: string) => {
     for (const f of list.slice(0, NOTES_PER_SERVICE)) {
       const host = f.host === undefined ? '' : ` at ${f.host}`;
       notes.push(
-        `${service}: task ${f.taskId} (${f.name}) ${what}${host}: ${[f.status, f.errorCode, f.errorMsg].filter((p) => p !== undefined && p !== '').join(' ')}`,
+        printable(
+          `${service}: task ${f.taskId} (${f.name}) ${what}${host}: ${[f.status, f.errorCode, f.errorMsg].filter((p) => p !== undefined && p !== '').join(' ')}`,
+        ),
       );
     }
     if (total > NOTES_PER_SERVICE) notes.push(`${service}: … and ${total - NOTES_PER_SERVICE} more ${what}`);
@@ -181,10 +185,10 @@ export function renderTaskList(options: TaskListOptions): string {
     const shown = options.all ? sorted : sorted.slice(0, TASKS_SHOWN_PER_SERVICE);
     const hasParent = shown.some((t) => t.parentName !== undefined || t.parentId !== undefined);
     const cells = shown.map((t) => ({
-      id: t.id,
-      name: t.name === '' ? '(no name)' : t.name,
-      parent: t.parentName ?? t.parentId ?? '',
-      state: t.state,
+      id: printable(t.id),
+      name: t.name === '' ? '(no name)' : printable(t.name),
+      parent: printable(t.parentName ?? t.parentId ?? ''),
+      state: printable(t.state),
       age: formatAge(options.nowMs - t.endedAtMs),
     }));
     const idWidth = Math.max(2, ...cells.map((c) => c.id.length));
@@ -274,7 +278,7 @@ const AGE_FROM: Readonly<Record<ServiceId, string>> = {
   'dis-dump-tasks': 'last transfer, else creation',
 };
 
-const PARENT_WORD: Readonly<Partial<Record<ServiceId, string>>> = {
+const PARENT_WORD: Readonly<Partial<Record<ServiceId, 'instances' | 'streams'>>> = {
   'dcs-background-tasks': 'instances',
   'dis-dump-tasks': 'streams',
 };
@@ -284,41 +288,58 @@ const PARENT_WORD: Readonly<Partial<Record<ServiceId, string>>> = {
  * it. The CLI plans only, whatever `dryRun` says, until it is given `--apply`.
  */
 export function describePolicy(policy: Policy, source: string): string {
-  const lines = [`policy OK: ${source} (digest ${policy.digest})`];
+  const lines = [`policy OK: ${printable(source)} (digest ${policy.digest})`];
   lines.push(
-    policy.dryRun
-      ? 'dryRun: true: a dry run everywhere; the cloud functions and `task-janitor purge` only list and plan.\n  Only `task-janitor purge --apply` removes the selected tasks.'
-      : 'dryRun: false: the scheduled cloud functions remove the selected tasks.\n  `task-janitor purge` only lists and plans (a dry run) unless it is given --apply.',
+    ...(policy.dryRun
+      ? [
+          'dryRun: true: a dry run everywhere: the cloud functions and `task-janitor purge` only list and plan;',
+          '  only `task-janitor purge --apply` removes the selected tasks.',
+        ]
+      : [
+          'dryRun: false: the scheduled cloud functions remove the selected tasks;',
+          '  `task-janitor purge` only lists and plans (a dry run) unless it is given --apply.',
+        ]),
   );
   lines.push(`cap: at most ${policy.maxDeletesPerRun} tasks per run, oldest first (maxDeletesPerRun)`);
-  lines.push('selects:');
   const enabled = enabledServices(policy);
+  lines.push(enabled.length === 0 ? 'selects nothing: no service is enabled' : 'selects:');
   for (const id of enabled) {
     const sp = policy.services[id];
     if (!sp) continue;
     const all = DELETABLE_STATES[id];
-    const states =
+    const globs = (list: readonly string[]) => list.map((glob) => printable(glob)).join(' or ');
+    lines.push(`  ${id}: older than ${sp.olderThan} (age from the ${AGE_FROM[id]})`);
+    lines.push(
       sp.states === undefined || sp.states.length === all.length
-        ? `states ${all.join(', ')} (every deletable state)`
-        : `states ${sp.states.join(', ')} (of ${all.join(', ')})`;
-    const parts = [`older than ${sp.olderThan} (from ${AGE_FROM[id]})`, states];
-    if (sp.include !== undefined) parts.push(`names matching ${sp.include.join(' or ')}`);
-    if (sp.exclude !== undefined) parts.push(`except names matching ${sp.exclude.join(' or ')}`);
+        ? `    states: ${all.join(', ')} (every deletable state)`
+        : `    states: ${sp.states.join(', ')} (of ${all.join(', ')})`,
+    );
+    const names = [
+      sp.include === undefined ? 'any' : `matching ${globs(sp.include)}`,
+      ...(sp.exclude === undefined ? [] : [`except ${globs(sp.exclude)}`]),
+    ];
+    lines.push(`    names: ${names.join(', ')}`);
     const parentWord = PARENT_WORD[id];
     if (parentWord !== undefined) {
-      parts.push(
-        sp.parents === undefined
-          ? `in every ${parentWord.slice(0, -1)}`
-          : `${parentWord} ${sp.parents.join(' or ')}`,
-      );
+      lines.push(`    ${parentWord}: ${sp.parents === undefined ? 'any' : globs(sp.parents)}`);
     }
-    lines.push(...wrapWords(`  ${id}: ${parts.join('; ')}`, MAX_WIDTH, '      '));
   }
-  if (enabled.length === 0) lines.push('  no service (every entry is disabled or the policy lists none)');
   const disabled = SERVICE_IDS.filter((id) => policy.services[id] !== undefined && !enabled.includes(id));
   if (disabled.length > 0) lines.push(`disabled (enabled: false), never touched: ${disabled.join(', ')}`);
   const absent = SERVICE_IDS.filter((id) => policy.services[id] === undefined);
   if (absent.length > 0) lines.push(`not in the policy, never touched: ${absent.join(', ')}`);
-  lines.push('In-progress tasks, unknown states and unreadable ages are always kept.');
+  lines.push('Tasks in progress, in an unknown state or of unreadable age are always kept.');
   return lines.join('\n');
+}
+
+/**
+ * Text from the cloud or a file, safe to print on a terminal: control characters (a newline in a task name, an
+ * escape sequence) and bidirectional overrides are shown as `\u{…}` escapes instead of acting on the terminal.
+ */
+export function printable(text: string): string {
+  return text.replace(
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
+    /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u2028-\u202e\u2066-\u2069]/g,
+    (char) => `\\u{${(char.codePointAt(0) ?? 0).toString(16)}}`,
+  );
 }

@@ -189,9 +189,10 @@ export function createProgressReporter(options: ProgressReporterOptions): Progre
   };
 
   const finish = (): void => {
-    if (live && activity !== undefined) output.write(`${activity}${countersText()}\n`);
+    const last = activity;
     activity = undefined;
     output.setStatus(undefined);
+    if (live && last !== undefined) output.write(`${last}${countersText()}\n`);
   };
 
   return {
