@@ -128,15 +128,18 @@ export function createHumanLogSink(options: HumanLogOptions): (line: string) => 
       const msg = text(fields, 'msg') ?? '';
       const rank = LEVEL_RANK[text(fields, 'level') ?? 'info'] ?? 0;
       if (rank < printRank || NOT_PRINTED.has(msg)) continue;
-      // Ids and numbers differ between repeats of one kind of line.
-      const kind = `${text(fields, 'service') ?? ''}|${msg.replace(/[0-9]+/g, '#')}|${text(fields, 'reason') ?? ''}`;
+      // Ids, paths and numbers differ between repeats of one kind of line: any word with a digit is one.
+      const kind = `${text(fields, 'level')}|${text(fields, 'service') ?? ''}|${msg.replace(/\S*\d\S*/g, '#')}|${text(fields, 'reason') ?? ''}|${text(fields, 'errorCode') ?? ''}`;
       const printed = printedByKind.get(kind) ?? 0;
       printedByKind.set(kind, printed + 1);
       // Names and messages come from the cloud: no control character reaches the terminal.
       if (printed < REPEATS_SHOWN) options.print(printable(describeLogLine(fields)));
       else if (printed === REPEATS_SHOWN) {
+        const shape = msg.replace(/\S*\d\S*/g, '…');
         options.print(
-          `      … more lines like the last are not shown (the report counts them; --log-format json shows every line)`,
+          printable(
+            `      … further "${shape}" lines${fields.service === undefined ? '' : ` of ${text(fields, 'service')}`} are not shown (the report counts them; --log-format json shows every line)`,
+          ),
         );
       }
     }

@@ -479,28 +479,25 @@ export function createTerminalQuestion(
   return (question, signal) =>
     new Promise<string>((resolve, reject) => {
       const rl = createInterface({ input, terminal: false });
-      const done = (settle: () => void) => {
+      let settled = false;
+      const settle = (outcome: () => void) => {
+        if (settled) return;
+        settled = true;
         signal?.removeEventListener('abort', onAbort);
+        outcome();
         rl.close();
         // The open stdin would keep the process alive after the run.
         if ('pause' in input && typeof input.pause === 'function') input.pause();
-        settle();
       };
-      const onAbort = () => done(() => reject(signal?.reason));
+      const onAbort = () => settle(() => reject(signal?.reason));
       if (signal?.aborted) {
         onAbort();
         return;
       }
       signal?.addEventListener('abort', onAbort, { once: true });
-      let answered = false;
-      rl.once('line', (line) => {
-        answered = true;
-        done(() => resolve(line));
-      });
+      rl.once('line', (line) => settle(() => resolve(line)));
       // End of input (Ctrl-D) is no answer: nothing is deleted.
-      rl.once('close', () => {
-        if (!answered) done(() => resolve(''));
-      });
+      rl.once('close', () => settle(() => resolve('')));
       output.write(question);
     });
 }

@@ -55,7 +55,8 @@ export function renderReportHeader(report: Report): string {
   return [
     mode,
     `  target  ${where}`,
-    `  policy  ${printable(report.policy.source ?? 'unknown source')} (digest ${report.policy.digest}), at most ${report.policy.maxDeletesPerRun} tasks per run`,
+    `  policy  ${printable(report.policy.source ?? 'unknown source')} (digest ${report.policy.digest})`,
+    `  cap     at most ${report.policy.maxDeletesPerRun} tasks per run, oldest first`,
     `  run     ${report.startedAt} → ${report.finishedAt}, ${report.tool.name} ${report.tool.version}`,
   ].join('\n');
 }
@@ -223,7 +224,11 @@ export function renderTaskList(options: TaskListOptions): string {
   if (hidden > 0) {
     lines.push(
       '',
-      `${hidden} tasks not shown: --list prints them all; --plan-out FILE writes the whole list to a plan file.`,
+      ...wrapWords(
+        `${hidden} tasks not shown: --list prints them all; --plan-out FILE writes the whole list to a plan file.`,
+        width,
+        '',
+      ),
     );
   }
   return lines.join('\n');
