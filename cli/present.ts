@@ -78,12 +78,14 @@ export function renderReportTable(report: Report): string {
   const widths = header.map((h, i) =>
     Math.max(h.length, ...[...rows, totalRow].map((r) => (r[i] ?? '').length)),
   );
+  // Headers are single words, so one space still separates them when two would not fit (millions of tasks).
+  const gap = widths.reduce((sum, w) => sum + w + 2, -2) > MAX_WIDTH ? ' ' : '  ';
   const line = (cells: readonly string[]) =>
     cells
       .map((cell, i) => (i === 0 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0)))
-      .join('  ')
+      .join(gap)
       .trimEnd();
-  const rule = widths.map((w) => '-'.repeat(w)).join('  ');
+  const rule = widths.map((w) => '-'.repeat(w)).join(gap);
   const lines = [line(header), rule, ...rows.map(line), rule, line(totalRow)];
 
   const breakdown = (label: string, counts: Readonly<Record<string, number>>): string | undefined => {
