@@ -60,7 +60,8 @@ purge options:
                        ids: ${SERVICE_IDS.join(', ')}
   --older-than DUR     age for every selected service, e.g. 7d, 36h, P30D
   --max-deletes N      lower the policy's maxDeletesPerRun (never raises it)
-  --json               print the report as JSON on stdout instead of the summary table
+  --json               print the report as JSON on stdout instead of the summary table (one object, also
+                       when the run fails: then with its "error")
   --report FILE        also write the JSON report to FILE
   --plan-out FILE      dry run that writes the exact list of tasks it would delete to FILE, bound to this
                        account (cloud, region, project, endpoint hosts) and selection (policy and flags)
@@ -82,9 +83,9 @@ Every check (flags, environment, policy, plan file, output paths) runs before th
 Ctrl-C (or SIGTERM) stops starting new work, writes the report of what was done and exits 130 (143 for
 SIGTERM); a second Ctrl-C at least a second later quits at once.
 
-Exit codes: 0 done (including nothing to do and a dry run), 1 some operation failed, 2 invalid input or
-configuration (the message says whether anything was sent: nothing, or only IAM to resolve the project id),
-130 interrupted by Ctrl-C (SIGINT), 143 stopped by SIGTERM.
+Exit codes: 0 done (including nothing to do, a dry run, and an aborted confirmation), 1 some operation
+failed, 2 invalid input or configuration (the message says whether anything was sent: nothing, or only IAM
+to resolve the project id), 130 interrupted by Ctrl-C (SIGINT), 143 stopped by SIGTERM.
 Cloud settings come from the environment (TASK_JANITOR_REGION, credentials, ...): see README.md.`;
 
 const PURGE_OPTIONS = {
