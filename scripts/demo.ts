@@ -79,7 +79,11 @@ async function runDemo(): Promise<number> {
 
     out('$ task-janitor purge            # dry run\n');
     // The demo reads the JSON log lines itself, also when stderr is a terminal.
-    const dryCode = await main(['purge', '--log-format', 'json'], { stdout: { write: out }, stderr, env: (key) => env[key] });
+    const dryCode = await main(['purge', '--log-format', 'json'], {
+      stdout: { write: out },
+      stderr,
+      env: (key) => env[key],
+    });
     out(`exit ${dryCode}; ${retriedAnswers()} throttled or 5xx answers were retried and recovered\n\n`);
     decisions.length = 0;
 
