@@ -21,8 +21,15 @@ const LEVEL_RANK: Readonly<Record<string, number>> = {
 /** Lines of one kind (service and message) printed before the rest are only counted. */
 export const REPEATS_SHOWN = 3;
 
-/** Messages the CLI presents itself (the report) or that are for machines (metrics). */
-const NOT_PRINTED: ReadonlySet<string> = new Set(['purge report', 'purge metrics']);
+/**
+ * Messages the CLI presents itself: the report, a listing that failed (the progress line says so, and a run
+ * that could not resolve its project ends with the error), and the metrics, which are for machines.
+ */
+const NOT_PRINTED: ReadonlySet<string> = new Set([
+  'purge report',
+  'purge metrics',
+  'listing failed: nothing is deleted for this service',
+]);
 
 export interface HumanLogOptions {
   /** Prints one line (without its newline). */

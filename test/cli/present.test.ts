@@ -311,6 +311,16 @@ describe('log lines on a terminal', () => {
     ],
     ['an info line', { level: 'info', msg: 'purge started' }, undefined, undefined],
     ['the report', { level: 'error', msg: 'purge report' }, undefined, undefined],
+    [
+      'a listing that failed (the progress line says so)',
+      {
+        level: 'error',
+        service: 'dis-dump-tasks',
+        msg: 'listing failed: nothing is deleted for this service',
+      },
+      undefined,
+      undefined,
+    ],
   ])('%s', (_label, fields, line, counter) => {
     const { printed, counted, write } = sink();
 
