@@ -228,9 +228,9 @@ async function purge(
   const human = command.json ? stderr : io.stdout;
   const planLabel = `--plan ${command.planPath ?? ''}`;
 
-  const ask = io.ask;
-  const confirm = !command.overrides.dryRun && savedPlan === undefined && !command.yes && ask !== undefined;
-  if (!confirm || ask === undefined) {
+  // Only an apply on a terminal asks; a plan file is what was reviewed, and --yes is the answer given ahead.
+  const ask = !command.overrides.dryRun && savedPlan === undefined && !command.yes ? io.ask : undefined;
+  if (ask === undefined) {
     const outcome = await runOnce(setup, prepared, savedPlan, planLabel);
     return finishPurge(setup, prepared, outcome, { previewed: false });
   }
@@ -268,9 +268,8 @@ async function purge(
     return EXIT_CODE_OF_SIGNAL[interrupt.signal];
   }
   if (answer.trim() !== expected) {
-    human.write(
-      `aborted: nothing was deleted (typed ${JSON.stringify(answer.trim())}, expected ${expected})\n`,
-    );
+    // The terminal has shown what was typed; it is not repeated (it could be anything, pasted by mistake).
+    human.write(`aborted: nothing was deleted (the project name is ${expected})\n`);
     const written = await writeReportFile(setup, preview.result.report, undefined);
     if (command.json) io.stdout.write(formatJson(preview.result.report));
     return written ? EXIT_OK : EXIT_FAILED;
