@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError } from '../lib/errors';
 import { checkDuration } from '../lib/policy/duration';
 import type { PolicyOverrides } from '../lib/policy/types';
+import { redactUrlsInText } from '../lib/redact-url';
 import { isServiceId, SERVICE_IDS, type ServiceId } from '../lib/types';
 import { TOOL_VERSION } from '../lib/version';
 
@@ -22,7 +23,17 @@ export interface PurgeCommand {
   readonly planPath: string | undefined;
   /** `--plan-max-age`: a plan older than this is refused. @default 24 h */
   readonly planMaxAgeMs: number;
+  /** `--list`: show every task a dry run would delete, not only the oldest per service. */
+  readonly list: boolean;
+  /** `--yes`: apply on a terminal without asking for the confirmation. */
+  readonly yes: boolean;
+  /** `--log-format`; undefined: `text` when stderr is a terminal, else `json`. */
+  readonly logFormat: LogFormat | undefined;
 }
+
+export const LOG_FORMATS = ['text', 'json'] as const;
+/** `text`: one short line per event worth attention, counters on the progress bar; `json`: the raw log lines. */
+export type LogFormat = (typeof LOG_FORMATS)[number];
 
 /** A plan older than this is refused unless `--plan-max-age` says otherwise. */
 export const DEFAULT_PLAN_MAX_AGE_MS = 24 * 60 * 60 * 1000;
@@ -60,7 +71,8 @@ purge options:
                        ids: ${SERVICE_IDS.join(', ')}
   --older-than DUR     age for every selected service, e.g. 7d, 36h, P30D
   --max-deletes N      lower the policy's maxDeletesPerRun (never raises it)
-  --json               print the report as JSON on stdout instead of the summary table
+  --json               print the report as JSON on stdout instead of the summary table (one object, also
+                       when the run fails: then with its "error")
   --report FILE        also write the JSON report to FILE
   --plan-out FILE      dry run that writes the exact list of tasks it would delete to FILE, bound to this
                        account (cloud, region, project, endpoint hosts) and selection (policy and flags)
@@ -68,14 +80,23 @@ purge options:
                        plan's selection (flags need not be repeated; a flag or policy that differs is refused)
                        and only against the account the plan was made for
   --plan-max-age DUR   refuse a plan older than this (default 24h)
+  --list               show every task the run would delete (default: the 10 oldest per service)
+  --yes, -y            with --apply on a terminal: delete without asking for the confirmation
+  --log-format FMT     text (short lines above the progress bar; the default when stderr is a terminal)
+                       or json (one JSON object per line; the default otherwise)
+
+A dry run lists the oldest tasks it would delete per service and ends with the command that applies it.
+On a terminal, --apply first lists and plans as a dry run, shows the tasks, and asks you to type the
+project (or region) name; anything else aborts with nothing deleted. The plan you saw is then applied,
+each task re-checked first. Without a terminal (scripts, CI) or with --yes there is no question.
 
 Every check (flags, environment, policy, plan file, output paths) runs before the first request.
 Ctrl-C (or SIGTERM) stops starting new work, writes the report of what was done and exits 130 (143 for
 SIGTERM); a second Ctrl-C at least a second later quits at once.
 
-Exit codes: 0 done (including nothing to do and a dry run), 1 some operation failed, 2 invalid input or
-configuration (the message says whether anything was sent: nothing, or only IAM to resolve the project id),
-130 interrupted by Ctrl-C (SIGINT), 143 stopped by SIGTERM.
+Exit codes: 0 done (including nothing to do, a dry run, and an aborted confirmation), 1 some operation
+failed, 2 invalid input or configuration (the message says whether anything was sent: nothing, or only IAM
+to resolve the project id), 130 interrupted by Ctrl-C (SIGINT), 143 stopped by SIGTERM.
 Cloud settings come from the environment (TASK_JANITOR_REGION, credentials, ...): see README.md.`;
 
 const PURGE_OPTIONS = {
@@ -89,6 +110,9 @@ const PURGE_OPTIONS = {
   'plan-out': { type: 'string' },
   plan: { type: 'string' },
   'plan-max-age': { type: 'string' },
+  list: { type: 'boolean' },
+  yes: { type: 'boolean', short: 'y' },
+  'log-format': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -144,6 +168,7 @@ function parsePurgeArgs(args: readonly string[]): ReadCommandLine {
     'plan-out': stringOf(raw['plan-out']),
     plan: stringOf(raw.plan),
     'plan-max-age': stringOf(raw['plan-max-age']),
+    'log-format': stringOf(raw['log-format']),
   };
   for (const extra of positionals) problems.push(`unexpected argument "${extra}"`);
 
@@ -160,9 +185,13 @@ function parsePurgeArgs(args: readonly string[]): ReadCommandLine {
   if (maxDeletes !== undefined && maxDeletesPerRun === undefined) {
     problems.push(`--max-deletes: expected a non-negative integer, got "${maxDeletes}"`);
   }
-  const olderThan = values['older-than'];
-  if (olderThan !== undefined && olderThan.trim() === '')
-    problems.push('--older-than: expected a duration, got ""');
+  const olderThanText = values['older-than'];
+  let olderThan: string | undefined;
+  if (olderThanText !== undefined) {
+    const duration = checkDuration(olderThanText);
+    if (duration.ok) olderThan = olderThanText;
+    else problems.push(`--older-than: ${duration.message}`);
+  }
   const apply = values.apply;
   if (values['plan-out'] !== undefined && apply) {
     problems.push('--plan-out writes a plan from a dry run: it cannot be combined with --apply');
@@ -178,6 +207,12 @@ function parsePurgeArgs(args: readonly string[]): ReadCommandLine {
     if (duration.ok) planMaxAgeMs = duration.ms;
     else problems.push(`--plan-max-age: ${duration.message}`);
   }
+  const logFormatText = values['log-format'];
+  const logFormat = LOG_FORMATS.find((format) => format === logFormatText);
+  if (logFormatText !== undefined && logFormat === undefined) {
+    problems.push(`--log-format: expected ${LOG_FORMATS.join(' or ')}, got "${logFormatText}"`);
+  }
+  if (raw.yes === true && !apply) problems.push('--yes confirms deleting: it needs --apply');
   for (const key of ['policy', 'report', 'plan-out', 'plan'] as const) {
     if (values[key] === '') problems.push(`--${key}: expected a file path, got ""`);
   }
@@ -197,7 +232,7 @@ function parsePurgeArgs(args: readonly string[]): ReadCommandLine {
       overrides: {
         dryRun: !apply,
         ...(services.length > 0 ? { services } : {}),
-        ...(olderThan !== undefined && olderThan.trim() !== '' ? { olderThan } : {}),
+        ...(olderThan !== undefined ? { olderThan } : {}),
         ...(maxDeletesPerRun !== undefined ? { maxDeletesPerRun } : {}),
       },
       json: values.json,
@@ -205,6 +240,9 @@ function parsePurgeArgs(args: readonly string[]): ReadCommandLine {
       planOutPath: nonEmpty(values['plan-out']),
       planPath: nonEmpty(values.plan),
       planMaxAgeMs,
+      list: raw.list === true,
+      yes: raw.yes === true,
+      logFormat,
     },
     problems,
   };
@@ -249,14 +287,29 @@ function parseStrict(args: readonly string[], options: OptionSpec): ParsedFlags 
     tokens: true,
   });
   const problems: string[] = [];
+  const givenValues = new Map<string, string[]>();
   for (const token of tokens ?? []) {
     if (token.kind !== 'option') continue;
     const spec = options[token.name];
+    if (spec?.type === 'string' && spec.multiple !== true) {
+      const given = givenValues.get(token.name) ?? [];
+      // A value may be a presigned URL: it is quoted without its query.
+      given.push(
+        token.value === undefined ? token.rawName : `${token.rawName} ${redactUrlsInText(token.value)}`,
+      );
+      givenValues.set(token.name, given);
+    }
     if (spec === undefined) problems.push(`unknown option "${token.rawName}"`);
     else if (spec.type === 'string' && token.value === undefined)
       problems.push(`${token.rawName}: expected a value`);
     else if (spec.type === 'boolean' && token.value !== undefined) {
       problems.push(`${token.rawName} takes no value, got "${token.value}"`);
+    }
+  }
+  // The last of two values would win silently: `--policy a --policy b` is two answers to one question.
+  for (const [name, given] of givenValues) {
+    if (given.length > 1) {
+      problems.push(`--${name}: given ${given.length} times (${given.join(', ')}); give it once`);
     }
   }
   return { values: values as ParsedFlags['values'], positionals, problems };

@@ -1,27 +1,50 @@
 /**
  * `task-janitor`: the command-line shell. Parses arguments, checks everything local (arguments, environment,
  * policy, saved plan, output paths) before any request, runs the same `lib/invocation.ts` logic as the cloud
- * functions, and presents the report. Exit codes: 0 done, 1 some operation failed, 2 invalid input or
- * configuration, 130 interrupted (SIGINT), 143 stopped by SIGTERM.
+ * functions, and presents the report. On a terminal, `purge --apply` first plans (a dry run), shows the tasks
+ * and asks for the project's name, then applies exactly that plan. Exit codes: 0 done (also "aborted" at the
+ * question), 1 some operation failed, 2 invalid input or configuration, 130 interrupted (SIGINT), 143 stopped
+ * by SIGTERM.
  */
 
 import { realpathSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
+import type { LogLevel } from '../lib/config';
 import { createDefaultDeps } from '../lib/default-deps';
 import { ConfigError, InterruptError } from '../lib/errors';
-import { type EnvGetter, executeInvocation } from '../lib/invocation';
-import { loadPolicy } from '../lib/policy/load';
-import { enabledServices } from '../lib/policy/overrides';
-import type { Policy } from '../lib/policy/types';
-import { redactUrlsInText } from '../lib/redact-url';
+import { type EnvGetter, executeInvocation, type PreparedInvocation } from '../lib/invocation';
+import { isInlinePolicy, loadPolicy } from '../lib/policy/load';
+import { redactUrl, redactUrlsInText } from '../lib/redact-url';
 import { describeUnknownRegion } from '../lib/regions';
-import { type Report, renderReportTable } from '../lib/report';
+import type { Report } from '../lib/report';
 import type { PurgeResult } from '../lib/run-purge';
-import { checkPlanProject, createSavedPlan, describePlanAccount } from '../lib/saved-plan';
+import {
+  checkPlanProject,
+  createSavedPlan,
+  describePlanAccount,
+  type SavedPlan,
+  type SavedPlanTask,
+} from '../lib/saved-plan';
 import { TOOL_VERSION } from '../lib/version';
 import { cliError, type PurgeCommand, readCommandLine, USAGE, VERSION_LINE } from './args';
-import { createProgressReporter, type ProgressOutput } from './progress';
+import { createHumanLogSink } from './log-lines';
+import {
+  describePolicy,
+  renderApplyCommand,
+  renderReportHeader,
+  renderReportTable,
+  renderTaskList,
+} from './present';
+import {
+  createLiveOutput,
+  createProgressReporter,
+  isLiveOutput,
+  type LiveOutput,
+  type ProgressOutput,
+  type ProgressReporter,
+} from './progress';
 import { checkPurgeInput } from './purge-input';
 import { createSafeOutput } from './safe-output';
 import { createInterruptHandler, EXIT_CODE_OF_SIGNAL, interruptOf } from './signals';
@@ -37,6 +60,7 @@ export const CLI_TIME_BUDGET_MS = 6 * 60 * 60 * 1000;
 
 const NOTHING_SENT = 'Nothing was sent to the cloud.';
 const ONLY_IAM = 'Only IAM was asked for the project id; nothing was listed or deleted.';
+const PREVIEW_ONLY = 'Tasks were listed for the confirmation; nothing was deleted.';
 
 export interface CliIo {
   readonly stdout: { write(text: string): unknown };
@@ -49,13 +73,20 @@ export interface CliIo {
   readonly signal?: AbortSignal;
   /** The clock plan ages are measured with. @default Date.now */
   readonly nowMs?: () => number;
+  /**
+   * Asks the operator on the terminal and resolves to the line typed; rejects when `signal` aborts. Absent
+   * without a terminal (scripts, CI, the functions): then `--apply` asks nothing.
+   */
+  readonly ask?: (question: string, signal: AbortSignal | undefined) => Promise<string>;
 }
 
 /** Runs one command; resolves to the exit code. Never calls `process.exit`. */
 export async function main(argv: readonly string[], io: CliIo): Promise<number> {
+  const stderr = isLiveOutput(io.stderr) ? io.stderr : createLiveOutput(io.stderr);
+  const { command, problems } = readCommandLine(argv);
+  const json = command?.command === 'purge' && command.json;
   try {
-    const { command, problems } = readCommandLine(argv);
-    if (command?.command === 'purge') return await purge(command, problems, io);
+    if (command?.command === 'purge') return await purge(command, problems, { ...io, stderr });
     if (command === undefined || problems.length > 0) throw cliError(problems);
     if (command.command === 'help') {
       io.stdout.write(`${USAGE}\n`);
@@ -69,65 +100,76 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
   } catch (error) {
     // Messages are built without secrets; URLs are cut once more here, as the logger does for errors.
     if (error instanceof ConfigError) {
-      io.stderr.write(
+      stderr.write(
         `task-janitor: ${redactUrlsInText(error.message)}\n${NOTHING_SENT} See task-janitor --help.\n`,
       );
+      if (json) io.stdout.write(formatJson(invalidInputReport(error, command)));
       return EXIT_INVALID;
     }
     if (error instanceof InterruptError) return EXIT_CODE_OF_SIGNAL[error.signal];
-    io.stderr.write(`task-janitor: ${describeError(error)}\n`);
+    stderr.write(`task-janitor: ${describeError(error)}\n`);
     return EXIT_FAILED;
   }
 }
 
+/** What `--json` prints when the input is refused before anything was sent: the tool, the mode, the problems. */
+function invalidInputReport(error: ConfigError, command: PurgeCommand | undefined): Record<string, unknown> {
+  return {
+    tool: { name: 'task-janitor', version: TOOL_VERSION },
+    dryRun: command?.overrides.dryRun ?? true,
+    error: {
+      name: error.name,
+      message: redactUrlsInText(error.message),
+      problems: error.problems.map(redactUrlsInText),
+      sent: 'nothing',
+    },
+  };
+}
+
 async function validate(policyPath: string, io: CliIo): Promise<number> {
   const policy = await loadPolicy(policyPath, (path) => readFile(path, 'utf8'));
-  io.stdout.write(`${summarisePolicy(policy)}\n`);
+  const source = isInlinePolicy(policyPath) ? 'inline' : redactUrl(policyPath);
+  io.stdout.write(`${describePolicy(policy, source)}\n`);
   return EXIT_OK;
 }
 
-/** One line: what a policy would touch. */
-export function summarisePolicy(policy: Policy): string {
-  const services = enabledServices(policy).map((id) => {
-    const sp = policy.services[id];
-    const states = sp?.states ? ` states ${sp.states.join('/')}` : '';
-    return `${id} older than ${sp?.olderThan ?? '?'}${states}`;
-  });
-  const mode = policy.dryRun ? 'dry run' : 'deletes';
-  return `policy OK (${policy.digest}): ${mode}, cap ${policy.maxDeletesPerRun}; ${services.join('; ') || 'no service enabled'}`;
+/** One run of the engine, as the CLI saw it. */
+interface RunOutcome {
+  /** The report, also of a run that then threw (the project id could not be resolved). */
+  readonly report: Report | undefined;
+  readonly result: PurgeResult | undefined;
+  readonly error: unknown;
+  readonly projectId: string | undefined;
+  /** Whether listing had started (the project id was known and accepted). */
+  readonly listingStarted: boolean;
 }
 
-async function purge(
-  command: PurgeCommand,
-  commandLineProblems: readonly string[],
-  io: CliIo,
-): Promise<number> {
-  const nowMs = io.nowMs ?? Date.now;
-  // Throws a ConfigError listing every problem: main reports it as "nothing was sent".
-  const { prepared, savedPlan } = await checkPurgeInput(command, commandLineProblems, {
-    env: io.env,
-    nowMs: nowMs(),
-  });
-  const regionWarning = describeUnknownRegion(prepared.config.cloud, prepared.config.region);
-  if (regionWarning !== undefined) io.stderr.write(`task-janitor: warning: ${regionWarning}\n`);
-  // Human output on stdout; JSON logs on stderr, quiet unless TASK_JANITOR_LOG_LEVEL asks for more.
-  const logLevel = io.env('TASK_JANITOR_LOG_LEVEL') ? prepared.config.logLevel : 'warn';
-  const deps = createDefaultDeps({
-    logLevel,
-    destination: { write: (line: string) => io.stderr.write(line) },
-  });
-  const progress = createProgressReporter({ output: io.stderr, nowMs: () => deps.now().getTime() });
+interface RunSetup {
+  readonly io: CliIo & { readonly stderr: LiveOutput };
+  readonly command: PurgeCommand;
+  readonly deps: ReturnType<typeof createDefaultDeps>;
+  readonly progress: ProgressReporter;
+}
 
-  const projectFromIam = prepared.config.projectId === undefined;
+async function runOnce(
+  setup: RunSetup,
+  prepared: PreparedInvocation,
+  savedPlan: SavedPlan | undefined,
+  planLabel: string,
+): Promise<RunOutcome> {
+  const { io, deps, progress } = setup;
   let projectId = prepared.config.projectId;
   let listingStarted = false;
-  let result: PurgeResult;
+  let report: Report | undefined;
   try {
-    result = await executeInvocation(prepared, {
+    const result = await executeInvocation(prepared, {
       deps,
       remainingTimeMs: CLI_TIME_BUDGET_MS,
       onProgress: progress.onProgress,
       throwOnFullFailure: false,
+      onReport: (written) => {
+        report = written;
+      },
       ...(io.signal ? { signal: io.signal } : {}),
       ...(savedPlan ? { savedPlan } : {}),
       onProjectResolved: (resolved) => {
@@ -135,71 +177,284 @@ async function purge(
         // Known only now when it came from IAM; a configured one was compared with the plan's before.
         const problem = savedPlan === undefined ? undefined : checkPlanProject(savedPlan, resolved);
         if (problem !== undefined) {
-          throw new ConfigError([`--plan ${command.planPath ?? ''}: ${problem}`], { subject: 'plan' });
+          throw new ConfigError([`${planLabel}: ${problem}`], { subject: 'plan' });
         }
         listingStarted = true;
       },
     });
+    return { report: result.report, result, error: undefined, projectId, listingStarted };
   } catch (error) {
-    const interrupt = error instanceof InterruptError ? error : interruptOf(io.signal);
-    if (interrupt) return EXIT_CODE_OF_SIGNAL[interrupt.signal];
-    const sent = listingStarted
-      ? 'The run stopped early: tasks may have been listed or deleted; see the log lines.'
-      : projectFromIam
-        ? ONLY_IAM
-        : NOTHING_SENT;
-    if (error instanceof ConfigError) {
-      io.stderr.write(`task-janitor: ${error.message}\n${sent}\n`);
-      return EXIT_INVALID;
-    }
-    io.stderr.write(`task-janitor: ${describeError(error)}\n${sent}\n`);
-    return EXIT_FAILED;
+    return { report, result: undefined, error, projectId, listingStarted };
   } finally {
     progress.finish();
   }
+}
 
-  const { report, plannedDeletes } = result;
-  const interrupt = interruptOf(io.signal);
-  let outputFailed = false;
-  // Files first: they must not depend on stdout still being open.
-  if (command.reportPath !== undefined) {
-    outputFailed ||= !(await writeOutputFile(command.reportPath, 'the report', formatJson(report), io));
+/** The logger's lines: human lines above the bar on a terminal (`text`), or the raw JSON lines (`json`). */
+function createLogDestination(
+  command: PurgeCommand,
+  stderr: LiveOutput,
+  progress: ProgressReporter,
+  envLevel: LogLevel | undefined,
+): { readonly level: LogLevel; readonly write: (line: string) => void } {
+  const format = command.logFormat ?? (stderr.isTTY === true ? 'text' : 'json');
+  if (format === 'json') return { level: envLevel ?? 'warn', write: (line) => stderr.write(line) };
+  const printLevel = envLevel ?? 'warn';
+  // Re-checks are `info` lines: they are read (and counted), not printed, below the print level.
+  const level: LogLevel = printLevel === 'debug' ? 'debug' : 'info';
+  return {
+    level,
+    write: createHumanLogSink({
+      print: (line) => stderr.write(`${line}\n`),
+      count: (counter, n) => progress.count(counter, n),
+      printLevel,
+    }),
+  };
+}
+
+async function purge(
+  command: PurgeCommand,
+  commandLineProblems: readonly string[],
+  io: CliIo & { readonly stderr: LiveOutput },
+): Promise<number> {
+  const nowMs = io.nowMs ?? Date.now;
+  // Throws a ConfigError listing every problem: main reports it as "nothing was sent".
+  const { prepared, savedPlan } = await checkPurgeInput(command, commandLineProblems, {
+    env: io.env,
+    nowMs: nowMs(),
+  });
+  const { stderr } = io;
+  const regionWarning = describeUnknownRegion(prepared.config.cloud, prepared.config.region);
+  if (regionWarning !== undefined) stderr.write(`task-janitor: warning: ${regionWarning}\n`);
+  const progress = createProgressReporter({ output: stderr, nowMs: () => Date.now() });
+  const envLevel = io.env('TASK_JANITOR_LOG_LEVEL') ? prepared.config.logLevel : undefined;
+  const destination = createLogDestination(command, stderr, progress, envLevel);
+  const deps = createDefaultDeps({ logLevel: destination.level, destination });
+  const setup: RunSetup = { io, command, deps, progress };
+  // With --json, stdout carries only the report object; what is for a person goes to stderr.
+  const human = command.json ? stderr : io.stdout;
+  const planLabel = `--plan ${command.planPath ?? ''}`;
+
+  // Only an apply on a terminal asks; a plan file is what was reviewed, and --yes is the answer given ahead.
+  const ask = !command.overrides.dryRun && savedPlan === undefined && !command.yes ? io.ask : undefined;
+  if (ask === undefined) {
+    const outcome = await runOnce(setup, prepared, savedPlan, planLabel);
+    return finishPurge(setup, prepared, outcome, { previewed: false });
   }
-  if (command.planOutPath !== undefined) {
+
+  // Plan → confirm → apply: a dry run first, then exactly its tasks, each re-checked by the engine.
+  const preview = await runOnce(
+    setup,
+    { ...prepared, policy: { ...prepared.policy, dryRun: true } },
+    undefined,
+    planLabel,
+  );
+  const tasks = preview.result?.plannedDeletes ?? [];
+  if (preview.result === undefined || interruptOf(io.signal) !== undefined || tasks.length === 0) {
+    return finishPurge(setup, prepared, preview, { previewed: false });
+  }
+  const projectId = preview.projectId;
+  if (projectId === undefined) throw new TypeError('a listed run has a project id');
+  human.write(`${renderReportHeader(preview.result.report)}\n\n`);
+  human.write(`${renderTaskList({ tasks, nowMs: nowMs(), all: command.list, verb: 'to delete' })}\n\n`);
+  human.write(`${renderReportTable(preview.result.report)}\n\n`);
+  const expected = confirmationName(prepared);
+  let answer: string;
+  try {
+    answer = await ask(
+      `task-janitor will delete ${tasks.length} tasks in ${prepared.config.cloud} ${prepared.config.region}, project ${projectId}.\n` +
+        `Each is checked again right before its delete. Type the project name (${expected}) to delete, anything else aborts: `,
+      io.signal,
+    );
+  } catch (error) {
+    const interrupt = interruptOf(io.signal);
+    if (interrupt === undefined) throw error;
+    stderr.write('\ninterrupted at the question: nothing was deleted\n');
+    await writeReportFile(setup, preview.result.report, undefined);
+    if (command.json) io.stdout.write(formatJson(preview.result.report));
+    return EXIT_CODE_OF_SIGNAL[interrupt.signal];
+  }
+  if (answer.trim() !== expected) {
+    // The terminal has shown what was typed; it is not repeated (it could be anything, pasted by mistake).
+    human.write(`aborted: nothing was deleted (the project name is ${expected})\n`);
+    const written = await writeReportFile(setup, preview.result.report, undefined);
+    if (command.json) io.stdout.write(formatJson(preview.result.report));
+    return written ? EXIT_OK : EXIT_FAILED;
+  }
+  const plan = createSavedPlan({
+    createdAt: deps.now(),
+    toolVersion: TOOL_VERSION,
+    account: describePlanAccount(prepared.config, projectId),
+    policy: prepared.policy,
+    overrides: command.overrides,
+    tasks,
+    policySource: prepared.policySource,
+  });
+  const applied = await runOnce(setup, prepared, plan, 'the confirmed plan');
+  return finishPurge(setup, prepared, applied, { previewed: true });
+}
+
+/**
+ * The name the operator types to confirm: the project name the credentials are scoped to, else the region
+ * (IAM names a region's default project after the region).
+ */
+export function confirmationName(prepared: PreparedInvocation): string {
+  const { credentials, region } = prepared.config;
+  return credentials.kind === 'password' && credentials.projectName !== undefined
+    ? credentials.projectName
+    : region;
+}
+
+/**
+ * Writes the outputs of a finished run (report file, plan file, stdout) and decides the exit code. A run that
+ * failed (it threw) still writes and prints its report, with the error in it.
+ */
+async function finishPurge(
+  setup: RunSetup,
+  prepared: PreparedInvocation,
+  outcome: RunOutcome,
+  options: { readonly previewed: boolean },
+): Promise<number> {
+  const { io, command } = setup;
+  const interrupt = outcome.error instanceof InterruptError ? outcome.error : interruptOf(io.signal);
+  const failure = outcome.error !== undefined && interrupt === undefined ? outcome.error : undefined;
+  const report = outcome.report;
+
+  // Files first: they must not depend on stdout still being open.
+  let outputFailed = report !== undefined && !(await writeReportFile(setup, report, failure));
+  let planWritten = false;
+  if (command.planOutPath !== undefined && failure === undefined) {
     if (interrupt !== undefined) {
-      io.stderr.write(`task-janitor: interrupted: the listing is incomplete, so no plan was written\n`);
-    } else if (projectId === undefined) {
+      io.stderr.write('task-janitor: interrupted: the listing is incomplete, so no plan was written\n');
+    } else if (outcome.projectId === undefined || outcome.result === undefined) {
       io.stderr.write('task-janitor: the project id is unknown, so no plan was written\n');
       outputFailed = true;
     } else {
       const plan = createSavedPlan({
-        createdAt: deps.now(),
+        createdAt: setup.deps.now(),
         toolVersion: TOOL_VERSION,
-        account: describePlanAccount(prepared.config, projectId),
+        account: describePlanAccount(prepared.config, outcome.projectId),
         policy: prepared.policy,
         overrides: command.overrides,
-        tasks: plannedDeletes,
+        tasks: outcome.result.plannedDeletes,
+        policySource: prepared.policySource,
       });
-      if (await writeOutputFile(command.planOutPath, 'the plan', formatJson(plan), io)) {
+      planWritten = await writeOutputFile(command.planOutPath, 'the plan', formatJson(plan), io);
+      if (planWritten) {
         io.stderr.write(`wrote a plan of ${plan.tasks.length} tasks to ${command.planOutPath}\n`);
-      } else {
-        outputFailed = true;
-      }
+      } else outputFailed = true;
     }
   }
-  io.stdout.write(command.json ? formatJson(report) : `${renderReportTable(report)}\n`);
+
+  if (command.json) {
+    if (report !== undefined) io.stdout.write(formatJson(withError(report, failure)));
+  } else if (report !== undefined && failure === undefined) {
+    const tasks = outcome.result?.plannedDeletes ?? [];
+    io.stdout.write(
+      `${renderRunSummary(report, tasks, {
+        command,
+        env: io.env,
+        planWritten,
+        interrupted: interrupt !== undefined,
+      })}\n`,
+    );
+  }
+
+  if (failure !== undefined) {
+    const sent = outcome.listingStarted
+      ? 'The run stopped early: tasks may have been listed or deleted; see the log lines.'
+      : options.previewed
+        ? PREVIEW_ONLY
+        : prepared.config.projectId === undefined
+          ? ONLY_IAM
+          : NOTHING_SENT;
+    const message = failure instanceof ConfigError ? failure.message : describeError(failure);
+    io.stderr.write(`task-janitor: ${redactUrlsInText(message)}\n${sent}\n`);
+    return failure instanceof ConfigError ? EXIT_INVALID : EXIT_FAILED;
+  }
   if (interrupt !== undefined) return EXIT_CODE_OF_SIGNAL[interrupt.signal];
+  if (report === undefined) return EXIT_FAILED;
   return hasFailures(report) || outputFailed ? EXIT_FAILED : EXIT_OK;
+}
+
+/** The human output of a run: where and what, the tasks of a dry run, the table, and how to apply it. */
+function renderRunSummary(
+  report: Report,
+  tasks: readonly SavedPlanTask[],
+  context: {
+    readonly command: PurgeCommand;
+    readonly env: EnvGetter;
+    readonly planWritten: boolean;
+    readonly interrupted: boolean;
+  },
+): string {
+  const { command } = context;
+  const sections = [renderReportHeader(report)];
+  if (report.dryRun) {
+    sections.push(renderTaskList({ tasks, nowMs: Date.now(), all: command.list, verb: 'would delete' }));
+  }
+  sections.push(renderReportTable(report));
+  if (report.dryRun && tasks.length > 0 && !context.interrupted) {
+    const apply = renderApplyCommand({
+      program: context.env('npm_lifecycle_event') === 'purge' ? 'npm run purge --' : 'task-janitor',
+      policyPath: command.planPath === undefined ? command.policyPath : undefined,
+      services: command.planPath === undefined ? command.overrides.services : undefined,
+      olderThan: command.planPath === undefined ? command.overrides.olderThan : undefined,
+      maxDeletesPerRun: command.planPath === undefined ? command.overrides.maxDeletesPerRun : undefined,
+      planPath: context.planWritten ? command.planOutPath : command.planPath,
+    });
+    const what = tasks.length === 1 ? 'this task' : `these ${tasks.length} tasks`;
+    sections.push(`To delete ${what}${context.planWritten ? ' (exactly this plan)' : ''}: ${apply}`);
+  }
+  return sections.join('\n\n');
+}
+
+/** The report as `--json` and `--report` give it: with the error of a run that failed, if it did. */
+function withError(report: Report, failure: unknown): Report | (Report & { error: Record<string, unknown> }) {
+  if (failure === undefined) return report;
+  const name = failure instanceof Error ? failure.name : 'Error';
+  const message = failure instanceof Error ? failure.message : String(failure);
+  return {
+    ...report,
+    error: {
+      name,
+      message: redactUrlsInText(message),
+      ...(failure instanceof ConfigError ? { problems: failure.problems.map(redactUrlsInText) } : {}),
+    },
+  };
+}
+
+async function writeReportFile(setup: RunSetup, report: Report, failure: unknown): Promise<boolean> {
+  const path = setup.command.reportPath;
+  if (path === undefined) return true;
+  return writeOutputFile(path, 'the report', formatJson(withError(report, failure)), setup.io);
 }
 
 function formatJson(value: unknown): string {
   return `${JSON.stringify(value, null, 2)}\n`;
 }
 
-/** Writes an output file after the run; a failure is reported (the run itself is over) and returns false. */
+/**
+ * Writes an output file after the run; a failure is reported (the run itself is over) and returns false. A
+ * regular file is replaced whole (written beside it, then renamed), so a process killed while writing leaves
+ * the old file or the new one, never a truncated one.
+ */
 async function writeOutputFile(path: string, what: string, text: string, io: CliIo): Promise<boolean> {
   try {
-    await writeFile(path, text);
+    const existing = await stat(path).catch(() => undefined);
+    if (existing === undefined || existing.isFile()) {
+      const temporary = `${path}.${process.pid}.tmp`;
+      try {
+        await writeFile(temporary, text);
+        await rename(temporary, path);
+      } catch (error) {
+        await unlink(temporary).catch(() => undefined);
+        throw error;
+      }
+    } else {
+      // A device or a pipe (`--report /dev/stderr`) is written in place.
+      await writeFile(path, text);
+    }
     return true;
   } catch (error) {
     io.stderr.write(
@@ -220,12 +475,47 @@ export function hasFailures(report: Report): boolean {
 }
 
 /**
- * The process wrapper: real streams that a closed pipe cannot stop, real env, Ctrl-C and SIGTERM handling;
- * sets `process.exitCode`.
+ * The confirmation question on a terminal: a line read from stdin (the terminal echoes it). Ctrl-C stays a
+ * signal (the terminal is not switched to raw mode), so it interrupts the question like any other step.
+ */
+export function createTerminalQuestion(
+  input: NodeJS.ReadableStream,
+  output: { write(text: string): unknown },
+): (question: string, signal: AbortSignal | undefined) => Promise<string> {
+  return (question, signal) =>
+    new Promise<string>((resolve, reject) => {
+      const rl = createInterface({ input, terminal: false });
+      let settled = false;
+      const settle = (outcome: () => void) => {
+        if (settled) return;
+        settled = true;
+        signal?.removeEventListener('abort', onAbort);
+        outcome();
+        rl.close();
+        // The open stdin would keep the process alive after the run.
+        if ('pause' in input && typeof input.pause === 'function') input.pause();
+      };
+      const onAbort = () => settle(() => reject(signal?.reason));
+      if (signal?.aborted) {
+        onAbort();
+        return;
+      }
+      signal?.addEventListener('abort', onAbort, { once: true });
+      rl.once('line', (line) => settle(() => resolve(line)));
+      // End of input (Ctrl-D) is no answer: nothing is deleted.
+      rl.once('close', () => settle(() => resolve('')));
+      output.write(question);
+    });
+}
+
+/**
+ * The process wrapper: real streams that a closed pipe cannot stop, real env, Ctrl-C and SIGTERM handling, the
+ * question on a terminal; sets `process.exitCode`.
  */
 export async function runCli(argv: readonly string[] = process.argv.slice(2)): Promise<void> {
   const stdout = createSafeOutput(process.stdout);
-  const stderr = createSafeOutput(process.stderr);
+  // Every stderr line (log lines, the signal notice) goes above the progress bar.
+  const stderr = createLiveOutput(createSafeOutput(process.stderr));
   const run = new AbortController();
   const onSignal = createInterruptHandler({
     nowMs: () => performance.now(),
@@ -237,11 +527,13 @@ export async function runCli(argv: readonly string[] = process.argv.slice(2)): P
   // a listener (Node would die of it, and tsx's fallback listener exits 130 instead of the run's code).
   process.on('SIGINT', () => onSignal('SIGINT'));
   process.on('SIGTERM', () => onSignal('SIGTERM'));
+  const terminal = process.stdin.isTTY === true && process.stderr.isTTY === true;
   process.exitCode = await main(argv, {
     stdout,
     stderr,
     env: (key) => process.env[key],
     signal: run.signal,
+    ...(terminal ? { ask: createTerminalQuestion(process.stdin, stderr) } : {}),
   });
 }
 

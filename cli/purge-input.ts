@@ -52,7 +52,9 @@ export async function checkPurgeInput(
   const problems = commandLineProblems.map((problem) => `command line: ${problem}`);
   const collect = (prefix: string | undefined, error: unknown): void => {
     if (!(error instanceof ConfigError)) throw error;
-    for (const problem of error.problems) problems.push(prefix ? `${prefix}: ${problem}` : problem);
+    for (const problem of error.problems) {
+      problems.push(prefix ? `${prefix}: ${problem}` : nameOverrideFlags(problem));
+    }
   };
 
   let prepared: PreparedInvocation | undefined;
@@ -115,6 +117,26 @@ export async function checkPurgeInput(
 
   if (problems.length > 0 || prepared === undefined) throw new ConfigError(problems, { subject: 'input' });
   return { prepared, savedPlan };
+}
+
+/** The engine names overrides as event keys; on the command line they are the flags the operator typed. */
+const OVERRIDE_FLAGS: readonly (readonly [string, string])[] = [
+  ['overrides: services: ', 'command line: --service: '],
+  ['overrides: olderThan: ', 'command line: --older-than: '],
+  ['overrides: maxDeletesPerRun: ', 'command line: --max-deletes: '],
+];
+
+/** A problem with an override, worded with the flag that set it (`--max-deletes`, not `maxDeletesPerRun`). */
+export function nameOverrideFlags(problem: string): string {
+  for (const [key, flag] of OVERRIDE_FLAGS) {
+    if (!problem.startsWith(key)) continue;
+    const name = flag.slice('command line: '.length, -2);
+    return `${flag}${problem.slice(key.length)}`.replace(
+      /\(overrides can only (\w+) it\)/,
+      `(${name} can only $1 it)`,
+    );
+  }
+  return problem;
 }
 
 async function readPlanText(path: string): Promise<string> {

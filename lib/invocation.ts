@@ -157,6 +157,11 @@ export interface ExecuteInvocationOptions {
    * platform's error metric means something). @default true
    */
   readonly throwOnFullFailure?: boolean;
+  /**
+   * Called with the report once it is logged, also when the run then throws (the project id could not be
+   * resolved): the CLI prints it with the error.
+   */
+  readonly onReport?: (report: Report) => void;
 }
 
 /**
@@ -268,6 +273,12 @@ export async function executeInvocation(
   let result: PurgeResult | undefined;
   let finalReport: Report | undefined;
   let projectError: unknown;
+  // Where the run goes, also in the report of a run whose project id could not be resolved.
+  recorder.target({
+    cloud: config.cloud,
+    region: config.region,
+    ...(config.projectId !== undefined ? { projectId: config.projectId } : {}),
+  });
   try {
     let projectId: string | undefined;
     try {
@@ -311,6 +322,7 @@ export async function executeInvocation(
     finalReport = report;
     deps.log.info({ report }, 'purge report');
     options.metrics?.(report, deps.log);
+    options.onReport?.(report);
   }
   if (projectError !== undefined) {
     // Stopped by its caller, not failed: like any interrupted run, it ends with its report.

@@ -87,14 +87,15 @@ export interface ServiceReport extends ServiceCounts {
 export interface RunTarget {
   readonly cloud: string;
   readonly region: string;
-  readonly projectId: string;
+  /** Absent when the project id was to be resolved through IAM and could not be. */
+  readonly projectId?: string;
 }
 
 export interface Report {
   readonly dryRun: boolean;
   readonly startedAt: string;
   finishedAt: string;
-  /** The cloud, region and project the run listed and deleted in. */
+  /** The cloud, region and project the run listed and deleted in (set before anything is sent). */
   target?: RunTarget;
   /** Set when the run was cut short: its deadline, or an operator's interrupt. */
   stoppedBy?: 'deadline' | 'interrupted';
@@ -112,7 +113,7 @@ export interface Report {
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// Building, totalling and presenting a report.
+// Building and totalling a report (the CLI's table is in `cli/present.ts`).
 
 function emptySkipped(): Record<SkipReason, number> {
   return {
@@ -244,64 +245,4 @@ export function shouldFail(report: Report): boolean {
   const succeededDeletes = totals.deleted + totals.alreadyGone + (totals.refused ?? 0) + totals.unknown;
   const allDeletesFailed = totals.failed > 0 && succeededDeletes === 0;
   return allListingsFailed || allDeletesFailed;
-}
-
-const TABLE_COLUMNS: readonly { readonly title: string; readonly value: (c: ServiceCounts) => number }[] = [
-  { title: 'listed', value: (c) => c.listed },
-  { title: 'stale', value: (c) => c.stale },
-  { title: 'deleted', value: (c) => c.deleted },
-  { title: 'would delete', value: (c) => c.wouldDelete },
-  { title: 'gone', value: (c) => c.alreadyGone },
-  { title: 'failed', value: (c) => c.failed },
-  { title: 'unknown', value: (c) => c.unknown },
-  { title: 'in progress', value: (c) => c.skipped.inProgress },
-  { title: 'unknown state', value: (c) => c.skipped.unknownState },
-  { title: 'unknown age', value: (c) => c.skipped.unknownAge },
-  { title: 'excluded', value: (c) => c.skipped.excluded },
-  { title: 'cap', value: (c) => c.skipped.cap },
-  { title: 'deadline', value: (c) => c.skipped.deadline },
-  { title: 'interrupted', value: (c) => c.skipped.interrupted },
-  { title: 'changed', value: (c) => c.skipped.changed },
-  { title: 'unaddressable', value: (c) => c.skipped.unaddressable },
-  { title: 'too young', value: (c) => c.kept.tooYoung },
-];
-
-/** A plain-text per-service summary table (CLI stdout), with totals and any listing errors below it. */
-export function renderReportTable(report: Report): string {
-  const columns = TABLE_COLUMNS.filter((c) =>
-    report.dryRun ? c.title !== 'deleted' : c.title !== 'would delete',
-  );
-  const header = ['service', ...columns.map((c) => c.title)];
-  const rows: string[][] = [];
-  const notes: string[] = [];
-  for (const [service, entry] of Object.entries(report.services)) {
-    if (!entry) continue;
-    rows.push([entry.error ? `${service} (ERROR)` : service, ...columns.map((c) => String(c.value(entry)))]);
-    if (entry.error) notes.push(`${service}: not listed, nothing deleted: ${entry.error.message}`);
-    for (const f of entry.failures.slice(0, 5)) {
-      notes.push(
-        `${service}: ${f.taskId} (${f.name}) failed: ${f.status ?? '-'} ${f.errorCode ?? ''} ${f.errorMsg}`,
-      );
-    }
-    const failureCount = entry.failures.length + (entry.failuresNotListed ?? 0);
-    if (failureCount > 5) notes.push(`${service}: … and ${failureCount - 5} more failures`);
-  }
-  const totals = computeTotals(report);
-  rows.push(['total', ...columns.map((c) => String(c.value(totals)))]);
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: readonly string[]) =>
-    cells
-      .map((cell, i) => (i === 0 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0)))
-      .join('  ');
-  const rule = widths.map((w) => '-'.repeat(w)).join('  ');
-  const title = `${report.dryRun ? 'DRY RUN (nothing deleted)' : 'APPLIED'}  policy ${report.policy.digest}  cap ${report.policy.maxDeletesPerRun}  ${report.startedAt} → ${report.finishedAt}`;
-  const body = [
-    title,
-    line(header),
-    rule,
-    ...rows.slice(0, -1).map(line),
-    rule,
-    line(rows[rows.length - 1] ?? []),
-  ];
-  return [...body, ...notes].join('\n');
 }

@@ -61,6 +61,10 @@ export interface SavedPlan {
   /** The digest of the effective policy (`selection.policy`). */
   readonly policyDigest: string;
   readonly selection: PlanSelection;
+  /** Where the policy came from when the plan was made: its file path or `inline` (shown to whoever applies it). */
+  readonly policySource?: string;
+  /** A plan is made by a dry run: nothing was deleted to make it. */
+  readonly dryRun?: true;
   readonly tasks: readonly SavedPlanTask[];
 }
 
@@ -111,6 +115,8 @@ const savedPlanSchema = z
         policy: z.record(z.unknown()),
       })
       .strict(),
+    policySource: z.string().optional(),
+    dryRun: z.literal(true).optional(),
     tasks: z.array(savedPlanTaskSchema),
   })
   .strict();
@@ -177,6 +183,8 @@ export function createSavedPlan(options: {
   readonly policy: Policy;
   readonly overrides: PolicyOverrides;
   readonly tasks: readonly SavedPlanTask[];
+  /** Where the policy came from (`--policy` path or `inline`). */
+  readonly policySource?: string;
 }): SavedPlan {
   const { services, olderThan, maxDeletesPerRun } = options.overrides;
   return {
@@ -193,6 +201,8 @@ export function createSavedPlan(options: {
       },
       policy: toPolicyDocument(options.policy),
     },
+    ...(options.policySource !== undefined ? { policySource: options.policySource } : {}),
+    dryRun: true,
     tasks: options.tasks,
   };
 }
@@ -292,6 +302,8 @@ export function parseSavedPlan(text: string): SavedPlan {
       // Checked by `planPolicy` below: a document that does not validate is reported with its path.
       policy: data.selection.policy,
     },
+    ...(data.policySource !== undefined ? { policySource: data.policySource } : {}),
+    ...(data.dryRun !== undefined ? { dryRun: data.dryRun } : {}),
     tasks,
   };
   try {

@@ -93,13 +93,18 @@ async function runDemo(): Promise<number> {
     const retriedAnswers = () => decisions.filter((d) => d.willRetry === true).length;
 
     out('$ task-janitor purge            # dry run\n');
-    const dryCode = await main(['purge'], { stdout: { write: out }, stderr, env: (key) => env[key] });
+    // The demo reads the JSON log lines itself, also when stderr is a terminal.
+    const dryCode = await main(['purge', '--log-format', 'json'], {
+      stdout: { write: out },
+      stderr,
+      env: (key) => env[key],
+    });
     out(`exit ${dryCode}; ${retriedAnswers()} throttled or 5xx answers were retried and recovered\n\n`);
     decisions.length = 0;
 
     out('$ task-janitor purge --apply\n');
     const applyEnv: Record<string, string> = { ...env, TASK_JANITOR_LOG_LEVEL: 'info' };
-    const applyCode = await main(['purge', '--apply'], {
+    const applyCode = await main(['purge', '--apply', '--log-format', 'json'], {
       stdout: { write: out },
       stderr,
       env: (key) => applyEnv[key],

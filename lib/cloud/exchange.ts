@@ -98,6 +98,8 @@ export async function exchange(deps: Pick<Deps, 'fetch'>, req: ExchangeRequest):
   else req.signal.addEventListener('abort', onAbort, { once: true });
   const timer = setTimeout(() => controller.abort(), req.timeoutMs);
   const what = `${req.method} ${req.path}`;
+  // Transport failures name the service and host: an operator must know which endpoint is unreachable.
+  const sentTo = `${what} to ${req.service.toUpperCase()} (${req.url.host})`;
   const classify = (error: unknown): ExchangeFailure => {
     if (req.signal.aborted) {
       const reason = stopReasonOf(req.signal.reason);
@@ -112,14 +114,14 @@ export async function exchange(deps: Pick<Deps, 'fetch'>, req: ExchangeRequest):
     }
     if (controller.signal.aborted) {
       return new ExchangeFailure(
-        new TimeoutError(`${what}: no answer within ${req.timeoutMs} ms`, { cause: error }),
+        new TimeoutError(`${sentTo}: no answer within ${req.timeoutMs} ms`, { cause: error }),
         null,
       );
     }
     if (isFetchError(error)) {
       const code = errorCodeOf(error);
       return new ExchangeFailure(
-        new NetworkError(`${what}: network error${code ? ` ${code}` : ''}`, { cause: error, code }),
+        new NetworkError(`${sentTo}: network error${code ? ` ${code}` : ''}`, { cause: error, code }),
         null,
       );
     }

@@ -196,10 +196,11 @@ services:
     ['a bad age', ['--older-than', '2 days'], [/^--older-than: expected a duration/]],
     ['another cap', ['--max-deletes', '3'], [/^--max-deletes: the plan's cap is 40, the command line 3/]],
   ])('%s', (_label, flags, expected) => {
-    const { command } = readCommandLine(['purge', '--plan', 'p.json', ...flags]);
+    const { command, problems: lineProblems } = readCommandLine(['purge', '--plan', 'p.json', ...flags]);
     if (command?.command !== 'purge') throw new Error('expected a purge command');
 
-    const problems = checkFlagsAgainstPlan(command.overrides, recorded);
+    // A malformed value is refused with the command line; the rest against the plan.
+    const problems = [...lineProblems, ...checkFlagsAgainstPlan(command.overrides, recorded)];
 
     expect(problems).toHaveLength(expected.length);
     expected.forEach((pattern, i) => {

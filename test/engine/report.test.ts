@@ -5,7 +5,6 @@ import {
   createReport,
   finishReport,
   type Report,
-  renderReportTable,
   SKIP_REASONS,
   serviceReportOf,
   shouldFail,
@@ -66,42 +65,6 @@ describe('report', () => {
     });
     expect(report.finishedAt).toBe('2025-01-01T00:00:05.000Z');
     expect(Object.keys(report.totals.skipped)).toEqual([...SKIP_REASONS]);
-  });
-
-  it('renders a table with one row per service, totals, and the errors below', () => {
-    const table = renderReportTable(makeReport());
-    const lines = table.split('\n');
-
-    expect(lines[0]).toMatch(/^APPLIED {2}policy abcdef123456 {2}cap 1000/);
-    expect(lines[1]).toMatch(/^service\s+listed\s+stale\s+deleted\s+gone\s+failed\s+unknown\s+in progress/);
-    expect(lines[1]).not.toMatch(/would delete/);
-    expect(table).toMatch(/^oms-migration-tasks\s+10\s+6\s+3\s+1\s+1\s+0\s+2\s/m);
-    expect(table).toMatch(/^dis-dump-tasks \(ERROR\)\s+0/m);
-    expect(table).toMatch(/^total\s+10\s+6\s+3/m);
-    expect(table).toContain('dis-dump-tasks: not listed, nothing deleted: GET /v2/p/streams failed: 401');
-    expect(table).toContain('oms-migration-tasks: 191297407830872 (mig) failed: 500 OMS.0500 internal');
-    // Columns line up: every table row is as wide as the header.
-    const width = lines[1]?.length;
-    for (const line of lines.slice(1, 6)) expect(line.length).toBe(width);
-  });
-
-  it('counts the failures the report does not list in the table\'s "more failures" note', () => {
-    const report = makeReport();
-    const oms = serviceReportOf(report, 'oms-migration-tasks');
-    oms.failures.length = 0;
-    for (let i = 0; i < 100; i++) {
-      oms.failures.push({ taskId: `t${i}`, name: 'm', status: 503, errorCode: undefined, errorMsg: 'down' });
-    }
-    Object.assign(oms, { failed: 130, failuresNotListed: 30 });
-
-    expect(renderReportTable(report)).toContain('oms-migration-tasks: … and 125 more failures');
-  });
-
-  it('shows "would delete" instead of "deleted" for a dry run', () => {
-    const table = renderReportTable(makeReport(true));
-    expect(table.split('\n')[0]).toMatch(/^DRY RUN/);
-    expect(table).toMatch(/would delete/);
-    expect(table.split('\n')[1]).not.toMatch(/\bdeleted\b/);
   });
 
   it('emits one EMF object per service and one for the whole run', () => {
