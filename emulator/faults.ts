@@ -87,29 +87,33 @@ function describe(error: z.ZodError, prefix: string): string[] {
   });
 }
 
+function faultProblems(target: unknown, settings: unknown, prefix: string): string[] {
+  const targetResult = faultTargetSchema.safeParse(target);
+  const settingsResult = faultSettingsSchema.safeParse(settings);
+  return [
+    ...(targetResult.success ? [] : describe(targetResult.error, prefix)),
+    ...(settingsResult.success ? [] : describe(settingsResult.error, prefix)),
+  ];
+}
+
 /** Throws an EmulatorOptionsError naming every bad field. */
 export function validateFault(target: unknown, settings: unknown, prefix = ''): void {
-  const problems = [
-    ...(() => {
-      const r = faultTargetSchema.safeParse(target);
-      return r.success ? [] : describe(r.error, prefix);
-    })(),
-    ...(() => {
-      const r = faultSettingsSchema.safeParse(settings);
-      return r.success ? [] : describe(r.error, prefix);
-    })(),
-  ];
+  const problems = faultProblems(target, settings, prefix);
   if (problems.length > 0) throw new EmulatorOptionsError(problems, 'emulator fault settings');
 }
 
+/** Throws an EmulatorOptionsError naming every bad field, of the options and of every fault. */
 export function validateOptions(options: EmulatorOptions): void {
   const result = optionsSchema.safeParse(options);
   const problems = result.success ? [] : describe(result.error, '');
-  if (problems.length > 0) throw new EmulatorOptionsError(problems, 'emulator options');
-  (options.faults ?? []).forEach((fault, i) => {
+  const faults = Array.isArray(options.faults) ? options.faults : [];
+  faults.forEach((fault, i) => {
+    // Not an object: the options schema has named it already.
+    if (typeof fault !== 'object' || fault === null) return;
     const { service, operation, ...settings } = fault;
-    validateFault({ service, operation }, settings, `faults.${i}`);
+    problems.push(...faultProblems({ service, operation }, settings, `faults.${i}`));
   });
+  if (problems.length > 0) throw new EmulatorOptionsError(problems, 'emulator options');
 }
 
 interface BucketState {
