@@ -53,7 +53,7 @@ function startModules(ctx: ServiceContext, options: EmulatorOptions): Started {
   const stores = new Map<string, TaskStore>();
   const seeders: Array<(counts: Readonly<Record<string, number>>, nowMs: number) => void> = [];
   for (const module of SERVICE_MODULES) {
-    const runtime = startModule(module, ctx);
+    const runtime = module.start(ctx);
     const handlers = new Map<string, Handler>(Object.entries(runtime.handlers));
     bindings.set(module.spec.host, {
       module,
@@ -67,10 +67,6 @@ function startModules(ctx: ServiceContext, options: EmulatorOptions): Started {
   const seededAtMs = ctx.nowMs();
   for (const seed of seeders) seed(counts, seededAtMs);
   return { bindings, stores };
-}
-
-function startModule(module: AnyServiceModule, ctx: ServiceContext) {
-  return module.start(ctx);
 }
 
 function createContext(options: EmulatorOptions, records: Records, lifecycle: Lifecycle): ServiceContext {

@@ -42,8 +42,12 @@ export class Records {
   readonly changes: EmulatorStateChange[] = [];
   readonly foreign: ForeignRequest[] = [];
 
+  readonly #nowMs: () => number;
+
   /** `nowMs` is the account's clock: deletions carry it; everything else carries the wall clock. */
-  constructor(private readonly nowMs: () => number) {}
+  constructor(nowMs: () => number) {
+    this.#nowMs = nowMs;
+  }
 
   recordDeletion(d: Omit<EmulatorDeletion, 'atMs'>): void {
     const deletion: EmulatorDeletion = {
@@ -51,7 +55,7 @@ export class Records {
       id: d.id,
       name: d.name,
       state: d.state,
-      atMs: this.nowMs(),
+      atMs: this.#nowMs(),
     };
     if (d.sourceServer !== undefined) deletion.sourceServer = d.sourceServer;
     this.deletions.push(deletion);

@@ -26,6 +26,7 @@ import {
   LETTERS,
   makeRecord,
   randomString,
+  type StateChange,
   splitTimeField,
   type TaskRecord,
   toEmulated,
@@ -272,15 +273,10 @@ function store(account: DcsAccount, background: boolean): TaskStore {
   const { ctx } = account;
   const find = (id: string): TaskRecord | undefined =>
     background ? account.backgroundById.get(id) : account.center.get(id);
-  const setState = (
-    record: TaskRecord,
-    to: string | number,
-    cause: 'api' | 'fault',
-    fault?: Parameters<TaskStore['resume']>[2],
-  ): void =>
-    changeRecordState(ctx, record, to, cause, fault, (change) => {
-      if (background) change(record);
-      else account.center.update(record.id, change);
+  const setState = (record: TaskRecord, change: StateChange): void =>
+    changeRecordState(ctx, record, change, (edit) => {
+      if (background) edit(record);
+      else account.center.update(record.id, edit);
     });
   const all = (): TaskRecord[] =>
     background ? [...account.background.values()].flat() : [...account.center.values()];
@@ -294,14 +290,14 @@ function store(account: DcsAccount, background: boolean): TaskStore {
     remove: (id) => (background ? account.removeBackground(id) : account.center.delete(id)) !== undefined,
     setState: (id, state) => {
       const record = find(id);
-      if (record) setState(record, state, 'api');
+      if (record) setState(record, { to: state, cause: 'api' });
       return record !== undefined;
     },
     resume: (id, parentId, fault) => {
       const record = find(id);
       // A background task is addressed under its instance; another instance's task of that id is not it.
       if (!record || (background && record.parentId !== parentId)) return;
-      setState(record, RESUMED_STATE, 'fault', fault);
+      setState(record, { to: RESUMED_STATE, cause: 'fault', fault });
     },
   };
 }

@@ -8,7 +8,7 @@
 import { type Answer, json } from '../answers';
 import { intParam, pageWindow } from '../paging';
 import type { Rng } from '../rng';
-import type { FaultSettings, RequestLogEntry } from '../types';
+import type { FaultSettings } from '../types';
 import {
   AWKWARD_NAMES,
   assertNew,
@@ -19,6 +19,7 @@ import {
   LETTERS,
   makeRecord,
   randomString,
+  type StateChange,
   splitTimeField,
   type TaskRecord,
   toEmulated,
@@ -321,15 +322,9 @@ function addressed(account: DisAccount, r: OperationRequest): TaskRecord | Answe
 
 function store(account: DisAccount): TaskStore {
   const { ctx } = account;
-  const setState = (
-    id: string,
-    parentId: string | undefined,
-    to: string | number,
-    cause: 'api' | 'fault',
-    fault?: RequestLogEntry['fault'],
-  ): boolean => {
+  const setState = (id: string, parentId: string | undefined, change: StateChange): boolean => {
     const record = account.find(id, parentId);
-    if (record) changeRecordState(ctx, record, to, cause, fault);
+    if (record) changeRecordState(ctx, record, change);
     return record !== undefined;
   };
   const emulated = (record: TaskRecord) => toEmulated(record, renderTask(record));
@@ -338,9 +333,9 @@ function store(account: DisAccount): TaskStore {
     list: () => [...account.tasks.values()].flat().map(emulated),
     add: (task) => emulated(account.add(task)),
     remove: (id, parentId) => account.remove(id, parentId) !== undefined,
-    setState: (id, state, parentId) => setState(id, parentId, state, 'api'),
+    setState: (id, state, parentId) => setState(id, parentId, { to: state, cause: 'api' }),
     resume: (id, parentId, fault) => {
-      setState(id, parentId, RESUMED_STATE, 'fault', fault);
+      setState(id, parentId, { to: RESUMED_STATE, cause: 'fault', fault });
     },
   };
 }

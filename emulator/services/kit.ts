@@ -1,6 +1,6 @@
 /** What several service modules share: the compact task record, the generator's helpers, `addTask` parsing. */
 import type { Rng } from '../rng';
-import type { EmulatedTask } from '../types';
+import type { EmulatedTask, RequestLogEntry } from '../types';
 import type { NewTask, ServiceContext } from './types';
 
 /** A task held by a service module: compact, rendered to its wire form when asked. */
@@ -125,17 +125,24 @@ export function splitTimeField(
   return { timeMs, extra: Object.keys(extra).length > 0 ? extra : undefined };
 }
 
-/** Sets a record's state and records the change (nothing when the state is the same). */
+export interface StateChange {
+  to: string | number;
+  cause: 'api' | 'request' | 'fault';
+  fault?: RequestLogEntry['fault'];
+}
+
+/**
+ * Sets a record's state and records the change (nothing to record when the state is the same). `update`
+ * applies the edit: a store that indexes records by state must see it.
+ */
 export function changeRecordState(
   ctx: ServiceContext,
   record: TaskRecord,
-  to: string | number,
-  cause: 'api' | 'request' | 'fault',
-  fault?: Parameters<ServiceContext['recordChange']>[0]['fault'],
-  apply: (change: (r: TaskRecord) => void) => void = (change) => change(record),
+  { to, cause, fault }: StateChange,
+  update: (edit: (r: TaskRecord) => void) => void = (edit) => edit(record),
 ): void {
   const from = record.state;
-  apply((r) => {
+  update((r) => {
     r.state = to;
   });
   if (from === to) return;

@@ -6,7 +6,6 @@
 import { type Answer, json } from '../answers';
 import { OrderedStore } from '../ordered-store';
 import { intParam, pageWindow } from '../paging';
-import type { RequestLogEntry } from '../types';
 import {
   AWKWARD_NAMES,
   assertNew,
@@ -15,6 +14,7 @@ import {
   LETTERS,
   makeRecord,
   randomString,
+  type StateChange,
   splitTimeField,
   type TaskRecord,
   toEmulated,
@@ -117,14 +117,9 @@ function seed(ctx: ServiceContext, tasks: OrderedStore<TaskRecord>, count: numbe
 }
 
 function store(ctx: ServiceContext, tasks: OrderedStore<TaskRecord>): TaskStore {
-  const setState = (
-    id: string,
-    to: string | number,
-    cause: 'api' | 'fault',
-    fault?: RequestLogEntry['fault'],
-  ) => {
+  const setState = (id: string, change: StateChange): boolean => {
     const record = tasks.get(id);
-    if (record) changeRecordState(ctx, record, to, cause, fault, (change) => tasks.update(id, change));
+    if (record) changeRecordState(ctx, record, change, (edit) => tasks.update(id, edit));
     return record !== undefined;
   };
   return {
@@ -148,9 +143,9 @@ function store(ctx: ServiceContext, tasks: OrderedStore<TaskRecord>): TaskStore 
       return toEmulated(record, render(record));
     },
     remove: (id) => tasks.delete(id) !== undefined,
-    setState: (id, state) => setState(id, state, 'api'),
+    setState: (id, state) => setState(id, { to: state, cause: 'api' }),
     resume: (id, _parentId, fault) => {
-      setState(id, RESUMED_STATE, 'fault', fault);
+      setState(id, { to: RESUMED_STATE, cause: 'fault', fault });
     },
   };
 }

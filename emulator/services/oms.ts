@@ -7,13 +7,14 @@
 import type { Answer } from '../answers';
 import { OrderedStore } from '../ordered-store';
 import { intParam, pageWindow } from '../paging';
-import type { EmulatedTask, RequestLogEntry } from '../types';
+import type { EmulatedTask } from '../types';
 import {
   AWKWARD_NAMES,
   assertNew,
   changeRecordState,
   drawTime,
   makeRecord,
+  type StateChange,
   splitTimeField,
   type TaskRecord,
   toEmulated,
@@ -143,15 +144,9 @@ class OmsAccount {
     return /^\d+$/.test(id) ? this.tasks.get(id) : undefined;
   }
 
-  setState(
-    id: string,
-    to: number | string,
-    cause: 'api' | 'request' | 'fault',
-    fault?: RequestLogEntry['fault'],
-  ): boolean {
+  setState(id: string, change: StateChange): boolean {
     const record = this.tasks.get(id);
-    if (record)
-      changeRecordState(this.ctx, record, to, cause, fault, (change) => this.tasks.update(id, change));
+    if (record) changeRecordState(this.ctx, record, change, (edit) => this.tasks.update(id, edit));
     return record !== undefined;
   }
 
@@ -159,9 +154,9 @@ class OmsAccount {
     const record = this.find(id);
     if (!record) return taskNotFound();
     if (record.state !== EXECUTING) return errorAnswer(400, 'OMS.0066', 'The task is not running.');
-    this.setState(id, PAUSING, 'request');
+    this.setState(id, { to: PAUSING, cause: 'request' });
     this.ctx.later(this.ctx.omsPauseDelayMs, () => {
-      if (this.tasks.get(id)?.state === PAUSING) this.setState(id, PAUSED, 'request');
+      if (this.tasks.get(id)?.state === PAUSING) this.setState(id, { to: PAUSED, cause: 'request' });
     });
     return { status: 200 };
   }
@@ -212,9 +207,9 @@ function store(account: OmsAccount): TaskStore {
     list: () => [...account.tasks.values()].map(emulated),
     add: (task) => emulated(account.add(task)),
     remove: (id) => account.tasks.delete(id) !== undefined,
-    setState: (id, state) => account.setState(id, state, 'api'),
+    setState: (id, state) => account.setState(id, { to: state, cause: 'api' }),
     resume: (id, _parentId, fault) => {
-      account.setState(id, EXECUTING, 'fault', fault);
+      account.setState(id, { to: EXECUTING, cause: 'fault', fault });
     },
   };
 }
