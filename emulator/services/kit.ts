@@ -11,9 +11,12 @@ export interface TaskRecord {
   state: string | number;
   /** DCS instance id or DIS stream name. */
   parentId: string | undefined;
-  /** The service's time field (DCS created_at, ModelArts/DIS create_time, OMS start_time); undefined = absent. */
+  /**
+   * The service's time field (DCS created_at, ModelArts/DIS create_time, OMS start_time, SMS create_date);
+   * undefined = absent.
+   */
   timeMs: number | undefined;
-  /** DCS updated_at − created_at, ModelArts duration, OMS total_time, DIS last transfer − create. */
+  /** DCS updated_at − created_at, ModelArts duration, OMS/SMS total_time, DIS last transfer − create. */
   durationMs: number;
   /** Caller-supplied wire fields, merged over the rendered ones. */
   extra: Record<string, unknown> | undefined;
