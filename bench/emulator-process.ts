@@ -7,8 +7,8 @@
  * then `{ id, result }` or `{ id, error }` per command.
  */
 import { startEmulator } from '../emulator/index';
-import type { EmulatorOptions, FaultSettings, FaultTarget } from '../emulator/types';
-import { CLOUD_SERVICES, type CloudService, type ServiceId } from '../lib/types';
+import type { EmulatorHost, EmulatorOptions, FaultSettings, FaultTarget } from '../emulator/types';
+import type { ServiceId } from '../lib/types';
 
 /** Per-host counters of the request log (optionally only requests that arrived at or after `sinceMs`). */
 export interface HostStats {
@@ -25,7 +25,7 @@ export interface HostStats {
 }
 
 export interface EmulatorStats {
-  hosts: Record<CloudService, HostStats>;
+  hosts: Record<EmulatorHost, HostStats>;
   /** Deleted tasks per service, by the wire state they were in. */
   deletions: Record<string, Record<string, number>>;
   deletionCount: number;
@@ -46,7 +46,7 @@ export type EmulatorCommand =
 
 export interface ReadyMessage {
   type: 'ready';
-  urls: Record<CloudService, string>;
+  urls: Record<EmulatorHost, string>;
   env: Record<string, string>;
   generateMs: number;
 }
@@ -75,8 +75,8 @@ async function main(): Promise<void> {
   } satisfies ReadyMessage);
 
   const stats = (sinceMs: number, perSecond: boolean): EmulatorStats => {
-    const hosts = {} as Record<CloudService, HostStats>;
-    for (const service of CLOUD_SERVICES) {
+    const hosts = {} as Record<EmulatorHost, HostStats>;
+    for (const service of Object.keys(emulator.urls) as EmulatorHost[]) {
       hosts[service] = {
         requests: 0,
         byStatus: {},

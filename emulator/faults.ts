@@ -1,14 +1,8 @@
 /** Validation of emulator options and fault settings, and the per-service/per-operation fault table. */
 import { z } from 'zod';
-import { ConfigError } from '../lib/errors';
-import { CLOUD_SERVICES, type CloudService, SERVICE_IDS } from '../lib/types';
-import {
-  EMULATOR_OPERATIONS,
-  type EmulatorOperation,
-  type EmulatorOptions,
-  type FaultSettings,
-  type FaultTarget,
-} from './types';
+import { EmulatorOptionsError } from './errors';
+import { EMULATOR_OPERATIONS, type EmulatorHost, HOSTS, TASK_API_IDS } from './services/registry';
+import type { EmulatorOperation, EmulatorOptions, FaultSettings, FaultTarget } from './types';
 
 const share = z.number().min(0).max(1);
 const nonNegative = z.number().finite().min(0);
@@ -50,7 +44,7 @@ const allOperations = Object.values(EMULATOR_OPERATIONS).flat() as string[];
 
 const faultTargetSchema = z
   .object({
-    service: z.enum([...CLOUD_SERVICES, '*']),
+    service: z.enum(['*', ...HOSTS]),
     operation: z.string().optional(),
   })
   .superRefine((target, ctx) => {
@@ -73,7 +67,9 @@ const optionsSchema = z
     tasks: z.number().int().min(0).max(10_000_000).optional(),
     tasksPerService: z
       .object(
-        Object.fromEntries(SERVICE_IDS.map((id) => [id, z.number().int().min(0).max(10_000_000).optional()])),
+        Object.fromEntries(
+          TASK_API_IDS.map((id) => [id, z.number().int().min(0).max(10_000_000).optional()]),
+        ),
       )
       .strict()
       .optional(),
@@ -91,29 +87,33 @@ function describe(error: z.ZodError, prefix: string): string[] {
   });
 }
 
-/** Throws a ConfigError naming every bad field. */
-export function validateFault(target: unknown, settings: unknown, prefix = ''): void {
-  const problems = [
-    ...(() => {
-      const r = faultTargetSchema.safeParse(target);
-      return r.success ? [] : describe(r.error, prefix);
-    })(),
-    ...(() => {
-      const r = faultSettingsSchema.safeParse(settings);
-      return r.success ? [] : describe(r.error, prefix);
-    })(),
+function faultProblems(target: unknown, settings: unknown, prefix: string): string[] {
+  const targetResult = faultTargetSchema.safeParse(target);
+  const settingsResult = faultSettingsSchema.safeParse(settings);
+  return [
+    ...(targetResult.success ? [] : describe(targetResult.error, prefix)),
+    ...(settingsResult.success ? [] : describe(settingsResult.error, prefix)),
   ];
-  if (problems.length > 0) throw new ConfigError(problems, { subject: 'emulator fault settings' });
 }
 
+/** Throws an EmulatorOptionsError naming every bad field. */
+export function validateFault(target: unknown, settings: unknown, prefix = ''): void {
+  const problems = faultProblems(target, settings, prefix);
+  if (problems.length > 0) throw new EmulatorOptionsError(problems, 'emulator fault settings');
+}
+
+/** Throws an EmulatorOptionsError naming every bad field, of the options and of every fault. */
 export function validateOptions(options: EmulatorOptions): void {
   const result = optionsSchema.safeParse(options);
   const problems = result.success ? [] : describe(result.error, '');
-  if (problems.length > 0) throw new ConfigError(problems, { subject: 'emulator options' });
-  (options.faults ?? []).forEach((fault, i) => {
+  const faults = Array.isArray(options.faults) ? options.faults : [];
+  faults.forEach((fault, i) => {
+    // Not an object: the options schema has named it already.
+    if (typeof fault !== 'object' || fault === null) return;
     const { service, operation, ...settings } = fault;
-    validateFault({ service, operation }, settings, `faults.${i}`);
+    problems.push(...faultProblems({ service, operation }, settings, `faults.${i}`));
   });
+  if (problems.length > 0) throw new EmulatorOptionsError(problems, 'emulator options');
 }
 
 interface BucketState {
@@ -143,7 +143,7 @@ export class FaultTable {
   }
 
   /** Settings for one request: `*` < service-wide < service+operation, field by field. */
-  resolve(service: CloudService, operation: EmulatorOperation | 'Unknown'): ResolvedFaults {
+  resolve(service: EmulatorHost, operation: EmulatorOperation | 'Unknown'): ResolvedFaults {
     const keys = ['*/*', `*/${operation}`, `${service}/*`, `${service}/${operation}`];
     const out: ResolvedFaults = {};
     for (const key of keys) {

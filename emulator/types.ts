@@ -2,23 +2,11 @@
  * Public, programmatic API of the local cloud emulator (`startEmulator` in `emulator/index.ts`).
  * Tests, the demo and the benchmarks drive the emulator only through this interface.
  */
-import type { CloudService, ServiceId } from '../lib/types';
+import type { EmulatorHost, EmulatorOperation, TaskApiId } from './services/registry';
 
-/** Operation names, used for fault targeting and in the request log. */
-export const EMULATOR_OPERATIONS = {
-  iam: ['CreateToken', 'ListProjects'],
-  dcs: [
-    'ListInstances',
-    'ListCenterTasks',
-    'DeleteCenterTask',
-    'ListBackgroundTasks',
-    'DeleteBackgroundTask',
-  ],
-  modelarts: ['ListProcessorTasks', 'ShowProcessorTask', 'DeleteProcessorTask'],
-  oms: ['ListMigrationTasks', 'ShowMigrationTask', 'StopMigrationTask', 'DeleteMigrationTask'],
-  dis: ['ListStreams', 'ListTransferTasks', 'ShowTransferTask', 'DeleteTransferTask'],
-} as const satisfies Record<CloudService, readonly string[]>;
-export type EmulatorOperation = (typeof EMULATOR_OPERATIONS)[CloudService][number];
+export type { EmulatorHost, EmulatorOperation, TaskApiId } from './services/registry';
+/** Operation names per host, used for fault targeting and in the request log. */
+export { EMULATOR_OPERATIONS } from './services/registry';
 
 /** Fault settings; every field optional. Shares are probabilities in [0, 1], drawn from the seeded RNG. */
 export interface FaultSettings {
@@ -81,7 +69,8 @@ export interface FaultSettings {
    * Share of DELETEs answered with an injected failure (a 4xx/5xx fault: server error, outage, throttle, rate
    * limit, proxy 404, 403, 408, a 504 that did not act) after which the owner resumes the task: right after the
    * answer is written, the task turns to its service's in-progress state (DCS `EXECUTING`, ModelArts `1`, OMS
-   * `2`, DIS `RUNNING`). Each flip is listed in `stateChanges()` with cause `fault`.
+   * `2`, DIS `RUNNING`; SMS `RUNNING` with its source server in `replicate`, the agent's connection as it
+   * was). Each flip is listed in `stateChanges()` with cause `fault`.
    */
   resumeOnFailedDeleteShare?: number;
   /**
@@ -92,8 +81,8 @@ export interface FaultSettings {
    */
   disErrorShape?: 'errorCode' | 'error_code' | 'mixed';
   /**
-   * Share of requests refused with 403 in the service's own shape (DCS `DCS.2003`, DIS `DIS.4116`, IAM,
-   * ModelArts and OMS the gateway's `APIG.0302`), without carrying them out.
+   * Share of requests refused with 403 in the service's own shape (DCS `DCS.2003`, DIS `DIS.4116`, SMS
+   * `SMS.9004`; IAM, ModelArts and OMS the gateway's `APIG.0302`), without carrying them out.
    */
   forbiddenShare?: number;
   /** Share of requests answered 408 (gateway shape, `APIG.0201` "Request timeout."), without carrying them out. */
@@ -102,7 +91,7 @@ export interface FaultSettings {
 
 export interface FaultTarget {
   /** A service host, or `*` for all. */
-  service: CloudService | '*';
+  service: EmulatorHost | '*';
   /** An operation of that service, or `*` for all. */
   operation?: EmulatorOperation | '*';
 }
@@ -110,12 +99,19 @@ export interface FaultTarget {
 export interface EmulatorOptions {
   /** Seed for the task generator and every random fault draw. @default 1 */
   seed?: number;
-  /** First port; services listen on portBase..portBase+4 (iam, dcs, modelarts, oms, dis). 0 = random ports. @default 0 */
+  /**
+   * First port; hosts listen on portBase..portBase+5 (iam, dcs, modelarts, oms, dis, sms). 0 = random ports.
+   * @default 0
+   */
   portBase?: number;
-  /** Approximate number of generated tasks over the five task APIs (0 = empty account). @default 200 */
+  /**
+   * Approximate number of generated tasks over the five original task APIs (0 = empty account); SMS adds a
+   * tenth of it on top, drawn from a stream of its own, so the other APIs' accounts are those of before SMS.
+   * @default 200
+   */
   tasks?: number;
-  /** Exact generated task count per service, overriding `tasks`' split. */
-  tasksPerService?: Partial<Record<ServiceId, number>>;
+  /** Exact generated task count per task API, overriding `tasks`' split. */
+  tasksPerService?: Partial<Record<TaskApiId, number>>;
   /** Faults set at start. */
   faults?: Array<FaultTarget & FaultSettings>;
   /** Lifetime of issued IAM tokens. @default 86400 (24 h) */
@@ -143,23 +139,35 @@ export interface EmulatorAccount {
   securityToken: string;
 }
 
+/** An SMS task's source server: its state (`source_server.state`) and whether its agent is connected. */
+export interface SmsSourceServer {
+  state: string;
+  connected: boolean;
+}
+
 /**
  * A task held by the emulator, in its wire form: `state` is the API's own value (DCS 'SUCCESS', ModelArts 2,
- * OMS 5, DIS 'ERROR'). `id` is the path id (OMS ids as decimal strings, possibly above 2^53).
+ * OMS 5, DIS 'ERROR', SMS 'MIGRATE_SUCCESS'). `id` is the path id (OMS ids as decimal strings, possibly above
+ * 2^53).
  */
 export interface EmulatedTask {
-  service: ServiceId;
+  service: TaskApiId;
   id: string;
   name: string;
   state: string | number;
   /** DCS instance id, or DIS stream name. */
   parentId?: string;
-  /** The wire fields the list operation returns for it (created_at, start_time, ...). */
+  /**
+   * The wire fields the list operation returns for it (created_at, start_time, ...). In `addTask`, SMS also
+   * reads `connected` and `source_server.state` from here (`sourceServer` wins over both).
+   */
   fields: Record<string, unknown>;
+  /** SMS only: the source server's state and agent connection (a delete is refused only when both say so). */
+  sourceServer?: SmsSourceServer;
 }
 
 export interface RequestLogEntry {
-  service: CloudService;
+  service: EmulatorHost;
   operation: EmulatorOperation | 'Unknown';
   method: string;
   /** The raw request target as received (path + query, still percent-encoded). */
@@ -227,7 +235,7 @@ export interface ForeignRequest {
 
 /** One change of a task's wire state, and what caused it. */
 export interface EmulatorStateChange {
-  service: ServiceId;
+  service: TaskApiId;
   id: string;
   /** DCS instance id, or DIS stream name. */
   parentId?: string;
@@ -241,6 +249,8 @@ export interface EmulatorStateChange {
   cause: 'api' | 'request' | 'fault';
   /** `fault` only: the fault of the failed answer to the delete. */
   fault?: RequestLogEntry['fault'];
+  /** SMS only, when the source server changed (then `from` and `to` may be equal). */
+  sourceServer?: { from: SmsSourceServer; to: SmsSourceServer };
   /** Wall-clock ms (`Date.now()`, like the request log, whatever `nowMs` says). */
   atMs: number;
 }
@@ -255,28 +265,32 @@ export interface ReceivedAuthHeaders {
 }
 
 export interface EmulatorDeletion {
-  service: ServiceId;
+  service: TaskApiId;
   id: string;
   name: string;
   /** State the task was in when deleted (wire value). */
   state: string | number;
+  /** SMS only: the source server when the task was deleted. */
+  sourceServer?: SmsSourceServer;
   atMs: number;
 }
 
 export interface Emulator {
-  readonly urls: Readonly<Record<CloudService, string>>;
+  readonly urls: Readonly<Record<EmulatorHost, string>>;
   readonly account: Readonly<EmulatorAccount>;
   /** `TASK_JANITOR_ENDPOINT_*` plus region/project and password credentials, ready for a child process env. */
   endpointEnv(): Record<string, string>;
 
   /** Current tasks of a service (copies). */
-  tasks(service: ServiceId): EmulatedTask[];
+  tasks(service: TaskApiId): EmulatedTask[];
   /** Adds a task (fields the caller leaves out are generated); returns the stored task. */
-  addTask(task: Partial<EmulatedTask> & { service: ServiceId }): EmulatedTask;
-  /** Sets a task's wire state (e.g. make it in-progress while a run is under way). */
-  setTaskState(service: ServiceId, id: string, state: string | number, parentId?: string): void;
+  addTask(task: Partial<EmulatedTask> & { service: TaskApiId }): EmulatedTask;
+  /** Sets a task's wire state (e.g. make it in-progress while a run is under way); for SMS the task's `state`. */
+  setTaskState(service: TaskApiId, id: string, state: string | number, parentId?: string): void;
+  /** Sets an SMS task's source server state and/or agent connection (recorded in `stateChanges()`, cause `api`). */
+  setSourceServer(id: string, change: Partial<SmsSourceServer>): void;
   /** `parentId` picks the DIS stream when two streams hold a task of the same name. */
-  removeTask(service: ServiceId, id: string, parentId?: string): void;
+  removeTask(service: TaskApiId, id: string, parentId?: string): void;
   /** Every successful delete, in order. */
   deletions(): EmulatorDeletion[];
   /** Every change of a task's state, in order, with its cause. */
@@ -292,7 +306,7 @@ export interface Emulator {
   /** The credential headers of every request that carried any, in arrival order. */
   receivedAuthHeaders(): ReceivedAuthHeaders[];
   /** TCP connections accepted so far, per service host. */
-  connectionCount(service: CloudService): number;
+  connectionCount(service: EmulatorHost): number;
 
   /** Base URL of the foreign listener: "another host" on loopback that injected redirects point at. */
   readonly foreignUrl: string;
