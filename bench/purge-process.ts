@@ -9,6 +9,7 @@ import { createDefaultDeps, nodeFetchLike } from '../lib/default-deps';
 import type { FetchLike } from '../lib/deps';
 import { executeInvocation, prepareInvocation } from '../lib/invocation';
 import type { Report } from '../lib/report';
+import { AwsSdkPacer } from './aws-sdk-pacer';
 
 export interface PurgeJob {
   /** The emulator's endpoint env plus any TASK_JANITOR_* setting. */
@@ -20,6 +21,8 @@ export interface PurgeJob {
   serialize?: boolean;
   /** @default 'info' */
   logLevel?: LogLevel;
+  /** Whose pacer drives the client: ours, or the AWS SDK's adaptive rate limiter. @default 'ours' */
+  pacer?: 'ours' | 'aws';
 }
 
 /** Retry/failure log lines of the client, per cloud host and per second since the run started. */
@@ -98,6 +101,7 @@ async function main(): Promise<void> {
   const result = await executeInvocation(prepared, {
     deps,
     remainingTimeMs: job.remainingTimeMs,
+    ...(job.pacer === 'aws' ? { pacing: { createPacer: () => new AwsSdkPacer() } } : {}),
     throwOnFullFailure: false,
     onProgress: (event) => {
       if (event.phase === 'plan') {

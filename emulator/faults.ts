@@ -1,6 +1,7 @@
 /** Validation of emulator options and fault settings, and the per-service/per-operation fault table. */
 import { z } from 'zod';
 import { EmulatorOptionsError } from './errors';
+import { fixedWindowFields, refineFixedWindow, WindowCounter } from './fixed-window';
 import { EMULATOR_OPERATIONS, type EmulatorHost, HOSTS, TASK_API_IDS } from './services/registry';
 import type { EmulatorOperation, EmulatorOptions, FaultSettings, FaultTarget } from './types';
 
@@ -37,8 +38,10 @@ export const faultSettingsSchema = z
     throttleShare: share.optional(),
     pagingQuirk: z.enum(['repeat', 'lose', 'count-mismatch', 'over-limit', 'endless']).optional(),
     ...answerFaultFields,
+    ...fixedWindowFields,
   })
-  .strict();
+  .strict()
+  .superRefine(refineFixedWindow);
 
 const allOperations = Object.values(EMULATOR_OPERATIONS).flat() as string[];
 
@@ -124,22 +127,27 @@ interface BucketState {
 export interface ResolvedFaults extends FaultSettings {
   /** Key of the target that supplied the rate limit (each target has its own token bucket). */
   rateLimitKey?: string;
+  /** Key of the target that supplied the fixed-window quota (each target counts its own windows). */
+  fixedWindowKey?: string;
 }
 
 export class FaultTable {
   readonly #byTarget = new Map<string, FaultSettings>();
   readonly #buckets = new Map<string, BucketState>();
+  readonly windows = new WindowCounter();
 
   set(target: FaultTarget, settings: FaultSettings): void {
     validateFault(target, settings);
     const key = `${target.service}/${target.operation ?? '*'}`;
     this.#byTarget.set(key, { ...settings });
     this.#buckets.delete(key);
+    this.windows.reset(key);
   }
 
   clear(): void {
     this.#byTarget.clear();
     this.#buckets.clear();
+    this.windows.reset();
   }
 
   /** Settings for one request: `*` < service-wide < service+operation, field by field. */
@@ -151,6 +159,7 @@ export class FaultTable {
       if (!settings) continue;
       Object.assign(out, settings);
       if (settings.rateLimitPerSecond !== undefined) out.rateLimitKey = key;
+      if (settings.fixedWindowLimit !== undefined) out.fixedWindowKey = key;
     }
     return out;
   }

@@ -42,10 +42,13 @@ export function projectMismatchAnswer(errors: ServiceErrors): Answer {
   return gatewayError(401, 'APIG.0301', 'Incorrect IAM authentication information: project id mismatch.');
 }
 
-/** 429 with `Retry-After` in whole seconds. */
+/**
+ * 429 with `Retry-After` in whole seconds. A rate limit names itself (`limit:N, time:1 second`, as APIG does); a
+ * throttling burst (`limit` undefined) names none: a client may take a named limit at its word.
+ */
 export function throttledAnswer(
   errors: ServiceErrors,
-  limit: number,
+  limit: number | undefined,
   retryAfterS: number,
   requestId: string,
 ): Answer {
@@ -54,7 +57,9 @@ export function throttledAnswer(
     gatewayError(
       429,
       'APIG.0308',
-      `The throttling threshold has been reached: policy ip over ratelimit, limit:${limit}, time:1 second`,
+      limit === undefined
+        ? 'The throttling threshold has been reached.'
+        : `The throttling threshold has been reached: policy ip over ratelimit, limit:${limit}, time:1 second`,
       requestId,
     );
   return { ...answer, headers: { 'Retry-After': String(retryAfterS) } };

@@ -9,6 +9,7 @@ import { injectAnswerFault, resumeAfterFailedDelete } from './answer-faults';
 import type { Answer } from './answers';
 import { authenticate } from './auth';
 import type { Exchange, PipelineDeps, Send } from './exchange';
+import { windowSpentAnswer } from './fixed-window';
 import { projectMismatchAnswer, serverError, throttledAnswer, unknownOperationAnswer } from './host-errors';
 import { carriesCredentials, credentialHeaders } from './records';
 import { decodeSegments } from './routing';
@@ -140,9 +141,30 @@ function injectTransportFault(deps: PipelineDeps, x: Exchange, send: Send): bool
       return true;
     }
   }
-  // Further limits that answer 429 (a fixed window, …) belong here, before the throttling burst's draw.
+  if (
+    fx.fixedWindowLimit !== undefined &&
+    fx.fixedWindowSeconds !== undefined &&
+    fx.fixedWindowKey !== undefined
+  ) {
+    const { fixedWindowLimit: limit, fixedWindowSeconds: seconds } = fx;
+    const endsInMs = deps.faults.windows.take(fx.fixedWindowKey, limit, seconds, Date.now());
+    if (endsInMs !== undefined) {
+      const answer = windowSpentAnswer(
+        errors,
+        { limit, seconds, endsInMs },
+        {
+          retryAfter: fx.fixedWindowRetryAfter === true,
+          limitInMessage: fx.fixedWindowLimitInMessage === true,
+          requestId: x.requestId,
+        },
+      );
+      send(answer, 'fixed-window');
+      return true;
+    }
+  }
   if (rng.chance(fx.throttleShare ?? 0)) {
-    send(throttledAnswer(errors, Math.ceil(fx.rateLimitPerSecond ?? 1), 1, x.requestId), 'throttle');
+    const limit = fx.rateLimitPerSecond === undefined ? undefined : Math.ceil(fx.rateLimitPerSecond);
+    send(throttledAnswer(errors, limit, 1, x.requestId), 'throttle');
     return true;
   }
   if (rng.chance(fx.serverErrorShare ?? 0)) {

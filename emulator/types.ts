@@ -29,6 +29,17 @@ export interface FaultSettings {
   /** Share of answers that are 429 APIG.0308 regardless of rate (a throttling burst). */
   throttleShare?: number;
   /**
+   * Fixed-window quota: this many admitted requests per window of `fixedWindowSeconds` (windows aligned to
+   * multiples of it since the epoch, as a gateway counts per calendar second or minute). Above it, 429
+   * APIG.0308 (IAM: its own shape) until the window ends. Set together with `fixedWindowSeconds`.
+   */
+  fixedWindowLimit?: number;
+  fixedWindowSeconds?: number;
+  /** The window's 429 carries `Retry-After` (whole seconds until the window ends). @default false */
+  fixedWindowRetryAfter?: boolean;
+  /** The window's 429 names its limit in `error_msg` (`limit:600, time:1 minute`), as APIG does. @default false */
+  fixedWindowLimitInMessage?: boolean;
+  /**
    * A listing anomaly on list operations (for the safety tests): pages that repeat items, pages that lose
    * items, a total count that disagrees with the items, a page larger than the requested limit, or a
    * list that never ends.
@@ -179,6 +190,7 @@ export interface RequestLogEntry {
   fault?:
     | 'latency'
     | 'rate-limit'
+    | 'fixed-window'
     | 'throttle'
     | 'server-error'
     | 'reset'

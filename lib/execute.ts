@@ -257,7 +257,6 @@ function createDeleter(options: DeleterOptions) {
         {
           service: request.service,
           operation: `${read.request.operation}+${request.operation}`,
-          requests: 2,
           signal: signals.abort,
           stopSignal: signals.stop,
         },

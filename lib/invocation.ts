@@ -14,6 +14,7 @@
  */
 import { setMaxListeners } from 'node:events';
 import { readFile } from 'node:fs/promises';
+import type { CloudClientOptions } from './cloud/client';
 import { createCloudClientFromConfig } from './cloud/from-config';
 import { type Config, type LogLevel, loadConfig } from './config';
 import type { Deps } from './deps';
@@ -162,6 +163,8 @@ export interface ExecuteInvocationOptions {
    * resolved): the CLI prints it with the error.
    */
   readonly onReport?: (report: Report) => void;
+  /** The client's pacer: only the benchmark sets it (the AWS SDK limiter, side by side). @default the client's own */
+  readonly pacing?: CloudClientOptions['pacing'];
 }
 
 /**
@@ -254,7 +257,11 @@ export async function executeInvocation(
     interrupt: options.signal,
   });
   const { signals } = stops;
-  const client = createCloudClientFromConfig(deps, config);
+  const client = createCloudClientFromConfig(
+    deps,
+    config,
+    options.pacing !== undefined ? { pacing: options.pacing } : {},
+  );
   const hosts = new Map(
     Object.entries(config.endpoints).map(([service, url]) => [service, new URL(url).host] as const),
   );

@@ -125,7 +125,10 @@ export const iamModule: ServiceModule<typeof IAM_SPEC> = {
       status: 429,
       body: JSON.stringify({
         error_code: 'IAM.0012',
-        error_msg: `The throttling threshold has been reached. Threshold: ${limit} times per 1 seconds`,
+        error_msg:
+          limit === undefined
+            ? 'The throttling threshold has been reached.'
+            : `The throttling threshold has been reached. Threshold: ${limit} times per 1 seconds`,
       }),
       errorCode: 'IAM.0012',
     }),

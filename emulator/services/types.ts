@@ -64,8 +64,11 @@ export interface ServiceErrors {
   readonly forbidden?: { readonly code: string; readonly message: string };
   /** 401 for a credential of another project; absent: the gateway's `APIG.0301`. */
   readonly projectMismatch?: { readonly code: string; readonly message: string };
-  /** 429 above a rate limit or in a throttling burst; absent: the gateway's `APIG.0308`. */
-  throttled?(limit: number): Answer;
+  /**
+   * 429 above a rate limit (`limit`: the limit it names) or in a throttling burst (`limit` undefined: no limit is
+   * named); absent: the gateway's `APIG.0308`.
+   */
+  throttled?(limit: number | undefined): Answer;
   /** Reshapes an error answer per the fault settings (DIS answers in two documented shapes). */
   reshape?(answer: Answer, faults: ResolvedFaults, rng: Rng): Answer;
 }

@@ -26,8 +26,8 @@ import type { CloudService } from '../types';
 import { encodeRfc3986 } from './auth/aksk-signer';
 import type { AuthContext, AuthProvider, IamResponse } from './auth/types';
 import { ExchangeFailure, type ExchangeResult, exchange } from './exchange';
-import { defaultCreateAgent, describeStop, HostHealth, type HostStats } from './host-health';
-import type { AdaptivePacerOptions } from './pacing';
+import { type Admission, defaultCreateAgent, describeStop, HostHealth, type HostStats } from './host-health';
+import type { AdaptivePacerOptions, HostPacer } from './pacing';
 import { createProjectIdLookup } from './project-id';
 import type { RetryBudgetOptions } from './retry-budget';
 import { decideRetry, describeAttempt, isRetryable, isThrottling, isTokenExpired } from './retry-policy';
@@ -61,10 +61,14 @@ export interface CloudClientOptions {
   /** @default 'task-janitor' */
   readonly userAgent?: string;
   /**
-   * Adaptive per-host pacing (a token bucket learned from throttling answers) and host-wide `Retry-After`.
-   * `false` turns it off. @default on, with the `AdaptivePacer` defaults
+   * Adaptive per-host pacing (slow start, a rate or a window learned from throttling answers, host-wide
+   * `Retry-After`). `false` turns it off; `createPacer` puts another pacer behind the same hooks (the benchmark's
+   * AWS SDK limiter). @default on, with the `AdaptivePacer` defaults and `concurrencyPerHost` as its widest window
    */
-  readonly pacing?: false | AdaptivePacerOptions;
+  readonly pacing?:
+    | false
+    | AdaptivePacerOptions
+    | { readonly createPacer: (service: CloudService) => HostPacer };
   /** Per-host retry budget: no retries to a host where most attempts fail. `false` turns it off. @default on */
   readonly retryBudget?: false | RetryBudgetOptions;
 }
@@ -174,13 +178,20 @@ export function createCloudClient(deps: Deps, options: CloudClientOptions): Jani
         origin: new URL(options.endpoints[service]),
         concurrency,
         createAgent: options.createAgent ?? defaultCreateAgent,
-        pacing: options.pacing,
+        pacing: pacingFor(service),
         retryBudget: options.retryBudget,
-        maxPauseMs: maxRetryTimeMs,
       });
       hosts.set(service, host);
     }
     return host;
+  }
+
+  function pacingFor(service: CloudService) {
+    const { pacing } = options;
+    if (pacing !== undefined && pacing !== false && 'createPacer' in pacing) {
+      return { createPacer: () => pacing.createPacer(service) };
+    }
+    return pacing;
   }
 
   /** The URL of a request: always on its service's configured endpoint (a path can never name another host). */
@@ -270,12 +281,13 @@ export function createCloudClient(deps: Deps, options: CloudClientOptions): Jani
   /** Failed attempts whose line waits for the retry decision (the line then says what happens next). */
   const unlogged = new WeakMap<object, { readonly call: LoggedCall; readonly attempt: number }>();
 
-  /** Authenticates, sends and reads one request (no admission, no retry); reports the answer to its host. */
+  /** Authenticates, sends and reads one request (admitted, not retried); reports the answer to its host. */
   async function send(
     call: Call,
     attempt: number,
     hard: AbortSignal,
     deferLog: boolean,
+    admission: Admission,
   ): Promise<RawResponse> {
     const url = urlFor(call);
     const body = call.body === undefined ? undefined : JSON.stringify(call.body);
@@ -304,6 +316,7 @@ export function createCloudClient(deps: Deps, options: CloudClientOptions): Jani
     }
     headers['user-agent'] = userAgent;
     const host = hostFor(call.service);
+    admission.beforeSend();
     try {
       const result: ExchangeResult = await track(
         exchange(deps, {
@@ -322,7 +335,7 @@ export function createCloudClient(deps: Deps, options: CloudClientOptions): Jani
           secrets: [...secretHeaderValues(headers), ...(call.secrets ?? [])],
         }),
       );
-      host.record(undefined, null);
+      admission.record(undefined, null);
       serverClock.observe(result.headers.get('date'), deps.now().getTime());
       call.onAttempt?.(describeAttempt(attempt, undefined));
       return {
@@ -334,7 +347,7 @@ export function createCloudClient(deps: Deps, options: CloudClientOptions): Jani
     } catch (failure) {
       const { error, retryAfter, date } =
         failure instanceof ExchangeFailure ? failure : new ExchangeFailure(failure, null);
-      if (!(error instanceof RunStoppedError)) host.record(error, retryAfter);
+      if (!(error instanceof RunStoppedError)) admission.record(error, retryAfter);
       serverClock.observe(date, deps.now().getTime());
       if (deferLog && typeof error === 'object' && error !== null) unlogged.set(error, { call, attempt });
       else logAnswer(call, attempt, error);
@@ -433,6 +446,7 @@ export function createCloudClient(deps: Deps, options: CloudClientOptions): Jani
             backoffCapMs,
             nowMs,
             budgetAllowsRetry: hostFor(call.service).allowsRetry(),
+            ...(hostFor(call.service).paced ? { hostPausedForMs: hostFor(call.service).pausedForMs() } : {}),
           });
           if (!decision.retry) {
             log(
@@ -480,18 +494,17 @@ export function createCloudClient(deps: Deps, options: CloudClientOptions): Jani
     const signals = signalsOf(call);
     const repeatable = call.method === 'GET' || call.method === 'DELETE' || call.retryPost === true;
     return withRetries({ ...call, repeatable }, signals, async (attempt) => {
-      const release = await admitOrStop(
+      const admission = await admitOrStop(
         call.service,
         signals,
-        1,
         `${call.method} ${call.path}`,
         call,
         attempt,
       );
       try {
-        return await send(call, attempt, signals.hard, true);
+        return await send(call, attempt, signals.hard, true, admission);
       } finally {
-        release();
+        admission.release();
       }
     });
   }
@@ -500,13 +513,12 @@ export function createCloudClient(deps: Deps, options: CloudClientOptions): Jani
   async function admitOrStop(
     service: CloudService,
     signals: { hard: AbortSignal; stop: AbortSignal },
-    requests: number,
     what: string,
     call: LoggedCall,
     attempt: number,
-  ): Promise<() => void> {
+  ): Promise<Admission> {
     try {
-      return await hostFor(service).admit({ stopSignal: signals.stop, requests, what });
+      return await hostFor(service).admit({ stopSignal: signals.stop, what });
     } catch (error) {
       if (error instanceof HostUnavailableError) logAnswer(call, attempt, error);
       call.onAttempt?.(describeAttempt(attempt, error));
@@ -562,10 +574,9 @@ export function createCloudClient(deps: Deps, options: CloudClientOptions): Jani
         // Credentials are made ready before the slot is taken, so that no token mint can fall between the
         // requests of the sequence.
         await warmAuth(spec.service, signals.hard);
-        const release = await admitOrStop(
+        const admission = await admitOrStop(
           spec.service,
           signals,
-          spec.requests,
           what,
           {
             service: spec.service,
@@ -581,10 +592,10 @@ export function createCloudClient(deps: Deps, options: CloudClientOptions): Jani
               throw new TypeError(`a ${spec.service} sequence cannot send to ${request.service}`);
             }
             // Inside a sequence the caller may handle an answer itself: each is logged where it is read.
-            return send({ ...request, authenticate: true }, attempt, signals.hard, false);
+            return send({ ...request, authenticate: true }, attempt, signals.hard, false, admission);
           });
         } finally {
-          release();
+          admission.release();
         }
       },
     );

@@ -7,15 +7,15 @@ import http from 'node:http';
 import https from 'node:https';
 import type { Deps } from '../deps';
 import { CloudApiError, HostUnavailableError, RunStoppedError, stopReasonOf } from '../errors';
-import { AdaptivePacer, type AdaptivePacerOptions, type PacerSnapshot } from './pacing';
+import { AdaptivePacer, type AdaptivePacerOptions, type HostPacer, type PacerSnapshot } from './pacing';
 import { RetryBudget, type RetryBudgetOptions } from './retry-budget';
-import { isServerFailure, isThrottling, parseRetryAfterMs } from './retry-policy';
+import { isServerFailure, isThrottling, MAX_RETRY_AFTER_MS, parseRetryAfterMs } from './retry-policy';
 import { Semaphore } from './semaphore';
 
 /** How many times a call the breaker refuses waits for the host's next answer before it fails. */
 const BREAKER_WAIT_ROUNDS = 2;
-/** A host pause never outlasts this: an AK/SK signature made before the wait must stay within the gateway's 15-minute skew. */
-const MAX_HOST_PAUSE_MS = 300_000;
+/** A host pause never outlasts what a `Retry-After` may set. */
+const MAX_HOST_PAUSE_MS = MAX_RETRY_AFTER_MS;
 
 export interface HostStats {
   readonly pacing: PacerSnapshot | undefined;
@@ -29,19 +29,36 @@ export interface HostHealthOptions {
   /** Concurrent requests, and keep-alive sockets. */
   readonly concurrency: number;
   readonly createAgent: (origin: URL, maxSockets: number) => unknown;
-  /** `false` turns pacing off. */
-  readonly pacing: false | AdaptivePacerOptions | undefined;
+  /** `false` turns pacing off; `createPacer` puts another pacer behind the same hooks (the bench's AWS SDK limiter). */
+  readonly pacing: PacingOption;
   /** `false` turns the retry budget (and its breaker) off. */
   readonly retryBudget: false | RetryBudgetOptions | undefined;
-  /** The longest host-wide pause a `Retry-After` may set (what one call may spend retrying). */
-  readonly maxPauseMs: number;
+}
+
+/** How a host is paced: off, our `AdaptivePacer` (with options), or another pacer behind the same hooks. */
+export type PacingOption =
+  | false
+  | AdaptivePacerOptions
+  | { readonly createPacer: () => HostPacer }
+  | undefined;
+
+/**
+ * One admitted attempt: its connection slot and its pacer slot. A sequence sends its requests one after the
+ * other in that attempt: the first uses the admitted pacer slot, each later one `follow`s at once (no wait
+ * between a re-read and its DELETE). Each answer read is `record`ed (it gives one pacer slot back); `release`
+ * gives back the connection slot and abandons the pacer slots no answer gave back (a request the run stopped,
+ * or an admitted slot whose request was never sent).
+ */
+export interface Admission {
+  /** Called right before each request of the attempt is sent. */
+  beforeSend(): void;
+  record(error: unknown, retryAfter: string | null, errorMessage?: string): void;
+  release(): void;
 }
 
 /** What a wait is cut by: the soft stop (no new attempt) and the hard one. */
 export interface AdmitOptions {
   readonly stopSignal: AbortSignal;
-  /** Pacing tokens the admitted attempt may use (a sequence sends several requests at once). */
-  readonly requests: number;
   /** `GET /v2/.../tasks`, for messages. */
   readonly what: string;
 }
@@ -58,7 +75,7 @@ export class HostHealth {
   readonly #deps: Pick<Deps, 'now' | 'sleep'>;
   readonly #options: HostHealthOptions;
   readonly #slots: Semaphore;
-  readonly #pacer: AdaptivePacer | undefined;
+  readonly #pacer: HostPacer | undefined;
   readonly #budget: RetryBudget | undefined;
   /** Calls the breaker holds, woken by the host's next recorded answer. */
   #answerWaiters: Array<() => void> = [];
@@ -71,44 +88,86 @@ export class HostHealth {
     this.agent = options.createAgent(options.origin, options.concurrency);
     this.host = options.origin.host;
     this.#slots = new Semaphore(options.concurrency);
-    this.#pacer = options.pacing === false ? undefined : new AdaptivePacer(options.pacing);
+    const { pacing } = options;
+    this.#pacer =
+      pacing === false
+        ? undefined
+        : pacing !== undefined && 'createPacer' in pacing
+          ? pacing.createPacer()
+          : new AdaptivePacer({ maxConcurrency: options.concurrency, ...pacing });
     this.#budget = options.retryBudget === false ? undefined : new RetryBudget(options.retryBudget);
   }
 
   /**
-   * Waits until an attempt may be sent: the breaker admits it, a slot is free, and the pacer grants `requests`
-   * sends. Resolves with the slot's release function.
+   * Waits until an attempt may be sent: the breaker admits it, a slot is free, and the pacer grants a send.
    * @throws HostUnavailableError when the breaker keeps refusing (the host is down); nothing was sent.
    * @throws RunStoppedError (`sent: false`) when the run stops during a wait.
    */
-  async admit(options: AdmitOptions): Promise<() => void> {
+  async admit(options: AdmitOptions): Promise<Admission> {
     await this.#passBreaker(options);
-    let release: () => void;
+    let releaseSlot: () => void;
     try {
-      release = await this.#slots.acquire(options.stopSignal);
+      releaseSlot = await this.#slots.acquire(options.stopSignal);
     } catch (error) {
       throw this.#stopped(options, 'waiting for a connection slot', error);
     }
+    let pacerSlots = 0;
+    const abandon = () => {
+      if (pacerSlots === 0) return;
+      const nowMs = this.#deps.now().getTime();
+      for (; pacerSlots > 0; pacerSlots--) this.#pacer?.onAbandon(nowMs);
+      this.#wakeWaiters();
+    };
     try {
-      for (let granted = 0; granted < options.requests; granted++) await this.#waitForPacing(options);
-      return release;
+      await this.#waitForPacing(options);
+      if (this.#pacer) pacerSlots += 1;
     } catch (error) {
-      release();
+      releaseSlot();
       throw error;
     }
+    let sends = 0;
+    let released = false;
+    return {
+      beforeSend: () => {
+        sends += 1;
+        if (sends > 1 && this.#pacer) {
+          this.#pacer.follow(this.#deps.now().getTime());
+          pacerSlots += 1;
+        }
+      },
+      record: (error, retryAfter, errorMessage) => {
+        if (pacerSlots > 0) pacerSlots -= 1;
+        this.#record(error, retryAfter, errorMessage);
+      },
+      release: () => {
+        if (released) return;
+        released = true;
+        abandon();
+        releaseSlot();
+      },
+    };
   }
 
-  /** Feeds one attempt's outcome (undefined: a 2xx) to the pacer, the budget and the breaker's waiters. */
-  record(error: unknown, retryAfter: string | null): void {
+  /** How long every request to the host waits now (a `Retry-After` pause or a window lockout); 0 without. */
+  pausedForMs(): number {
+    return this.#pacer?.pausedForMs(this.#deps.now().getTime()) ?? 0;
+  }
+
+  /** Whether the host is paced (a throttle then waits for its pacer rather than a backoff). */
+  get paced(): boolean {
+    return this.#pacer !== undefined;
+  }
+
+  /** Feeds one answer (undefined: a 2xx) to the pacer, the budget and the breaker's waiters. */
+  #record(error: unknown, retryAfter: string | null, errorMessage: string | undefined): void {
     const nowMs = this.#deps.now().getTime();
     const throttled = isThrottling(error);
     const retryAfterMs = parseRetryAfterMs(retryAfter, nowMs);
     this.#pacer?.onAnswer(nowMs, {
       throttled,
-      retryAfterMs:
-        retryAfterMs === undefined
-          ? undefined
-          : Math.min(retryAfterMs, this.#options.maxPauseMs, MAX_HOST_PAUSE_MS),
+      retryAfterMs: retryAfterMs === undefined ? undefined : Math.min(retryAfterMs, MAX_HOST_PAUSE_MS),
+      // Where a gateway names its limit (`limit:600,time:1 minute`).
+      errorMessage: errorMessage ?? (error instanceof CloudApiError ? error.errorMsg : undefined),
     });
     // Throttles are neutral for the budget and the breaker: the pacer handles them.
     if (!throttled) {
@@ -117,6 +176,10 @@ export class HostHealth {
         this.#lastFailure = describeFailure(error);
       } else this.#budget?.recordSuccess();
     }
+    this.#wakeWaiters();
+  }
+
+  #wakeWaiters(): void {
     const waiting = this.#answerWaiters;
     this.#answerWaiters = [];
     for (const wake of waiting) wake();
@@ -153,7 +216,7 @@ export class HostHealth {
   }
 
   /** Resolves at the host's next recorded answer or after `ms`. */
-  async #waitForAnswer(options: AdmitOptions, ms: number): Promise<void> {
+  async #waitForAnswer(options: AdmitOptions, ms: number, when = 'while the host was down'): Promise<void> {
     const timer = new AbortController();
     const onStop = () => timer.abort();
     options.stopSignal.addEventListener('abort', onStop, { once: true });
@@ -165,22 +228,21 @@ export class HostHealth {
       options.stopSignal.removeEventListener('abort', onStop);
     }
     if (options.stopSignal.aborted) {
-      throw this.#stopped(options, 'while the host was down', options.stopSignal.reason);
+      throw this.#stopped(options, when, options.stopSignal.reason);
     }
   }
 
-  /** Waits for one pacing slot (and any host-wide `Retry-After` pause). */
+  /**
+   * Waits for one pacing slot (a host-wide pause, the rate, a free slot of the concurrency window). A waiter asks
+   * again when told, or earlier when the host answers another request (a slot may be free then).
+   */
   async #waitForPacing(options: AdmitOptions): Promise<void> {
     const pacer = this.#pacer;
     if (!pacer) return;
     for (;;) {
       const waitMs = pacer.acquire(this.#deps.now().getTime());
       if (waitMs === 0) return;
-      try {
-        await this.#deps.sleep(waitMs, options.stopSignal);
-      } catch (error) {
-        throw this.#stopped(options, 'while pacing', error);
-      }
+      await this.#waitForAnswer(options, waitMs, 'while pacing');
     }
   }
 

@@ -131,7 +131,15 @@ export interface RetryDecisionInput {
   readonly nowMs: number;
   /** Whether the host's retry budget allows retrying a real failure now. */
   readonly budgetAllowsRetry: boolean;
+  /**
+   * For a paced host: how long the whole host waits now (its pacer's `Retry-After` pause or window lockout). A
+   * throttle then waits for that (or its own `Retry-After`), not a backoff: the pacer spaces the requests.
+   */
+  readonly hostPausedForMs?: number;
 }
+
+/** Longest wait a `Retry-After` sets: an AK/SK signature made before it must stay within the gateway's 15-minute skew. */
+export const MAX_RETRY_AFTER_MS = 300_000;
 
 export type RetryDecision =
   | { readonly retry: true; readonly delayMs: number; readonly throttled: boolean }
@@ -151,6 +159,11 @@ export function decideRetry(input: RetryDecisionInput): RetryDecision {
   const { error } = input;
   if (!input.repeatable || !isRetryable(error)) return { retry: false, reason: 'not-retryable' };
   if (isThrottling(error)) {
+    if (input.hostPausedForMs !== undefined) {
+      const retryAfterMs = parseRetryAfterMs(input.retryAfterHeader, input.nowMs) ?? 0;
+      const delayMs = Math.max(input.hostPausedForMs, Math.min(retryAfterMs, MAX_RETRY_AFTER_MS));
+      return { retry: true, delayMs, throttled: true };
+    }
     const delayMs = computeRetryDelayMs({
       attempt: input.throttledAttempts - 1,
       retryAfterHeader: input.retryAfterHeader,
@@ -219,4 +232,35 @@ export function describeAttempt(attempt: number, error: unknown): AttemptRecord 
   if (error instanceof MalformedResponseError)
     return { attempt, sent: true, answered: true, mayHaveActed: true };
   return { attempt, sent: true, answered: false, mayHaveActed: true };
+}
+
+/** A rate limit a gateway names in its throttling message: `limit` requests per `periodMs`. */
+export interface DocumentedLimit {
+  readonly limit: number;
+  readonly periodMs: number;
+}
+
+const PERIOD_UNIT_MS: Readonly<Record<string, number>> = {
+  second: 1_000,
+  minute: 60_000,
+  hour: 3_600_000,
+  day: 86_400_000,
+};
+
+/**
+ * Reads the limit an API gateway names in a throttling message: APIG's `limit:600, time:1 minute` (also
+ * `time:10 second`, `time:minute`), and IAM's `Threshold: 10 times per 1 seconds`. Undefined when the message
+ * names none, or names a non-positive one.
+ */
+export function parseDocumentedLimit(message: string | undefined): DocumentedLimit | undefined {
+  if (message === undefined) return undefined;
+  const match =
+    /limit\s*[:=]\s*(\d+)\s*,\s*time\s*[:=]\s*(\d+)?\s*(second|minute|hour|day)s?\b/i.exec(message) ??
+    /(\d+)\s*times\s+per\s+(\d+)?\s*(second|minute|hour|day)s?\b/i.exec(message);
+  if (match === null) return undefined;
+  const limit = Number(match[1]);
+  const count = match[2] === undefined ? 1 : Number(match[2]);
+  const unitMs = PERIOD_UNIT_MS[(match[3] ?? '').toLowerCase()];
+  if (unitMs === undefined || !(limit > 0) || !(count > 0)) return undefined;
+  return { limit, periodMs: count * unitMs };
 }

@@ -67,8 +67,6 @@ export interface SequenceOptions {
   readonly service: CloudService;
   /** For log lines: `ShowTransferTask+DeleteTransferTask`. */
   readonly operation: string;
-  /** Requests one attempt may send: the pacer grants them all before the first goes out. */
-  readonly requests: number;
   /** Hard stop, as `CloudRequest.signal`. */
   readonly signal?: AbortSignal;
   /** Soft stop, as `CloudRequest.stopSignal`: no new attempt of the sequence starts once it is aborted. */

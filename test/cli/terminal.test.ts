@@ -172,7 +172,8 @@ describe('plan → confirm → apply on a terminal', () => {
 describe('log lines on a terminal', () => {
   /** A throttled run whose deletes of one service fail: 429s to count, failures to print. */
   function troubledRun(extraArgs: string): TerminalRun {
-    emulator.setFaults({ service: 'oms', operation: 'DeleteMigrationTask' }, { throttleShare: 0.2 });
+    // 6 deletes/s: slow start doubles to 8 and 16 at once, faster than the limit refills, so some are throttled.
+    emulator.setFaults({ service: 'oms', operation: 'DeleteMigrationTask' }, { rateLimitPerSecond: 6 });
     // A proxy's 404 without an error code: a failure, not retried.
     emulator.setFaults({ service: 'dcs', operation: 'DeleteCenterTask' }, { proxyNotFoundShare: 1 });
     return bin(`purge --apply --yes ${extraArgs}`);

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { computeRetryDelayMs, isRetryable, parseRetryAfterMs } from '../../lib/cloud/retry-policy';
+import {
+  computeRetryDelayMs,
+  isRetryable,
+  parseDocumentedLimit,
+  parseRetryAfterMs,
+} from '../../lib/cloud/retry-policy';
 import {
   AuthError,
   CloudApiError,
@@ -110,4 +115,30 @@ describe('computeRetryDelayMs', () => {
       ).toBe(100);
     },
   );
+});
+
+describe('parseDocumentedLimit', () => {
+  it.each<[string | undefined, { limit: number; periodMs: number } | undefined]>([
+    [
+      'The throttling threshold has been reached: policy ip over ratelimit, limit:100, time:1 second',
+      { limit: 100, periodMs: 1_000 },
+    ],
+    [
+      'The throttling threshold has been reached: policy user over ratelimit,limit:600,time:1 minute',
+      { limit: 600, periodMs: 60_000 },
+    ],
+    ['policy user over ratelimit, limit: 300, time: 10 second', { limit: 300, periodMs: 10_000 }],
+    ['limit:5000,time:1 hour', { limit: 5_000, periodMs: 3_600_000 }],
+    ['limit:20, time:minute', { limit: 20, periodMs: 60_000 }],
+    [
+      'The throttling threshold has been reached. Threshold: 10 times per 1 seconds',
+      { limit: 10, periodMs: 1_000 },
+    ],
+    ['The throttling threshold has been reached.', undefined],
+    ['limit:0, time:1 second', undefined],
+    ['limit:5, time:1 fortnight', undefined],
+    [undefined, undefined],
+  ])('%j → %j', (message, expected) => {
+    expect(parseDocumentedLimit(message)).toEqual(expected);
+  });
 });
