@@ -97,38 +97,9 @@ export async function exchange(deps: Pick<Deps, 'fetch'>, req: ExchangeRequest):
   if (req.signal.aborted) onAbort();
   else req.signal.addEventListener('abort', onAbort, { once: true });
   const timer = setTimeout(() => controller.abort(), req.timeoutMs);
-  const what = `${req.method} ${req.path}`;
-  // Transport failures name the service and host: an operator must know which endpoint is unreachable.
-  const sentTo = `${what} to ${req.service.toUpperCase()} (${req.url.host})`;
-  const classify = (error: unknown): ExchangeFailure => {
-    if (req.signal.aborted) {
-      const reason = stopReasonOf(req.signal.reason);
-      return new ExchangeFailure(
-        new RunStoppedError(`${what}: aborted in flight: the run ${describeStop(reason)}`, {
-          reason,
-          sent: true,
-          cause: error,
-        }),
-        null,
-      );
-    }
-    if (controller.signal.aborted) {
-      return new ExchangeFailure(
-        new TimeoutError(`${sentTo}: no answer within ${req.timeoutMs} ms`, { cause: error }),
-        null,
-      );
-    }
-    if (isFetchError(error)) {
-      const code = errorCodeOf(error);
-      return new ExchangeFailure(
-        new NetworkError(`${sentTo}: network error${code ? ` ${code}` : ''}`, { cause: error, code }),
-        null,
-      );
-    }
-    return new ExchangeFailure(error, null);
-  };
+  const classify = (error: unknown) => classifyTransportFailure(req, controller.signal, error);
   try {
-    let response: Awaited<ReturnType<Deps['fetch']>>;
+    let response: FetchResponse;
     try {
       response = await deps.fetch(req.url.href, {
         method: req.method,
@@ -142,59 +113,114 @@ export async function exchange(deps: Pick<Deps, 'fetch'>, req: ExchangeRequest):
       throw classify(error);
     }
     const requestId = response.headers.get('x-request-id') ?? undefined;
-    if (response.status >= 200 && response.status < 300) {
-      let text: string;
-      try {
-        text = await response.text();
-      } catch (error) {
-        throw classify(error);
-      }
-      let parsed: unknown;
-      try {
-        parsed = req.parse(text);
-      } catch (error) {
-        throw new ExchangeFailure(
-          new MalformedResponseError(`${what}: malformed ${response.status} body (${text.length} chars)`, {
-            cause: error,
-            method: req.method,
-            path: req.path,
-          }),
-          null,
-        );
-      }
-      return { status: response.status, body: parsed, requestId, headers: response.headers };
-    }
-    let text = '';
-    try {
-      text = (await readBodyCapped(response.body)).text;
-    } catch {
-      // A broken error body still leaves the status to act on.
-    }
-    const payload = parseErrorPayload(text);
-    const fields = {
-      service: req.service,
-      operation: req.operation,
-      method: req.method,
-      path: req.path,
-      status: response.status,
-      errorCode: payload.errorCode,
-      errorMsg: scrubSecrets(payload.errorMsg, req.secrets),
-      errorExtMsg: scrubSecrets(payload.errorExtMsg, req.secrets),
-      requestId,
-      attempts: req.attempt,
-    };
-    const error =
-      response.status >= 300 && response.status < 400
-        ? new RedirectError({
-            ...fields,
-            locationHost: locationHostOf(response.headers.get('location'), req.url),
-          })
-        : response.status === 401 || response.status === 403
-          ? new AuthError(fields)
-          : new CloudApiError(fields);
-    throw new ExchangeFailure(error, response.headers.get('retry-after'), response.headers.get('date'));
+    if (response.status >= 200 && response.status < 300)
+      return await readSuccess(req, response, requestId, classify);
+    throw await readErrorAnswer(req, response, requestId);
   } finally {
     clearTimeout(timer);
     req.signal.removeEventListener('abort', onAbort);
   }
+}
+
+type FetchResponse = Awaited<ReturnType<Deps['fetch']>>;
+
+/** A request that got no answer: stopped by the run, timed out (`timeout` aborted), or a transport failure. */
+function classifyTransportFailure(
+  req: ExchangeRequest,
+  timeout: AbortSignal,
+  error: unknown,
+): ExchangeFailure {
+  const what = `${req.method} ${req.path}`;
+  // Transport failures name the service and host: an operator must know which endpoint is unreachable.
+  const sentTo = `${what} to ${req.service.toUpperCase()} (${req.url.host})`;
+  if (req.signal.aborted) {
+    const reason = stopReasonOf(req.signal.reason);
+    return new ExchangeFailure(
+      new RunStoppedError(`${what}: aborted in flight: the run ${describeStop(reason)}`, {
+        reason,
+        sent: true,
+        cause: error,
+      }),
+      null,
+    );
+  }
+  if (timeout.aborted) {
+    return new ExchangeFailure(
+      new TimeoutError(`${sentTo}: no answer within ${req.timeoutMs} ms`, { cause: error }),
+      null,
+    );
+  }
+  if (isFetchError(error)) {
+    const code = errorCodeOf(error);
+    return new ExchangeFailure(
+      new NetworkError(`${sentTo}: network error${code ? ` ${code}` : ''}`, { cause: error, code }),
+      null,
+    );
+  }
+  return new ExchangeFailure(error, null);
+}
+
+/** A 2xx answer: its body read and parsed. */
+async function readSuccess(
+  req: ExchangeRequest,
+  response: FetchResponse,
+  requestId: string | undefined,
+  classify: (error: unknown) => ExchangeFailure,
+): Promise<ExchangeResult> {
+  let text: string;
+  try {
+    text = await response.text();
+  } catch (error) {
+    throw classify(error);
+  }
+  let parsed: unknown;
+  try {
+    parsed = req.parse(text);
+  } catch (error) {
+    throw new ExchangeFailure(
+      new MalformedResponseError(
+        `${req.method} ${req.path}: malformed ${response.status} body (${text.length} chars)`,
+        { cause: error, method: req.method, path: req.path },
+      ),
+      null,
+    );
+  }
+  return { status: response.status, body: parsed, requestId, headers: response.headers };
+}
+
+/** Any other answer: its payload read with a size cap, as the typed error it means. */
+async function readErrorAnswer(
+  req: ExchangeRequest,
+  response: FetchResponse,
+  requestId: string | undefined,
+): Promise<ExchangeFailure> {
+  let text = '';
+  try {
+    text = (await readBodyCapped(response.body)).text;
+  } catch {
+    // A broken error body still leaves the status to act on.
+  }
+  const payload = parseErrorPayload(text);
+  const fields = {
+    service: req.service,
+    operation: req.operation,
+    method: req.method,
+    path: req.path,
+    status: response.status,
+    errorCode: payload.errorCode,
+    errorMsg: scrubSecrets(payload.errorMsg, req.secrets),
+    errorExtMsg: scrubSecrets(payload.errorExtMsg, req.secrets),
+    requestId,
+    attempts: req.attempt,
+  };
+  const error =
+    response.status >= 300 && response.status < 400
+      ? new RedirectError({
+          ...fields,
+          locationHost: locationHostOf(response.headers.get('location'), req.url),
+        })
+      : response.status === 401 || response.status === 403
+        ? new AuthError(fields)
+        : new CloudApiError(fields);
+  return new ExchangeFailure(error, response.headers.get('retry-after'), response.headers.get('date'));
 }
