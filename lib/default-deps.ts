@@ -1,5 +1,5 @@
 /**
- * The real side effects (STYLE rule 2). The only module in `lib/` that touches node-fetch, the clock and
+ * The real side effects. The only module in `lib/` that touches node-fetch, the clock and
  * `Math.random`; handlers and the CLI call it, tests build their own `Deps`.
  */
 import { setTimeout as delay } from 'node:timers/promises';

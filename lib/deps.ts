@@ -1,5 +1,5 @@
 /**
- * Every side effect `lib/` uses, passed in as one object (STYLE rule 2). Defaults are built only in
+ * Every side effect `lib/` uses, passed in as one object. Defaults are built only in
  * `handlers/` and `cli/` (see `lib/default-deps.ts`); tests pass their own.
  */
 

@@ -1,5 +1,5 @@
 /**
- * One error class for each failure a caller can act on (STYLE rule 4). Always constructed with `cause`
+ * One error class for each failure a caller can act on. Always constructed with `cause`
  * where there is one; messages name method, URL path and status.
  */
 import type { CloudService } from './types';
@@ -187,7 +187,7 @@ export class ListingError extends JanitorError {
   override name = 'ListingError';
 }
 
-/** Every attempted operation of a run failed (STYLE rule 8): the shells throw it so alarms mean something. */
+/** Every attempted operation of a run failed: the shells throw it so alarms mean something. */
 export class FullRunFailureError extends JanitorError {
   override name = 'FullRunFailureError';
   /** The failures as the typed errors they were (`CloudApiError`, `NetworkError`, …, with their `cause`). */

@@ -1,7 +1,8 @@
 /**
- * The pure half of a purge (STYLE rule 3): which listed tasks the policy selects, and why the others are
- * kept. No I/O, no clock (`nowMs` is passed in). Built to stream: a planner sees tasks one at a time and
- * keeps only counters and the delete candidates, so a million listed tasks cost a few counters.
+ * The pure half of a purge (docs/decisions/0004-plan-then-delete.md): which listed tasks the policy selects,
+ * and why the others are kept. No I/O, no clock (`nowMs` is passed in). Built to stream: a planner sees tasks
+ * one at a time and keeps only counters and the delete candidates, so a million listed tasks cost a few
+ * counters.
  */
 import picomatch from 'picomatch';
 import { isAddressableSegment } from './cloud/api-path';

@@ -1,5 +1,5 @@
 /**
- * Error bodies in every shape the task APIs use (REFERENCE §1.4), read with a size cap.
+ * Error bodies in every shape the task APIs use (docs/api/errors.md), read with a size cap.
  */
 
 /** At most this much of an error body is read; the rest is dropped with the connection. */

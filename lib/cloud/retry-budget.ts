@@ -1,5 +1,6 @@
 /**
- * A per-host retry budget (issue 7): retries can never multiply load during an outage.
+ * A per-host retry budget (docs/decisions/0002-retry-budget-and-breaker.md): retries can never multiply load
+ * during an outage.
  *
  * Token bucket in the style of gRPC retry throttling, tuned for a batch job: every failed attempt takes
  * `failureCost` tokens, every answered attempt gives back `successCredit`, and retries are allowed while the

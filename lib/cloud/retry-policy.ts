@@ -1,5 +1,6 @@
 /**
- * The one place that decides whether a failure is retried, and how long to wait (STYLE rule 5). Pure.
+ * The one place that decides whether a failure is retried, and how long to wait
+ * (docs/decisions/0001-one-retry-layer.md). Pure.
  */
 import {
   AuthError,
@@ -24,7 +25,10 @@ export const THROTTLING_CODES: ReadonlySet<string> = new Set([
   ...API_THROTTLING_CODES,
 ]);
 
-/** 401 codes meaning "the token expired, get a new one" (REFERENCE §1.2, §1.5, §2.7). */
+/**
+ * 401 codes meaning "the token expired, get a new one": the gateway's, IAM's and the task APIs'
+ * (docs/api/errors.md).
+ */
 export const TOKEN_EXPIRED_CODES: ReadonlySet<string> = new Set([
   'APIG.0307',
   'APIGW.0307',

@@ -1,5 +1,5 @@
 /**
- * DCS instance background tasks (REFERENCE §2.3–§2.5): list instances (`GET /v2/{project_id}/instances`,
+ * DCS instance background tasks (docs/api/dcs.md): list instances (`GET /v2/{project_id}/instances`,
  * record offset, limit ≤ 1000), keep those the policy's `instances` globs select, then list each one's tasks
  * (`GET /v2/{project_id}/instances/{instance_id}/tasks`); delete with
  * `DELETE /v2/{project_id}/instances/{instance_id}/tasks/{task_id}` (200 `{"message": ""}` or 204).

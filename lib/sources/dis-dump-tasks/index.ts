@@ -1,5 +1,5 @@
 /**
- * DIS dump ("transfer") tasks (REFERENCE §6): list streams (`GET /v2/{project_id}/streams`, limit ≤ 100,
+ * DIS dump ("transfer") tasks (docs/api/dis.md): list streams (`GET /v2/{project_id}/streams`, limit ≤ 100,
  * exclusive `start_stream_name` while `has_more_streams`), keep those the policy's `streams` globs select, then
  * each stream's tasks (`GET …/streams/{stream_name}/transfer-tasks`, unpaged, ≤ 5); re-read one with
  * `GET …/transfer-tasks/{task_name}` and delete with `DELETE …/transfer-tasks/{task_name}` (204). Tasks are
@@ -29,7 +29,7 @@ export { disDumpTasksDescriptor } from './descriptor';
 
 const LIST_STREAMS = 'ListStreams';
 const { list: LIST, read: SHOW, delete: DELETE } = descriptor.operations;
-/** `limit` ≤ 100 (REFERENCE §6.3). */
+/** `limit` ≤ 100: OTC documents 1–100 (gophertelekomcloud says up to 500). */
 export const DIS_STREAM_PAGE_LIMIT = 100;
 /** No total bounds the stream pages for sure: a hard cap (100 000 streams) stops a list that never ends. */
 export const DIS_MAX_STREAM_PAGES = 1000;

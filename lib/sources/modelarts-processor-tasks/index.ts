@@ -1,5 +1,5 @@
 /**
- * ModelArts processor tasks (REFERENCE §3): `GET /v2/{project_id}/processor-tasks` where `offset` is a page
+ * ModelArts processor tasks (docs/api/modelarts.md): `GET /v2/{project_id}/processor-tasks` where `offset` is a page
  * index (UNCONFIRMED, so the listing is checked for repeats and totals), `GET …/processor-tasks/{task_id}` to
  * re-read one task, `DELETE …/processor-tasks/{task_id}` (200 `{}`). Nothing documents that a running task is
  * refused, so the engine re-reads each task right before every DELETE attempt.
@@ -23,7 +23,7 @@ import { modelArtsProcessorTasksDescriptor as descriptor } from './descriptor';
 export { modelArtsProcessorTasksDescriptor } from './descriptor';
 
 const { list: LIST, read: SHOW, delete: DELETE } = descriptor.operations;
-/** `limit` 1–100 (REFERENCE §3.2). */
+/** `limit` 1–100, default 10 (ListProcessorTasks). */
 export const MODELARTS_PAGE_LIMIT = 100;
 
 /** The integer `status` codes; what class each label is comes from the descriptor. */

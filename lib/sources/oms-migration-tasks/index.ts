@@ -1,5 +1,5 @@
 /**
- * OMS migration tasks (REFERENCE §5): `GET /v2/{project_id}/tasks` (record offset, limit ≤ 100) and
+ * OMS migration tasks (docs/api/oms.md): `GET /v2/{project_id}/tasks` (record offset, limit ≤ 100) and
  * `DELETE /v2/{project_id}/tasks/{task_id}`. Task ids are int64 JSON numbers: bodies are parsed losslessly
  * and `Task.id` is the exact decimal text, never a rounded double. OMS refuses to delete an in-progress task
  * (`OMS.0063`); such a task is skipped, never stopped.
@@ -24,7 +24,7 @@ import { omsMigrationTasksDescriptor as descriptor } from './descriptor';
 export { omsMigrationTasksDescriptor } from './descriptor';
 
 const { list: LIST, read: SHOW, delete: DELETE } = descriptor.operations;
-/** `limit` 1–100 (REFERENCE §5.3). */
+/** `limit` at most 100, default 10 (OMS ListTasks). */
 export const OMS_PAGE_LIMIT = 100;
 
 /** The integer `status` codes; what class each label is comes from the descriptor. */
