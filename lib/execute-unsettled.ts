@@ -81,7 +81,7 @@ function settledOutcome(
 }
 
 /** The current state of `tasks`: the source's listing where it has one, else one read per task. */
-export async function locateTasks(
+async function locateTasks(
   source: TaskSource,
   tasks: readonly Task[],
   ctx: SourceContext,

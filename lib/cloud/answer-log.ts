@@ -60,12 +60,7 @@ export function secretHeaderValues(headers: Readonly<Record<string, string>>): s
   return secrets;
 }
 
-export function describeCall(call: {
-  service: CloudService;
-  operation: string;
-  method: string;
-  path: string;
-}) {
+function describeCall(call: { service: CloudService; operation: string; method: string; path: string }) {
   return { service: call.service, operation: call.operation, method: call.method, path: call.path };
 }
 
@@ -90,7 +85,9 @@ export function createAnswerLog(
   };
   return {
     write,
-    defer: (error, call, attempt) => held.set(error, { call, attempt }),
+    defer(error, call, attempt) {
+      held.set(error, { call, attempt });
+    },
     writeDecided(error, call, attemptNumber, decision) {
       const key = typeof error === 'object' && error !== null ? error : undefined;
       const pending = key === undefined ? undefined : held.get(key);
@@ -107,6 +104,7 @@ export function createAnswerLog(
   };
 }
 
+/** The decision's fields of a log line. */
 function pickDecision(decision: RetryDecisionLog) {
   return { willRetry: decision.willRetry, delayMs: decision.delayMs, ...decision.extra };
 }

@@ -189,7 +189,7 @@ export function abortCall(error: unknown): AbortError {
   return new AbortError(error instanceof Error ? error : new Error(String(error)));
 }
 
-export function stoppedBeforeRetry(
+function stoppedBeforeRetry(
   call: { readonly method: string; readonly path: string },
   signals: { readonly stop: AbortSignal },
   lastError?: unknown,
