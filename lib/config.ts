@@ -6,7 +6,7 @@ import type { TokenSource } from './cloud/auth/static-token';
 import { Secret } from './cloud/secret';
 import { ConfigError } from './errors';
 import { redactUrl } from './redact-url';
-import { regionEndpoint } from './regions';
+import { REGION_ID_PATTERN, regionEndpoint } from './regions';
 import { endpointVariableOf, globalEndpointOf } from './sources/catalog';
 import { CLOUD_SERVICES, type CloudService } from './types';
 
@@ -86,6 +86,8 @@ export interface Config {
   readonly requestTimeoutMs: number;
   /** Concurrent requests per service host (and keep-alive sockets). `TASK_JANITOR_CONCURRENCY`. @default 16 */
   readonly concurrencyPerHost: number;
+  /** Targets (region and project) purged at once. `TASK_JANITOR_TARGET_CONCURRENCY`. @default 4 */
+  readonly targetConcurrency: number;
   /** Attempts per call, first one included. `TASK_JANITOR_MAX_ATTEMPTS`. @default 5 */
   readonly maxAttempts: number;
   /** Total time one call may spend retrying. `TASK_JANITOR_MAX_RETRY_TIME_MS`. @default 60000 */
@@ -97,11 +99,12 @@ export const CONFIG_DEFAULTS = Object.freeze({
   logLevel: 'info' as LogLevel,
   requestTimeoutMs: 30_000,
   concurrencyPerHost: 16,
+  targetConcurrency: 4,
   maxAttempts: 5,
   maxRetryTimeMs: 60_000,
 });
 
-const REGION_PATTERN = /^[a-z]{2,}(?:-[a-z0-9]+)+$/;
+const REGION_PATTERN = REGION_ID_PATTERN;
 const PROJECT_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
 /**
@@ -110,6 +113,61 @@ const PROJECT_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
  */
 export function defaultEndpoint(cloud: CloudName, service: CloudService, region: string): string {
   return globalEndpointOf(cloud, service, region) ?? regionEndpoint(cloud, region, service);
+}
+
+/**
+ * The variable that overrides one host's endpoint in one region: `TASK_JANITOR_ENDPOINT_DCS_CN_NORTH_4`. The
+ * unsuffixed `TASK_JANITOR_ENDPOINT_DCS` applies to the configured region (`TASK_JANITOR_REGION`) only.
+ */
+export function regionalEndpointVariable(service: CloudService, region: string): string {
+  return `${endpointVariableOf(service)}_${region.toUpperCase().replace(/-/g, '_')}`;
+}
+
+/**
+ * The base URL of every host in `region`: its regional override, else (configured region only) the unsuffixed
+ * override, else the default. Problems name the variable.
+ */
+export function readEndpoints(
+  env: Record<string, string | undefined>,
+  cloud: CloudName,
+  region: string,
+  options: { readonly configured: boolean },
+  problems: string[],
+): Readonly<Record<CloudService, string>> {
+  const endpoints = {} as Record<CloudService, string>;
+  for (const service of CLOUD_SERVICES) {
+    const names = [
+      regionalEndpointVariable(service, region),
+      ...(options.configured ? [endpointVariableOf(service)] : []),
+    ];
+    const name = names.find((candidate) => present(env, candidate) !== undefined);
+    const raw = name === undefined ? undefined : present(env, name);
+    if (name === undefined || raw === undefined) {
+      endpoints[service] = defaultEndpoint(cloud, service, region);
+      continue;
+    }
+    const parsed = parseEndpoint(name, raw);
+    if ('problem' in parsed) problems.push(parsed.problem);
+    else endpoints[service] = parsed.url;
+  }
+  return Object.freeze(endpoints);
+}
+
+/** Without a usable cloud and region, only the overrides are checked (their problems still count). */
+function readEndpointOverrides(
+  env: Record<string, string | undefined>,
+  problems: string[],
+): Readonly<Record<CloudService, string>> {
+  const endpoints = {} as Record<CloudService, string>;
+  for (const service of CLOUD_SERVICES) {
+    const name = endpointVariableOf(service);
+    const raw = present(env, name);
+    if (raw === undefined) continue;
+    const parsed = parseEndpoint(name, raw);
+    if ('problem' in parsed) problems.push(parsed.problem);
+    else endpoints[service] = parsed.url;
+  }
+  return Object.freeze(endpoints);
 }
 
 /** Loopback hosts, the only ones plain `http://` is accepted for (the emulator, local tests). */
@@ -289,18 +347,10 @@ export function loadConfig(env: Record<string, string | undefined>, options: Loa
     );
   }
 
-  const endpoints = {} as Record<CloudService, string>;
-  for (const service of CLOUD_SERVICES) {
-    const name = endpointVariableOf(service);
-    const raw = present(env, name);
-    if (raw !== undefined) {
-      const parsed = parseEndpoint(name, raw);
-      if ('problem' in parsed) problems.push(parsed.problem);
-      else endpoints[service] = parsed.url;
-    } else if (cloud !== undefined && region !== undefined && REGION_PATTERN.test(region)) {
-      endpoints[service] = defaultEndpoint(cloud, service, region);
-    }
-  }
+  const endpoints =
+    cloud !== undefined && region !== undefined && REGION_PATTERN.test(region)
+      ? readEndpoints(env, cloud, region, { configured: true }, problems)
+      : readEndpointOverrides(env, problems);
 
   const credentials = readCredentials(env, problems, options);
 
@@ -335,6 +385,13 @@ export function loadConfig(env: Record<string, string | undefined>, options: Loa
       max: 20,
     },
   );
+  const targetConcurrency = parsePositiveInt(
+    env,
+    'TASK_JANITOR_TARGET_CONCURRENCY',
+    CONFIG_DEFAULTS.targetConcurrency,
+    problems,
+    { max: 64 },
+  );
   const maxRetryTimeMs = parsePositiveInt(
     env,
     'TASK_JANITOR_MAX_RETRY_TIME_MS',
@@ -350,11 +407,12 @@ export function loadConfig(env: Record<string, string | undefined>, options: Loa
     cloud,
     region,
     projectId,
-    endpoints: Object.freeze(endpoints),
+    endpoints,
     credentials: Object.freeze(credentials),
     logLevel,
     requestTimeoutMs,
     concurrencyPerHost,
+    targetConcurrency,
     maxAttempts,
     maxRetryTimeMs,
   });

@@ -361,7 +361,7 @@ describe('FunctionGraph handler (built index.js) against the emulator', () => {
     [
       'an unknown key beside the TIMER fields',
       { ...makeTimerEvent(''), dryRun: true, force: true },
-      'force: unknown key; expected dryRun, services, olderThan, maxDeletesPerRun next to the fields of a TIMER event',
+      'force: unknown key; expected dryRun, services, olderThan, maxDeletesPerRun, targets, target, enumerate next to the fields of a TIMER event',
     ],
     [
       'a manual key of the wrong type beside the TIMER fields',

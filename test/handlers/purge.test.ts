@@ -154,7 +154,7 @@ describe('handlers/purge', () => {
     [
       'an unknown key beside the console template',
       { ...LAMBDA_CONSOLE_SCHEDULED_EVENT_TEMPLATE, dryRun: true, force: true },
-      /force: unknown key; expected dryRun, services, olderThan, maxDeletesPerRun next to the fields of an EventBridge scheduled event/,
+      /force: unknown key; expected dryRun, services, olderThan, maxDeletesPerRun, targets, target, enumerate next to the fields of an EventBridge scheduled event/,
     ],
     [
       'a manual key of the wrong type beside the console template',
