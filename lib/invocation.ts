@@ -514,11 +514,25 @@ export interface InvokePurgeOptions
   readonly remainingTimeMs: () => number;
 }
 
+/** What a cloud function returns: the run's report, or (enumerate mode) the targets, as the fan-out reads them. */
+export type FunctionResult = Report | { readonly targets: readonly RunTarget[] };
+
+/** The function's answer for an invocation's result. */
+export function functionResultOf(result: InvocationResult): FunctionResult {
+  return result.kind === 'targets' ? { targets: result.targets } : result.report;
+}
+
+/** What an invocation returns: a purge's result, or (enumerate mode) the targets it would purge. */
+export type InvocationResult =
+  | (PurgeResult & { readonly kind: 'purge' })
+  | { readonly kind: 'targets'; readonly targets: readonly RunTarget[] };
+
 /**
  * prepare + execute for the cloud functions: a configuration error is logged (one line listing every problem)
- * and rethrown, as is a full-run failure; the report is always logged when a run happened.
+ * and rethrown, as is a full-run failure; the report is always logged when a run happened. An event asking to
+ * enumerate gets the targets instead of a purge.
  */
-export async function invokePurge(options: InvokePurgeOptions): Promise<PurgeResult> {
+export async function invokePurge(options: InvokePurgeOptions): Promise<InvocationResult> {
   const logBase = options.logBase ?? {};
   let prepared: PreparedInvocation;
   try {
@@ -532,12 +546,21 @@ export async function invokePurge(options: InvokePurgeOptions): Promise<PurgeRes
   }
   const deps = options.buildDeps({ logLevel: prepared.config.logLevel, logBase });
   try {
-    return await executeInvocation(prepared, {
+    if (prepared.enumerate) {
+      const targets = await enumerateInvocation(prepared, {
+        ...options,
+        deps,
+        remainingTimeMs: options.remainingTimeMs(),
+      });
+      return { kind: 'targets', targets };
+    }
+    const result = await executeInvocation(prepared, {
       ...options,
       ...(options.platform?.metrics ? { metrics: options.platform.metrics } : {}),
       deps,
       remainingTimeMs: options.remainingTimeMs(),
     });
+    return { kind: 'purge', ...result };
   } catch (error) {
     deps.log.error({ err: error }, 'purge failed');
     throw error;
