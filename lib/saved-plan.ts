@@ -18,12 +18,26 @@ import type { Policy, PolicyOverrides } from './policy/types';
 import { endpointVariableOf } from './sources/catalog';
 import { CLOUD_SERVICES, type CloudService, SERVICE_IDS, type ServiceId, type Task, taskKey } from './types';
 
+/** A plan of one account. */
 export const SAVED_PLAN_VERSION = 2;
+/** A plan of several targets (a policy with `targets`): each task names its target. */
+export const SAVED_PLAN_TARGETS_VERSION = 3;
 
 /** A planned task as written to the plan file: the task's identity, state and (always known) end time. */
 export type SavedPlanTask = Pick<Task, 'service' | 'id' | 'name' | 'parentId' | 'parentName' | 'state'> & {
   readonly endedAtMs: number;
+  /** Version 3: the project id of the task's target. */
+  readonly target?: string;
 };
+
+/** Version 3: one target a plan may be applied to. */
+export interface PlanTarget {
+  readonly region: string;
+  readonly projectId: string;
+  readonly projectName?: string;
+  /** `host[:port]` of each service endpoint in that region. */
+  readonly endpointHosts: Readonly<Record<CloudService, string>>;
+}
 
 /** Where a plan may be applied. */
 export interface PlanAccount {
@@ -39,6 +53,7 @@ export type PolicyDocument = {
   readonly version: 1;
   readonly maxDeletesPerRun: number;
   readonly services: Readonly<Partial<Record<ServiceId, Readonly<Record<string, unknown>>>>>;
+  readonly targets?: readonly Readonly<Record<string, unknown>>[];
 };
 
 /** What the plan selects: the effective policy and the overrides that narrowed it. */
@@ -53,11 +68,15 @@ export interface PlanSelection {
 }
 
 export interface SavedPlan {
-  readonly version: typeof SAVED_PLAN_VERSION;
+  readonly version: typeof SAVED_PLAN_VERSION | typeof SAVED_PLAN_TARGETS_VERSION;
   /** ISO-8601. */
   readonly createdAt: string;
   readonly tool: { readonly name: string; readonly version: string };
-  readonly account: PlanAccount;
+  /** Version 2: the one account the plan was made for. */
+  readonly account?: PlanAccount;
+  /** Version 3: the cloud, and every target the plan was made for. */
+  readonly cloud?: CloudName;
+  readonly targets?: readonly PlanTarget[];
   /** The digest of the effective policy (`selection.policy`). */
   readonly policyDigest: string;
   readonly selection: PlanSelection;
@@ -77,6 +96,7 @@ const savedPlanTaskSchema = z
     parentName: z.string().optional(),
     state: z.string(),
     endedAtMs: z.number().int(),
+    target: z.string().min(1).optional(),
   })
   .strict();
 
@@ -89,11 +109,32 @@ const endpointHostsSchema = z
   )
   .strict();
 
+const selectionSchema = z
+  .object({
+    overrides: z
+      .object({
+        services: z.array(z.enum(SERVICE_IDS)).min(1).optional(),
+        olderThan: z.string().optional(),
+        maxDeletesPerRun: z.number().int().min(0).optional(),
+      })
+      .strict(),
+    policy: z.record(z.unknown()),
+  })
+  .strict();
+
+const commonFields = {
+  createdAt: z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'expected an ISO-8601 timestamp'),
+  tool: z.object({ name: z.string(), version: z.string() }).strict(),
+  policyDigest: z.string(),
+  selection: selectionSchema,
+  policySource: z.string().optional(),
+  dryRun: z.literal(true).optional(),
+  tasks: z.array(savedPlanTaskSchema),
+};
+
 const savedPlanSchema = z
   .object({
     version: z.literal(SAVED_PLAN_VERSION),
-    createdAt: z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'expected an ISO-8601 timestamp'),
-    tool: z.object({ name: z.string(), version: z.string() }).strict(),
     account: z
       .object({
         cloud: z.enum(CLOUDS),
@@ -102,22 +143,27 @@ const savedPlanSchema = z
         endpointHosts: endpointHostsSchema,
       })
       .strict(),
-    policyDigest: z.string(),
-    selection: z
-      .object({
-        overrides: z
+    ...commonFields,
+  })
+  .strict();
+
+const savedTargetsPlanSchema = z
+  .object({
+    version: z.literal(SAVED_PLAN_TARGETS_VERSION),
+    cloud: z.enum(CLOUDS),
+    targets: z
+      .array(
+        z
           .object({
-            services: z.array(z.enum(SERVICE_IDS)).min(1).optional(),
-            olderThan: z.string().optional(),
-            maxDeletesPerRun: z.number().int().min(0).optional(),
+            region: z.string().min(1),
+            projectId: z.string().min(1),
+            projectName: z.string().optional(),
+            endpointHosts: endpointHostsSchema,
           })
           .strict(),
-        policy: z.record(z.unknown()),
-      })
-      .strict(),
-    policySource: z.string().optional(),
-    dryRun: z.literal(true).optional(),
-    tasks: z.array(savedPlanTaskSchema),
+      )
+      .min(1),
+    ...commonFields,
   })
   .strict();
 
@@ -134,6 +180,25 @@ export function toSavedPlanTask(task: Task): SavedPlanTask {
     state: task.state,
     endedAtMs: task.endedAtMs ?? 0,
   };
+}
+
+/** Version 3: the targets a run of several goes to, as a plan records them. */
+export function describePlanTargets(
+  targets: readonly {
+    readonly region: string;
+    readonly projectId: string;
+    readonly projectName?: string | undefined;
+  }[],
+  endpointsOf: (region: string) => Readonly<Record<CloudService, string>>,
+): PlanTarget[] {
+  return targets.map((target) => ({
+    region: target.region,
+    projectId: target.projectId,
+    ...(target.projectName !== undefined ? { projectName: target.projectName } : {}),
+    endpointHosts: Object.fromEntries(
+      CLOUD_SERVICES.map((service) => [service, endpointHost(endpointsOf(target.region)[service])]),
+    ) as Record<CloudService, string>,
+  }));
 }
 
 /** The host (and port) of an endpoint URL; userinfo, path, query and fragment are left out. */
@@ -172,13 +237,27 @@ export function toPolicyDocument(policy: Policy): PolicyDocument {
       ...(parentKey !== undefined && sp.parents !== undefined ? { [parentKey]: [...sp.parents] } : {}),
     };
   }
-  return { version: 1, maxDeletesPerRun: policy.maxDeletesPerRun, services };
+  return {
+    version: 1,
+    maxDeletesPerRun: policy.maxDeletesPerRun,
+    services,
+    ...(policy.targets !== undefined
+      ? {
+          targets: policy.targets.map((t) => ({
+            regions: [...t.regions],
+            projects: [...t.projects],
+            ...(t.exclude !== undefined ? { exclude: [...t.exclude] } : {}),
+          })),
+        }
+      : {}),
+  };
 }
 
 export function createSavedPlan(options: {
   readonly createdAt: Date;
   readonly toolVersion: string;
-  readonly account: PlanAccount;
+  /** Where the plan applies: one account (version 2), or the cloud and its targets (version 3). */
+  readonly account: PlanAccount | { readonly cloud: CloudName; readonly targets: readonly PlanTarget[] };
   /** The effective policy the plan was made with. */
   readonly policy: Policy;
   readonly overrides: PolicyOverrides;
@@ -187,11 +266,18 @@ export function createSavedPlan(options: {
   readonly policySource?: string;
 }): SavedPlan {
   const { services, olderThan, maxDeletesPerRun } = options.overrides;
+  const where: Pick<SavedPlan, 'version' | 'account' | 'cloud' | 'targets'> =
+    'targets' in options.account
+      ? {
+          version: SAVED_PLAN_TARGETS_VERSION,
+          cloud: options.account.cloud,
+          targets: options.account.targets,
+        }
+      : { version: SAVED_PLAN_VERSION, account: options.account };
   return {
-    version: SAVED_PLAN_VERSION,
+    ...where,
     createdAt: options.createdAt.toISOString(),
     tool: { name: 'task-janitor', version: options.toolVersion },
-    account: options.account,
     policyDigest: options.policy.digest,
     selection: {
       overrides: {
@@ -265,9 +351,26 @@ export function parseSavedPlan(text: string): SavedPlan {
       { subject: 'plan' },
     );
   }
-  const result = savedPlanSchema.safeParse(value);
+  const schema =
+    isRecord(value) && value.version === SAVED_PLAN_TARGETS_VERSION
+      ? savedTargetsPlanSchema
+      : savedPlanSchema;
+  const result = schema.safeParse(value);
   if (!result.success) throw new ConfigError(formatIssues(result.error.issues), { subject: 'plan' });
   const data = result.data;
+  const planTargets: PlanTarget[] | undefined =
+    'targets' in data
+      ? data.targets.map((t) => ({
+          region: t.region,
+          projectId: t.projectId,
+          ...(t.projectName !== undefined ? { projectName: t.projectName } : {}),
+          endpointHosts: t.endpointHosts,
+        }))
+      : undefined;
+  const where: Pick<SavedPlan, 'version' | 'account' | 'cloud' | 'targets'> =
+    'targets' in data
+      ? { version: data.version, cloud: data.cloud, targets: planTargets ?? [] }
+      : { version: data.version, account: data.account };
   const tasks = data.tasks.map(
     (t): SavedPlanTask => ({
       service: t.service,
@@ -277,6 +380,7 @@ export function parseSavedPlan(text: string): SavedPlan {
       ...(t.parentName !== undefined ? { parentName: t.parentName } : {}),
       state: t.state,
       endedAtMs: t.endedAtMs,
+      ...(t.target !== undefined ? { target: t.target } : {}),
     }),
   );
   const problems: string[] = [];
@@ -287,11 +391,11 @@ export function parseSavedPlan(text: string): SavedPlan {
     seen.add(key);
   });
   const { services, olderThan, maxDeletesPerRun } = data.selection.overrides;
+  problems.push(...checkTaskTargets(data.tasks, planTargets));
   const plan: SavedPlan = {
-    version: SAVED_PLAN_VERSION,
+    ...where,
     createdAt: data.createdAt,
     tool: data.tool,
-    account: data.account,
     policyDigest: data.policyDigest,
     selection: {
       overrides: {
@@ -316,6 +420,23 @@ export function parseSavedPlan(text: string): SavedPlan {
   return plan;
 }
 
+/** Version 3 names each task's target, among its targets; version 2 names none. */
+function checkTaskTargets(
+  tasks: readonly { readonly target?: string | undefined }[],
+  targets: readonly PlanTarget[] | undefined,
+): string[] {
+  const problems: string[] = [];
+  const known = new Set(targets?.map((t) => t.projectId));
+  tasks.forEach((task, index) => {
+    if (targets === undefined && task.target !== undefined) {
+      problems.push(`tasks[${index}].target: a plan of one account (version 2) names no targets`);
+    } else if (targets !== undefined && (task.target === undefined || !known.has(task.target))) {
+      problems.push(`tasks[${index}].target: expected the project id of one of the plan's targets`);
+    }
+  });
+  return problems;
+}
+
 /** What a plan is checked against before it is applied: the account this run would send to. */
 export interface RunAccount {
   readonly cloud: CloudName;
@@ -326,9 +447,15 @@ export interface RunAccount {
 }
 
 /** Every way this run's account differs from the plan's, as problem lines (empty: same account). */
-export function checkPlanAccount(plan: Pick<SavedPlan, 'account'>, run: RunAccount): string[] {
+export function checkPlanAccount(
+  plan: Pick<SavedPlan, 'account' | 'cloud' | 'targets'>,
+  run: RunAccount & {
+    readonly regionEndpoints?: ReadonlyMap<string, Readonly<Record<CloudService, string>>>;
+  },
+): string[] {
   const problems: string[] = [];
   const { account } = plan;
+  if (account === undefined) return checkPlanTargets(plan, run);
   if (account.cloud !== run.cloud) {
     problems.push(
       `account.cloud: the plan was made for cloud ${JSON.stringify(account.cloud)}, this run is for ${JSON.stringify(run.cloud)} (TASK_JANITOR_CLOUD)`,
@@ -354,10 +481,68 @@ export function checkPlanAccount(plan: Pick<SavedPlan, 'account'>, run: RunAccou
   return problems;
 }
 
-/** The problem when `projectId` is not the plan's project; undefined when it is. */
+/** The problem when `projectId` is not the plan's project; undefined when it is (or the plan has targets). */
 export function checkPlanProject(plan: Pick<SavedPlan, 'account'>, projectId: string): string | undefined {
-  if (plan.account.projectId === projectId) return undefined;
+  if (plan.account === undefined || plan.account.projectId === projectId) return undefined;
   return `account.projectId: the plan was made for project ${JSON.stringify(plan.account.projectId)}, this run is for ${JSON.stringify(projectId)}`;
+}
+
+/** Version 3, before anything is sent: same cloud, and each target's region reached at the same hosts. */
+function checkPlanTargets(
+  plan: Pick<SavedPlan, 'cloud' | 'targets'>,
+  run: RunAccount & {
+    readonly regionEndpoints?: ReadonlyMap<string, Readonly<Record<CloudService, string>>>;
+  },
+): string[] {
+  const problems: string[] = [];
+  if (plan.cloud !== run.cloud) {
+    problems.push(
+      `cloud: the plan was made for cloud ${JSON.stringify(plan.cloud)}, this run is for ${JSON.stringify(run.cloud)} (TASK_JANITOR_CLOUD)`,
+    );
+  }
+  (plan.targets ?? []).forEach((target, index) => {
+    const endpoints = run.regionEndpoints?.get(target.region);
+    if (endpoints === undefined) {
+      problems.push(`targets[${index}].region: ${target.region} is not among this policy's regions`);
+      return;
+    }
+    for (const service of CLOUD_SERVICES) {
+      const host = endpointHost(endpoints[service]);
+      if (target.endpointHosts[service] !== host) {
+        problems.push(
+          `targets[${index}].endpointHosts.${service}: the plan was made against ${JSON.stringify(target.endpointHosts[service])}, this run would send to ${JSON.stringify(host)}`,
+        );
+      }
+    }
+  });
+  return problems;
+}
+
+/**
+ * Version 3, once the run's targets are known: every target of the plan must be one of them (a task whose
+ * target is not in the run is refused, not skipped). Empty for a plan of one account.
+ */
+export function checkPlanTargetsResolved(
+  plan: Pick<SavedPlan, 'targets'>,
+  targets: readonly { readonly region: string; readonly projectId: string }[],
+): string[] {
+  return (plan.targets ?? [])
+    .filter(
+      (planned) => !targets.some((t) => t.projectId === planned.projectId && t.region === planned.region),
+    )
+    .map(
+      (planned) =>
+        `targets: the plan's target ${planned.region}/${planned.projectName ?? planned.projectId} is not among this run's targets; its tasks would not be applied`,
+    );
+}
+
+/** Version 3: the planned tasks of one target; version 2: every task (the plan has one account). */
+export function planTasksOfTarget(
+  plan: Pick<SavedPlan, 'targets' | 'tasks'>,
+  projectId: string,
+): SavedPlanTask[] {
+  if (plan.targets === undefined) return [...plan.tasks];
+  return plan.tasks.filter((task) => task.target === projectId);
 }
 
 /** Plans written a little ahead of this clock (another machine's) are accepted; further ahead is refused. */
