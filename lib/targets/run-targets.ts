@@ -14,6 +14,7 @@ import { ReportRecorder } from '../recorder';
 import type { Report } from '../report';
 import { type CappedDeletes, type ProgressEvent, type RunSignals, runPurge } from '../run-purge';
 import type { SavedPlan, SavedPlanTask } from '../saved-plan';
+import { descriptorOf } from '../sources/catalog';
 import type { ServiceId, TaskSource } from '../types';
 import { combineReports, runTargetOf, type TargetOutcome } from './combine';
 import { type ResolvedTarget, targetLabel } from './select';
@@ -59,6 +60,8 @@ export interface TargetsResult {
 export async function runTargets(deps: Deps, options: RunTargetsOptions): Promise<TargetsResult> {
   const { policy, targets, signals } = options;
   const ledger = createCapLedger(policy.maxDeletesPerRun, targets.length);
+  // The same target lists the account-wide APIs whatever the day's order, so a plan made one day applies the next.
+  const accountWideIndex = firstBySortKey(targets);
   const outcomes: TargetOutcome[] = new Array(targets.length);
   const planned: (SavedPlanTask & { target?: string })[][] = targets.map(() => []);
   const errors: Error[] = [];
@@ -71,6 +74,7 @@ export async function runTargets(deps: Deps, options: RunTargetsOptions): Promis
       return;
     }
     const { client, planningNowMs, hostOf } = options.clientFor(target);
+    const targetPolicy = index === accountWideIndex ? policy : withoutAccountWideApis(policy);
     const targetDeps = options.labelled
       ? { ...deps, log: deps.log.child({ target: targetLabel(target) }) }
       : deps;
@@ -82,7 +86,7 @@ export async function runTargets(deps: Deps, options: RunTargetsOptions): Promis
         maxDeletesPerRun: policy.maxDeletesPerRun,
         source: options.policySource,
       },
-      services: enabledServices(policy),
+      services: enabledServices(targetPolicy),
       target: runTargetOf(target),
       hostOf,
     });
@@ -93,7 +97,7 @@ export async function runTargets(deps: Deps, options: RunTargetsOptions): Promis
         tasks: options.planTasksOf?.(target) ?? options.savedPlan.tasks,
       };
       const result = await runPurge(targetDeps, {
-        policy,
+        policy: targetPolicy,
         client,
         projectId: target.projectId,
         sources: options.sources,
@@ -135,6 +139,32 @@ export async function runTargets(deps: Deps, options: RunTargetsOptions): Promis
     stoppedBy: signals.stop.aborted ? stopReasonOf(signals.stop.reason) : undefined,
   });
   return { report, plannedDeletes: planned.flat(), errors };
+}
+
+function firstBySortKey(targets: readonly ResolvedTarget[]): number {
+  let first = 0;
+  targets.forEach((target, index) => {
+    const best = targets[first] as ResolvedTarget;
+    if (sortKey(target).localeCompare(sortKey(best)) < 0) first = index;
+  });
+  return first;
+}
+
+function sortKey(target: ResolvedTarget): string {
+  return `${target.region}\u0000${target.projectName ?? ''}\u0000${target.projectId}`;
+}
+
+/**
+ * An API whose listing is the whole account's (SMS: every target region's tasks in one list) is listed by one
+ * target only (the first by region and project name): listed by every target, each task would be planned once
+ * per target.
+ */
+function withoutAccountWideApis(policy: Policy): Policy {
+  const services = { ...policy.services };
+  for (const service of Object.keys(services) as ServiceId[]) {
+    if (descriptorOf(service).scope === 'account') delete services[service];
+  }
+  return { ...policy, services };
 }
 
 /**
