@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --only B1,B2] [--quick] [--profile]`: the issue 7 benchmark. Each scenario starts its
+ * `npm run bench [-- --only B1,B2] [--quick] [--profile]`: the benchmark (targets: docs/decisions/0016-benchmark-targets.md). Each scenario starts its
  * own emulator process, runs the purge in a child process (the shells' code path), prints its figures, and
  * the run writes `bench/RESULTS.md` and `bench/results.json` (rows of scenarios not run are kept from the
  * previous file).
@@ -47,7 +47,7 @@ function machine(): Machine {
 
 function renderMarkdown(rows: readonly ResultRow[]): string {
   const lines = [
-    '# Benchmark results (issue 7)',
+    '# Benchmark results',
     '',
     'Written by `npm run bench` (`bench/run.ts`); see `docs/performance.md` for what limits each figure.',
     '',

@@ -1,5 +1,5 @@
 /**
- * The issue 7 scenarios (B1–B6). Each one starts fresh emulator processes, runs purges in child processes and
+ * The benchmark scenarios (targets: docs/decisions/0016-benchmark-targets.md). Each one starts fresh emulator processes, runs purges in child processes and
  * returns its figures; `run.ts` prints and records them.
  */
 

@@ -6,8 +6,9 @@
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../lib/errors';
 import { checkDuration } from '../lib/policy/duration';
-import type { PolicyOverrides } from '../lib/policy/types';
+import type { PolicyOverrides, TargetNarrowing } from '../lib/policy/types';
 import { redactUrlsInText } from '../lib/redact-url';
+import { REGION_ID_PATTERN } from '../lib/regions';
 import { isServiceId, SERVICE_IDS, type ServiceId } from '../lib/types';
 import { TOOL_VERSION } from '../lib/version';
 
@@ -69,6 +70,8 @@ purge options:
   --apply              really delete (otherwise a dry run, whatever the policy's dryRun says)
   --service ID         only this service (repeatable); narrows the policy, never widens it
                        ids: ${SERVICE_IDS.join(', ')}
+  --region REGION      only this region of the policy's targets (repeatable); never adds one
+  --project PROJECT    only this project, by id or name (repeatable); never adds one
   --older-than DUR     age for every selected service, e.g. 7d, 36h, P30D
   --max-deletes N      lower the policy's maxDeletesPerRun (never raises it)
   --json               print the report as JSON on stdout instead of the summary table (one object, also
@@ -103,6 +106,8 @@ const PURGE_OPTIONS = {
   policy: { type: 'string' },
   apply: { type: 'boolean' },
   service: { type: 'string', multiple: true },
+  region: { type: 'string', multiple: true },
+  project: { type: 'string', multiple: true },
   'older-than': { type: 'string' },
   'max-deletes': { type: 'string' },
   json: { type: 'boolean' },
@@ -155,6 +160,8 @@ function parsePurgeArgs(args: readonly string[]): ReadCommandLine {
   const { values: raw, positionals, problems } = parseStrict(args, PURGE_OPTIONS);
   if (raw.help === true) return { command: { command: 'help' }, problems: [] };
   const serviceValues = raw.service;
+  const listOf = (value: unknown): string[] =>
+    Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
   const values = {
     policy: stringOf(raw.policy),
     apply: raw.apply === true,
@@ -171,6 +178,7 @@ function parsePurgeArgs(args: readonly string[]): ReadCommandLine {
     'log-format': stringOf(raw['log-format']),
   };
   for (const extra of positionals) problems.push(`unexpected argument "${extra}"`);
+  const targets = readTargetFlags(listOf(raw.region), listOf(raw.project), problems);
 
   const services: ServiceId[] = [];
   for (const service of values.service) {
@@ -234,6 +242,7 @@ function parsePurgeArgs(args: readonly string[]): ReadCommandLine {
         ...(services.length > 0 ? { services } : {}),
         ...(olderThan !== undefined ? { olderThan } : {}),
         ...(maxDeletesPerRun !== undefined ? { maxDeletesPerRun } : {}),
+        ...(targets !== undefined ? { targets } : {}),
       },
       json: values.json,
       reportPath: nonEmpty(values.report),
@@ -245,6 +254,30 @@ function parsePurgeArgs(args: readonly string[]): ReadCommandLine {
       logFormat,
     },
     problems,
+  };
+}
+
+/** `--region` and `--project`, each once per value: a narrowing of the policy's targets. */
+function readTargetFlags(
+  regions: readonly string[],
+  projects: readonly string[],
+  problems: string[],
+): TargetNarrowing | undefined {
+  for (const region of regions) {
+    if (!REGION_ID_PATTERN.test(region)) {
+      problems.push(`--region: expected a region id such as cn-north-4 or eu-de, got "${region}"`);
+    }
+  }
+  for (const project of projects) {
+    if (!/^[A-Za-z0-9_.-]{1,64}$/.test(project)) {
+      problems.push(`--project: expected a project id or name, got "${project}"`);
+    }
+  }
+  const unique = (values: readonly string[]) => [...new Set(values)];
+  if (regions.length === 0 && projects.length === 0) return undefined;
+  return {
+    ...(regions.length > 0 ? { regions: unique(regions) } : {}),
+    ...(projects.length > 0 ? { projects: unique(projects) } : {}),
   };
 }
 

@@ -22,11 +22,15 @@ import type { Report } from '../lib/report';
 import type { PurgeResult } from '../lib/run-purge';
 import {
   checkPlanProject,
+  checkPlanTargetsResolved,
   createSavedPlan,
   describePlanAccount,
+  describePlanTargets,
+  planTasksOfTarget,
   type SavedPlan,
   type SavedPlanTask,
 } from '../lib/saved-plan';
+import type { ResolvedTarget } from '../lib/targets/select';
 import { TOOL_VERSION } from '../lib/version';
 import { cliError, type PurgeCommand, readCommandLine, USAGE, VERSION_LINE } from './args';
 import { createHumanLogSink } from './log-lines';
@@ -140,6 +144,8 @@ interface RunOutcome {
   readonly result: PurgeResult | undefined;
   readonly error: unknown;
   readonly projectId: string | undefined;
+  /** The run's targets, once known. */
+  readonly targets: readonly ResolvedTarget[] | undefined;
   /** Whether listing had started (the project id was known and accepted). */
   readonly listingStarted: boolean;
 }
@@ -159,6 +165,7 @@ async function runOnce(
 ): Promise<RunOutcome> {
   const { io, deps, progress } = setup;
   let projectId = prepared.config.projectId;
+  let targets: readonly ResolvedTarget[] | undefined;
   let listingStarted = false;
   let report: Report | undefined;
   try {
@@ -171,7 +178,23 @@ async function runOnce(
         report = written;
       },
       ...(io.signal ? { signal: io.signal } : {}),
-      ...(savedPlan ? { savedPlan } : {}),
+      ...(savedPlan
+        ? {
+            savedPlan,
+            planTasksOf: (target: ResolvedTarget) => planTasksOfTarget(savedPlan, target.projectId),
+          }
+        : {}),
+      onTargetsResolved: (resolved) => {
+        targets = resolved;
+        const problems = savedPlan === undefined ? [] : checkPlanTargetsResolved(savedPlan, resolved);
+        if (problems.length > 0) {
+          throw new ConfigError(
+            problems.map((problem) => `${planLabel}: ${problem}`),
+            { subject: 'plan', sent: 'IAM was asked for the projects; nothing was listed or deleted' },
+          );
+        }
+        if (prepared.policy.targets !== undefined) listingStarted = true;
+      },
       onProjectResolved: (resolved) => {
         projectId = resolved;
         // Known only now when it came from IAM; a configured one was compared with the plan's before.
@@ -182,9 +205,9 @@ async function runOnce(
         listingStarted = true;
       },
     });
-    return { report: result.report, result, error: undefined, projectId, listingStarted };
+    return { report: result.report, result, error: undefined, projectId, targets, listingStarted };
   } catch (error) {
-    return { report, result: undefined, error, projectId, listingStarted };
+    return { report, result: undefined, error, projectId, targets, listingStarted };
   } finally {
     progress.finish();
   }
@@ -253,17 +276,17 @@ async function purge(
   if (preview.result === undefined || interruptOf(io.signal) !== undefined || tasks.length === 0) {
     return finishPurge(setup, prepared, preview, { previewed: false });
   }
-  const projectId = preview.projectId;
-  if (projectId === undefined) throw new TypeError('a listed run has a project id');
+  const account = planAccountOf(prepared, preview);
+  if (account === undefined) throw new TypeError('a listed run has its targets');
   human.write(`${renderReportHeader(preview.result.report)}\n\n`);
   human.write(`${renderTaskList({ tasks, nowMs: nowMs(), all: command.list, verb: 'to delete' })}\n\n`);
   human.write(`${renderReportTable(preview.result.report)}\n\n`);
-  const expected = confirmationName(prepared);
+  const expected = confirmationName(prepared, preview.targets);
   let answer: string;
   try {
     answer = await ask(
-      `task-janitor will delete ${tasks.length} tasks in ${prepared.config.cloud} ${prepared.config.region}, project ${projectId}.\n` +
-        `Each is checked again right before its delete. Type the project name (${expected}) to delete, anything else aborts: `,
+      `task-janitor will delete ${tasks.length} tasks in ${describeWhere(prepared, preview)}.\n` +
+        `Each is checked again right before its delete. Type ${expected.what} (${expected.text}) to delete, anything else aborts: `,
       io.signal,
     );
   } catch (error) {
@@ -274,9 +297,9 @@ async function purge(
     if (command.json) io.stdout.write(formatJson(preview.result.report));
     return EXIT_CODE_OF_SIGNAL[interrupt.signal];
   }
-  if (answer.trim() !== expected) {
+  if (answer.trim() !== expected.text) {
     // The terminal has shown what was typed; it is not repeated (it could be anything, pasted by mistake).
-    human.write(`aborted: nothing was deleted (the project name is ${expected})\n`);
+    human.write(`aborted: nothing was deleted (${expected.what} is ${expected.text})\n`);
     const written = await writeReportFile(setup, preview.result.report, undefined);
     if (command.json) io.stdout.write(formatJson(preview.result.report));
     return written ? EXIT_OK : EXIT_FAILED;
@@ -284,7 +307,7 @@ async function purge(
   const plan = createSavedPlan({
     createdAt: deps.now(),
     toolVersion: TOOL_VERSION,
-    account: describePlanAccount(prepared.config, projectId),
+    account,
     policy: prepared.policy,
     overrides: command.overrides,
     tasks,
@@ -298,11 +321,49 @@ async function purge(
  * The name the operator types to confirm: the project name the credentials are scoped to, else the region
  * (IAM names a region's default project after the region).
  */
-export function confirmationName(prepared: PreparedInvocation): string {
+export function confirmationName(
+  prepared: PreparedInvocation,
+  targets?: readonly ResolvedTarget[],
+): { readonly what: string; readonly text: string } {
+  // Several targets: their number, which the operator has just seen.
+  if (prepared.policy.targets !== undefined) {
+    return { what: 'the number of targets', text: String(targets?.length ?? 0) };
+  }
   const { credentials, region } = prepared.config;
-  return credentials.kind === 'password' && credentials.projectName !== undefined
-    ? credentials.projectName
-    : region;
+  const text =
+    credentials.kind === 'password' && credentials.projectName !== undefined
+      ? credentials.projectName
+      : region;
+  return { what: 'the project name', text };
+}
+
+/** `huaweicloud cn-north-4, project …`, or `3 targets of huaweicloud`. */
+function describeWhere(prepared: PreparedInvocation, outcome: RunOutcome): string {
+  const { cloud, region } = prepared.config;
+  if (prepared.policy.targets !== undefined) return `${outcome.targets?.length ?? 0} targets of ${cloud}`;
+  return `${cloud} ${region}, project ${outcome.projectId ?? 'unknown'}`;
+}
+
+/**
+ * Where a plan made from `outcome` applies: its one account, or (a policy with `targets`) the cloud and each
+ * target with its region's endpoint hosts. Undefined when the run never knew its targets.
+ */
+function planAccountOf(
+  prepared: PreparedInvocation,
+  outcome: RunOutcome,
+): Parameters<typeof createSavedPlan>[0]['account'] | undefined {
+  const { config } = prepared;
+  if (prepared.policy.targets !== undefined) {
+    if (outcome.targets === undefined) return undefined;
+    return {
+      cloud: config.cloud,
+      targets: describePlanTargets(
+        outcome.targets,
+        (region) => prepared.regionEndpoints.get(region) ?? config.endpoints,
+      ),
+    };
+  }
+  return outcome.projectId === undefined ? undefined : describePlanAccount(config, outcome.projectId);
 }
 
 /**
@@ -323,17 +384,18 @@ async function finishPurge(
   // Files first: they must not depend on stdout still being open.
   let outputFailed = report !== undefined && !(await writeReportFile(setup, report, failure));
   let planWritten = false;
+  const account = planAccountOf(prepared, outcome);
   if (command.planOutPath !== undefined && failure === undefined) {
     if (interrupt !== undefined) {
       io.stderr.write('task-janitor: interrupted: the listing is incomplete, so no plan was written\n');
-    } else if (outcome.projectId === undefined || outcome.result === undefined) {
+    } else if (account === undefined || outcome.result === undefined) {
       io.stderr.write('task-janitor: the project id is unknown, so no plan was written\n');
       outputFailed = true;
     } else {
       const plan = createSavedPlan({
         createdAt: setup.deps.now(),
         toolVersion: TOOL_VERSION,
-        account: describePlanAccount(prepared.config, outcome.projectId),
+        account,
         policy: prepared.policy,
         overrides: command.overrides,
         tasks: outcome.result.plannedDeletes,

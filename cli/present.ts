@@ -6,7 +6,13 @@
 import { enabledServices } from '../lib/policy/overrides';
 import { DELETABLE_STATES } from '../lib/policy/states';
 import type { Policy } from '../lib/policy/types';
-import { computeTotals, type Report, type ServiceCounts, type ServiceReport } from '../lib/report';
+import {
+  computeTotals,
+  type Report,
+  type ServiceCounts,
+  type ServiceReport,
+  type TargetReport,
+} from '../lib/report';
 import type { SavedPlanTask } from '../lib/saved-plan';
 import { SERVICE_IDS, type ServiceId } from '../lib/types';
 
@@ -48,17 +54,63 @@ export function renderReportHeader(report: Report): string {
   const stopped = report.stoppedBy === undefined ? '' : `, STOPPED EARLY (${report.stoppedBy})`;
   const mode = report.dryRun ? `DRY RUN${stopped}: nothing was deleted` : `APPLIED${stopped}`;
   const target = report.target;
+  const sections = report.targets ?? [];
   const where =
-    target === undefined
-      ? 'unknown (the run ended before it knew its project)'
-      : `${target.cloud} ${target.region}, project ${target.projectId ?? 'unknown (not resolved)'}`;
+    sections.length > 1
+      ? describeTargets(sections)
+      : target === undefined
+        ? 'unknown (the run ended before it knew its project)'
+        : `${target.cloud} ${target.region}, project ${target.projectId ?? 'unknown (not resolved)'}${target.projectName !== undefined && target.projectName !== target.projectId ? ` (${printable(target.projectName)})` : ''}`;
   return [
     mode,
-    `  target  ${where}`,
+    `  ${sections.length > 1 ? 'targets' : 'target '} ${where}`,
     `  policy  ${printable(report.policy.source ?? 'unknown source')} (digest ${report.policy.digest})`,
     `  cap     at most ${report.policy.maxDeletesPerRun} tasks per run, oldest first`,
     `  run     ${report.startedAt} → ${report.finishedAt}, ${report.tool.name} ${report.tool.version}`,
   ].join('\n');
+}
+
+/** `3 targets in 2 regions of huaweicloud: cn-north-4/a, cn-north-4/b, eu-west-101/c` (at most 5 named). */
+function describeTargets(sections: readonly TargetReport[]): string {
+  const regions = new Set(sections.map((t) => t.region));
+  const named = sections.slice(0, 5).map((t) => printable(targetName(t)));
+  const more = sections.length > 5 ? `, … and ${sections.length - 5} more` : '';
+  return `${sections.length} targets in ${regions.size} region${regions.size === 1 ? '' : 's'} of ${sections[0]?.cloud ?? '?'}: ${named.join(', ')}${more}`;
+}
+
+function targetName(target: TargetReport): string {
+  return `${target.region}/${target.projectName ?? target.projectId ?? '?'}`;
+}
+
+/** One row per service; with several targets, one block of rows per target under its name. */
+function tableRows(
+  report: Report,
+  columns: typeof COLUMNS,
+): { readonly rows: string[][]; readonly anyError: boolean } {
+  const sections = report.targets ?? [];
+  const cells = (counts: ServiceCounts) => columns.map((c) => String(c.value(counts)));
+  if (sections.length <= 1) {
+    const entries = Object.entries(report.services).filter(
+      (entry): entry is [string, ServiceReport] => entry[1] !== undefined,
+    );
+    const anyError = entries.some(([, entry]) => entry.error !== undefined);
+    const rows = entries.map(([service, entry]) => [
+      `${entry.error ? ERROR_MARK : anyError ? '  ' : ''}${service}`,
+      ...cells(entry),
+    ]);
+    return { rows, anyError };
+  }
+  const rows: string[][] = [];
+  for (const target of sections) {
+    const status =
+      target.status === 'done' ? '' : ` (${target.status}${target.stoppedBy ? `: ${target.stoppedBy}` : ''})`;
+    rows.push([printable(`${targetName(target)}${status}`).slice(0, MAX_WIDTH), ...columns.map(() => '')]);
+    if (target.status === 'skipped') continue;
+    for (const [service, entry] of Object.entries(target.services)) {
+      if (entry) rows.push([`${entry.error ? '!   ' : '    '}${service}`, ...cells(entry)]);
+    }
+  }
+  return { rows, anyError: false };
 }
 
 /** The per-service table (with totals), the breakdown of `skipped` and `kept`, and errors and failures below. */
@@ -67,16 +119,14 @@ export function renderReportTable(report: Report): string {
   const entries = Object.entries(report.services).filter(
     (entry): entry is [string, ServiceReport] => entry[1] !== undefined,
   );
-  const anyError = entries.some(([, entry]) => entry.error !== undefined);
-  const rows: string[][] = entries.map(([service, entry]) => [
-    `${entry.error ? ERROR_MARK : anyError ? '  ' : ''}${service}`,
-    ...columns.map((c) => String(c.value(entry))),
-  ]);
+  const { rows, anyError } = tableRows(report, columns);
   const totals = computeTotals(report);
   const totalRow = [`${anyError ? '  ' : ''}total`, ...columns.map((c) => String(c.value(totals)))];
   const header = [`${anyError ? '  ' : ''}service`, ...columns.map((c) => c.title)];
+  // A target's name row spans the table: it does not widen the first column.
+  const sized = rows.filter((r) => r.slice(1).some((cell) => cell !== ''));
   const widths = header.map((h, i) =>
-    Math.max(h.length, ...[...rows, totalRow].map((r) => (r[i] ?? '').length)),
+    Math.max(h.length, ...[...sized, totalRow].map((r) => (r[i] ?? '').length)),
   );
   // Headers are single words, so one space still separates them when two would not fit (millions of tasks).
   const gap = widths.reduce((sum, w) => sum + w + 2, -2) > MAX_WIDTH ? ' ' : '  ';
@@ -109,9 +159,10 @@ function serviceNotes(service: string, entry: ServiceReport): string[] {
   const quote = (list: readonly ServiceReport['failures'][number][], total: number, what: string) => {
     for (const f of list.slice(0, NOTES_PER_SERVICE)) {
       const host = f.host === undefined ? '' : ` at ${f.host}`;
+      const where = f.target === undefined ? '' : ` in ${f.target}`;
       notes.push(
         printable(
-          `${service}: task ${f.taskId} (${f.name}) ${what}${host}: ${[f.status, f.errorCode, f.errorMsg].filter((p) => p !== undefined && p !== '').join(' ')}`,
+          `${service}: task ${f.taskId} (${f.name})${where} ${what}${host}: ${[f.status, f.errorCode, f.errorMsg].filter((p) => p !== undefined && p !== '').join(' ')}`,
         ),
       );
     }

@@ -90,9 +90,14 @@ export async function checkPurgeInput(
       if (tooOld !== undefined) problems.push(`${label}: ${tooOld}`);
       try {
         // The plan's own selection runs; only deletion (`--apply`) comes from this command line.
+        // A plan of several targets runs exactly its targets: one IAM no longer shows is refused, not skipped.
+        const planTargets = savedPlan.targets?.map((target) => target.projectId);
         prepared = await prepareInvocation({
           env: context.env,
-          overrides: { dryRun: command.overrides.dryRun },
+          overrides: {
+            dryRun: command.overrides.dryRun,
+            ...(planTargets !== undefined ? { targets: { projects: planTargets } } : {}),
+          },
           policySource: JSON.stringify(savedPlan.selection.policy),
           policySourceLabel: `plan ${command.planPath}`,
         });
@@ -100,8 +105,8 @@ export async function checkPurgeInput(
         collect(undefined, error);
       }
       if (prepared !== undefined) {
-        for (const problem of checkPlanAccount(savedPlan, prepared.config))
-          problems.push(`${label}: ${problem}`);
+        const run = { ...prepared.config, regionEndpoints: prepared.regionEndpoints };
+        for (const problem of checkPlanAccount(savedPlan, run)) problems.push(`${label}: ${problem}`);
       }
     }
   }

@@ -1,5 +1,5 @@
 /**
- * Server-side verification of `SDK-HMAC-SHA256` signatures (REFERENCE §1.3), written independently of the
+ * Server-side verification of `SDK-HMAC-SHA256` signatures (docs/api/auth.md), written independently of the
  * client's signer: the canonical request is rebuilt from the raw request as received.
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';

@@ -1,14 +1,21 @@
 /**
- * Environment → `Config`, validated once at the edge (STYLE rule 7). Pure: takes `env` as an argument,
+ * Environment → `Config`, validated once at the edge. Pure: takes `env` as an argument,
  * returns a frozen object with defaults applied, and reports every problem together in one `ConfigError`.
  */
 import type { TokenSource } from './cloud/auth/static-token';
 import { Secret } from './cloud/secret';
+import { readEndpointOverrides, readEndpoints } from './endpoints';
 import { ConfigError } from './errors';
-import { redactUrl } from './redact-url';
-import { regionEndpoint } from './regions';
-import { endpointVariableOf, globalEndpointOf } from './sources/catalog';
-import { CLOUD_SERVICES, type CloudService } from './types';
+import { REGION_ID_PATTERN } from './regions';
+import type { CloudService } from './types';
+
+export {
+  defaultEndpoint,
+  isLoopbackHost,
+  parseEndpoint,
+  readEndpoints,
+  regionalEndpointVariable,
+} from './endpoints';
 
 export const CLOUDS = ['huaweicloud', 'otc'] as const;
 export type CloudName = (typeof CLOUDS)[number];
@@ -86,6 +93,8 @@ export interface Config {
   readonly requestTimeoutMs: number;
   /** Concurrent requests per service host (and keep-alive sockets). `TASK_JANITOR_CONCURRENCY`. @default 16 */
   readonly concurrencyPerHost: number;
+  /** Targets (region and project) purged at once. `TASK_JANITOR_TARGET_CONCURRENCY`. @default 4 */
+  readonly targetConcurrency: number;
   /** Attempts per call, first one included. `TASK_JANITOR_MAX_ATTEMPTS`. @default 5 */
   readonly maxAttempts: number;
   /** Total time one call may spend retrying. `TASK_JANITOR_MAX_RETRY_TIME_MS`. @default 60000 */
@@ -97,61 +106,15 @@ export const CONFIG_DEFAULTS = Object.freeze({
   logLevel: 'info' as LogLevel,
   requestTimeoutMs: 30_000,
   concurrencyPerHost: 16,
+  targetConcurrency: 4,
   maxAttempts: 5,
   maxRetryTimeMs: 60_000,
 });
 
-const REGION_PATTERN = /^[a-z]{2,}(?:-[a-z0-9]+)+$/;
+const REGION_PATTERN = REGION_ID_PATTERN;
 const PROJECT_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
-/**
- * The default base URL of a service host: a global service's own host, else the region table's
- * (`lib/regions.ts`).
- */
-export function defaultEndpoint(cloud: CloudName, service: CloudService, region: string): string {
-  return globalEndpointOf(cloud, service, region) ?? regionEndpoint(cloud, region, service);
-}
-
-/** Loopback hosts, the only ones plain `http://` is accepted for (the emulator, local tests). */
-export function isLoopbackHost(hostname: string): boolean {
-  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
-  if (host === 'localhost' || host === '::1') return true;
-  const parts = host.split('.');
-  return (
-    parts.length === 4 && parts[0] === '127' && parts.every((p) => /^\d{1,3}$/.test(p) && Number(p) <= 255)
-  );
-}
-
-/**
- * Validates an endpoint override; returns the normalized base URL or a problem description. A problem quotes
- * the value only through `redactUrl`: it may hold a password or a token, even when it does not parse.
- */
-export function parseEndpoint(name: string, raw: string): { url: string } | { problem: string } {
-  const shown = `"${redactUrl(raw)}"`;
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    return { problem: `${name} must be an absolute URL, got ${shown}` };
-  }
-  if (url.username || url.password) {
-    return { problem: `${name} must not contain credentials (user:password@, not shown), got ${shown}` };
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    return { problem: `${name} must use https://, got ${shown}` };
-  }
-  if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
-    return {
-      problem: `${name} uses plain http:// for a non-loopback host (only https:// is allowed), got ${shown}`,
-    };
-  }
-  if (url.search || url.hash) {
-    return { problem: `${name} must not have a query or fragment (neither is shown), got ${shown}` };
-  }
-  return { url: `${url.origin}${url.pathname.replace(/\/+$/, '')}` };
-}
-
-function present(env: Record<string, string | undefined>, name: string): string | undefined {
+export function present(env: Record<string, string | undefined>, name: string): string | undefined {
   const value = env[name];
   return value === undefined || value.trim() === '' ? undefined : value.trim();
 }
@@ -289,18 +252,10 @@ export function loadConfig(env: Record<string, string | undefined>, options: Loa
     );
   }
 
-  const endpoints = {} as Record<CloudService, string>;
-  for (const service of CLOUD_SERVICES) {
-    const name = endpointVariableOf(service);
-    const raw = present(env, name);
-    if (raw !== undefined) {
-      const parsed = parseEndpoint(name, raw);
-      if ('problem' in parsed) problems.push(parsed.problem);
-      else endpoints[service] = parsed.url;
-    } else if (cloud !== undefined && region !== undefined && REGION_PATTERN.test(region)) {
-      endpoints[service] = defaultEndpoint(cloud, service, region);
-    }
-  }
+  const endpoints =
+    cloud !== undefined && region !== undefined && REGION_PATTERN.test(region)
+      ? readEndpoints(env, cloud, region, { configured: true }, problems)
+      : readEndpointOverrides(env, problems);
 
   const credentials = readCredentials(env, problems, options);
 
@@ -335,6 +290,13 @@ export function loadConfig(env: Record<string, string | undefined>, options: Loa
       max: 20,
     },
   );
+  const targetConcurrency = parsePositiveInt(
+    env,
+    'TASK_JANITOR_TARGET_CONCURRENCY',
+    CONFIG_DEFAULTS.targetConcurrency,
+    problems,
+    { max: 64 },
+  );
   const maxRetryTimeMs = parsePositiveInt(
     env,
     'TASK_JANITOR_MAX_RETRY_TIME_MS',
@@ -350,11 +312,12 @@ export function loadConfig(env: Record<string, string | undefined>, options: Loa
     cloud,
     region,
     projectId,
-    endpoints: Object.freeze(endpoints),
+    endpoints,
     credentials: Object.freeze(credentials),
     logLevel,
     requestTimeoutMs,
     concurrencyPerHost,
+    targetConcurrency,
     maxAttempts,
     maxRetryTimeMs,
   });

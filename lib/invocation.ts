@@ -12,26 +12,38 @@
  * Settings come from an env-like getter (`(key) => process.env[key]` on Lambda, `context.getUserData` on
  * FunctionGraph): `lib/` never reads `process.env` itself.
  */
-import { setMaxListeners } from 'node:events';
 import { readFile } from 'node:fs/promises';
-import type { CloudClientOptions } from './cloud/client';
+import type { CloudClientOptions, JanitorCloudClient } from './cloud/client';
 import { createCloudClientFromConfig } from './cloud/from-config';
-import { type Config, type LogLevel, loadConfig } from './config';
+import { type CloudName, type Config, type LogLevel, loadConfig, readEndpoints } from './config';
 import type { Deps } from './deps';
-import { CloudApiError, ConfigError, FullRunFailureError, RunStoppedError } from './errors';
+import { CloudApiError, ConfigError, FullRunFailureError } from './errors';
 import type { Platform } from './platform';
 import { isInlinePolicy, loadPolicy } from './policy/load';
 import { applyOverrides, enabledServices, parseManualEvent } from './policy/overrides';
-import type { Policy, PolicyOverrides } from './policy/types';
+import { regionsOf } from './policy/targets';
+import type { Policy, PolicyOverrides, TargetNarrowing } from './policy/types';
 import { ReportRecorder } from './recorder';
 import { redactUrl } from './redact-url';
 import { describeUnknownRegion } from './regions';
-import { type Report, shouldFail } from './report';
-import { type ProgressEvent, type PurgeResult, type RunSignals, runPurge } from './run-purge';
-import type { SavedPlan } from './saved-plan';
+import { type Report, type RunTarget, shouldFail } from './report';
+import type { ProgressEvent, PurgeResult, RunSignals } from './run-purge';
+import { CLOCK_SKEW_WARNING_MS, CLOSE_GRACE_MS, createRunStops } from './run-stops';
+import type { SavedPlan, SavedPlanTask } from './saved-plan';
 import { hostOf } from './sources/catalog';
 import { SOURCES } from './sources/index';
+import { runTargetOf } from './targets/combine';
+import { resolveTargets } from './targets/resolve';
+import { runTargets, type TargetClient, type TargetsResult } from './targets/run-targets';
+import { orderTargets, type ResolvedTarget, rotationOf } from './targets/select';
 import type { ServiceId } from './types';
+
+export {
+  CLOCK_SKEW_WARNING_MS,
+  CLOSE_GRACE_MS,
+  INTERRUPT_IN_FLIGHT_MS,
+  INTERRUPT_SETTLE_MS,
+} from './run-stops';
 
 /** Reads one setting; `undefined` (or an empty string) means "not set". */
 export type EnvGetter = (key: string) => string | undefined;
@@ -69,6 +81,14 @@ export interface PreparedInvocation {
   readonly policy: Policy;
   /** Where the policy came from, for the report: its file path, `inline`, or a plan file's label. */
   readonly policySource: string;
+  /** Every region the run may go to: the policy's target regions, or the configured one. */
+  readonly regions: readonly string[];
+  /** The endpoints of each of `regions` (their overrides validated here). */
+  readonly regionEndpoints: ReadonlyMap<string, Config['endpoints']>;
+  /** The operator's narrowing of the targets (CLI `--region`/`--project`, the event's `targets`/`target`). */
+  readonly narrowing: TargetNarrowing | undefined;
+  /** The event asked to list the targets only (`enumerateInvocation`). */
+  readonly enumerate: boolean;
 }
 
 /**
@@ -127,11 +147,72 @@ export async function prepareInvocation(options: PrepareInvocationOptions): Prom
     }
   }
 
+  const narrowing = overrides?.targets;
+  let regions: readonly string[] = [];
+  const regionEndpoints = new Map<string, Config['endpoints']>();
+  if (config !== undefined && policy !== undefined) {
+    regions = policy.targets === undefined ? [config.region] : regionsOf(policy.targets);
+    problems.push(...checkNarrowing(narrowing, regions, config.cloud));
+    const endpointProblems: string[] = [];
+    for (const region of regions) {
+      const configured = region === config.region;
+      const endpoints = configured
+        ? config.endpoints
+        : readEndpoints(env, config.cloud, region, { configured }, endpointProblems);
+      regionEndpoints.set(region, endpoints);
+    }
+    problems.push(...endpointProblems.map((problem) => `environment: ${problem}`));
+  }
   if (problems.length > 0 || config === undefined || policy === undefined || source === undefined) {
     throw new ConfigError(problems);
   }
   const policySource = options.policySourceLabel ?? (isInlinePolicy(source) ? 'inline' : redactUrl(source));
-  return { config, policy, policySource };
+  return {
+    config,
+    policy,
+    policySource,
+    regions,
+    regionEndpoints,
+    narrowing,
+    enumerate: overrides?.enumerate === true,
+  };
+}
+
+/**
+ * What can be checked of a narrowing before anything is sent: it names only regions the run may go to, and the
+ * configured cloud. Projects are checked once IAM has listed them (`lib/targets/resolve.ts`).
+ */
+function checkNarrowing(
+  narrowing: TargetNarrowing | undefined,
+  regions: readonly string[],
+  cloud: CloudName,
+): string[] {
+  if (narrowing === undefined) return [];
+  const problems: string[] = [];
+  const outside = (region: string) => !regions.includes(region);
+  const known = regions.join(', ');
+  for (const region of (narrowing.regions ?? []).filter(outside)) {
+    problems.push(
+      `command line: --region ${region}: not among the policy's regions (${known}); it can only narrow them`,
+    );
+  }
+  (narrowing.selectors ?? []).forEach((selector, index) => {
+    for (const region of selector.regions.filter(outside)) {
+      problems.push(
+        `event: targets[${index}].regions: ${region} is not among the policy's regions (${known})`,
+      );
+    }
+  });
+  const single = narrowing.single;
+  if (single !== undefined && outside(single.region)) {
+    problems.push(`event: target.region: ${single.region} is not among the policy's regions (${known})`);
+  }
+  if (single?.cloud !== undefined && single.cloud !== cloud) {
+    problems.push(
+      `event: target.cloud: ${single.cloud}, but this function runs on ${cloud} (TASK_JANITOR_CLOUD)`,
+    );
+  }
+  return problems;
 }
 
 export interface ExecuteInvocationOptions {
@@ -148,8 +229,15 @@ export interface ExecuteInvocationOptions {
    * project here when it was resolved through IAM). What it throws ends the run: nothing is listed or deleted.
    */
   readonly onProjectResolved?: (projectId: string) => void;
+  /**
+   * Called with the run's targets once they are known, before anything is listed (the CLI checks a saved plan's
+   * targets here). What it throws ends the run: nothing is listed or deleted.
+   */
+  readonly onTargetsResolved?: (targets: readonly ResolvedTarget[]) => void;
   /** plan/apply: delete exactly these tasks, each re-checked first. */
   readonly savedPlan?: SavedPlan;
+  /** plan/apply with several targets: the planned tasks of one target. @default every task of the plan */
+  readonly planTasksOf?: (target: ResolvedTarget) => readonly SavedPlanTask[];
   readonly onProgress?: (event: ProgressEvent) => void;
   /** Receives the final report after its log line (`Platform.metrics`). */
   readonly metrics?: (report: Report, log: Deps['log']) => void;
@@ -177,67 +265,94 @@ export function computeDeadlineAtMs(nowMs: number, remainingTimeMs: number): num
   return nowMs + Math.max(0, remainingTimeMs - marginMs);
 }
 
-/** After an operator's interrupt: how long requests in flight may take to finish, then the reads that settle them. */
-export const INTERRUPT_IN_FLIGHT_MS = 10_000;
-export const INTERRUPT_SETTLE_MS = 5_000;
-/** When the report is due, requests still under way get this long to end on their own before they are cut. */
-export const CLOSE_GRACE_MS = 1_000;
-/** A clock this far off the cloud's is worth a warning (ages are measured on the earlier one either way). */
-export const CLOCK_SKEW_WARNING_MS = 60_000;
+/** The clients of a run: the configured region's (IAM, and the single target) and one per other target. */
+interface RunClients {
+  readonly home: JanitorCloudClient;
+  forTarget(target: ResolvedTarget): TargetClient;
+  /** Ends every client: requests still under way get `CLOSE_GRACE_MS`; then the clock-skew warning, once. */
+  closeAll(): Promise<void>;
+}
 
-/**
- * The run's three stops on one clock. At the deadline (or on an interrupt) no new work starts; requests in
- * flight may finish until `abort` (a third of the safety margin later, or `INTERRUPT_IN_FLIGHT_MS` after an
- * interrupt); reads that settle deletes of unknown outcome end at `resolve` (another third, or
- * `INTERRUPT_SETTLE_MS`). The last third of the margin is left for the report.
- */
-function createRunStops(options: {
-  readonly nowMs: number;
-  readonly deadlineAtMs: number;
-  readonly marginMs: number;
-  readonly interrupt: AbortSignal | undefined;
-}): { readonly signals: RunSignals; readonly dispose: () => void } {
-  const stop = new AbortController();
-  const abort = new AbortController();
-  const resolve = new AbortController();
-  // Every request listens on these: many more than Node's default of 10.
-  setMaxListeners(0, stop.signal, abort.signal, resolve.signal);
-  const timers: NodeJS.Timeout[] = [];
-  const at = (delayMs: number, fire: () => void) => timers.push(setTimeout(fire, Math.max(0, delayMs)));
-  const deadlineReason = new RunStoppedError('the run reached its deadline', {
-    reason: 'deadline',
-    sent: false,
-  });
-  const shareMs = options.marginMs / 3;
-  const stopNow = (reason: unknown, inFlightMs: number, settleMs: number) => {
-    if (stop.signal.aborted) return;
-    stop.abort(reason);
-    at(inFlightMs, () => abort.abort(reason));
-    at(inFlightMs + settleMs, () => resolve.abort(reason));
-  };
-  at(options.deadlineAtMs - options.nowMs, () => stopNow(deadlineReason, shareMs, shareMs));
-  const onInterrupt = () =>
-    stopNow(
-      options.interrupt?.reason,
-      Math.min(INTERRUPT_IN_FLIGHT_MS, shareMs),
-      Math.min(INTERRUPT_SETTLE_MS, shareMs),
-    );
-  if (options.interrupt?.aborted) onInterrupt();
-  else options.interrupt?.addEventListener('abort', onInterrupt, { once: true });
+function createRunClients(
+  deps: Deps,
+  prepared: PreparedInvocation,
+  options: ExecuteInvocationOptions,
+): RunClients {
+  const { config } = prepared;
+  const overrides = options.pacing !== undefined ? { pacing: options.pacing } : {};
+  const home = createCloudClientFromConfig(deps, config, overrides);
+  const clients = new Map<string, JanitorCloudClient>();
+  const endpointHosts = (endpoints: Config['endpoints']) => (service: ServiceId) =>
+    new URL(endpoints[hostOf(service)]).host;
   return {
-    signals: { stop: stop.signal, abort: abort.signal, resolve: resolve.signal },
-    // No timer outlives the invocation (it would fire after the next thaw).
-    dispose: () => {
-      for (const timer of timers) clearTimeout(timer);
-      options.interrupt?.removeEventListener('abort', onInterrupt);
+    home,
+    forTarget(target) {
+      // Without `targets`, the run's one target is the configured region's: its client is the home client.
+      const single = prepared.policy.targets === undefined;
+      const endpoints = single
+        ? config.endpoints
+        : (prepared.regionEndpoints.get(target.region) ?? config.endpoints);
+      let client = single ? home : clients.get(target.projectId);
+      if (!client) {
+        client = createCloudClientFromConfig(
+          deps,
+          { ...config, region: target.region, projectId: target.projectId, endpoints },
+          overrides,
+        );
+        clients.set(target.projectId, client);
+      }
+      const { serverClock } = client;
+      return {
+        client,
+        planningNowMs: () => serverClock.planningNowMs(deps.now().getTime()),
+        hostOf: endpointHosts(endpoints),
+      };
+    },
+    async closeAll() {
+      const all = [home, ...clients.values()];
+      // Nothing of this run may still be in flight, queued or waiting when its report is logged.
+      await Promise.all(all.map((client) => client.close({ graceMs: CLOSE_GRACE_MS })));
+      const skews = all.map((client) => client.serverClock.localAheadMs()).filter((ms) => ms !== undefined);
+      const localAheadMs = skews.find((ms) => Math.abs(ms) > CLOCK_SKEW_WARNING_MS);
+      if (localAheadMs !== undefined) {
+        deps.log.warn(
+          { localAheadMs },
+          "this machine's clock differs from the cloud's: ages were measured on the earlier of the two",
+        );
+      }
     },
   };
 }
 
+/** The run's targets in the order they start (rotated by the run's day when the policy names targets). */
+async function resolveRunTargets(
+  prepared: PreparedInvocation,
+  home: JanitorCloudClient,
+  signals: RunSignals,
+  nowMs: number,
+): Promise<readonly ResolvedTarget[]> {
+  const targets = await resolveTargets({
+    config: prepared.config,
+    policy: prepared.policy,
+    narrowing: prepared.narrowing,
+    home,
+    signal: signals.abort,
+    stopSignal: signals.stop,
+  });
+  return prepared.policy.targets === undefined ? targets : orderTargets(targets, rotationOf(nowMs));
+}
+
+function warnUnknownRegions(deps: Deps, cloud: Config['cloud'], regions: readonly string[]): void {
+  for (const region of regions) {
+    const warning = describeUnknownRegion(cloud, region);
+    if (warning !== undefined) deps.log.warn({ cloud, region }, warning);
+  }
+}
+
 /**
- * Runs a prepared invocation: builds the client, runs the purge under the run's stops, waits until nothing of
- * the run is in flight, then logs the report line (and its metric form); throws `FullRunFailureError` when
- * every attempted operation failed.
+ * Runs a prepared invocation: builds the clients, finds the targets, purges them under the run's stops, waits
+ * until nothing of the run is in flight, then logs the report line (and hands it to the platform's metrics);
+ * throws `FullRunFailureError` when every attempted operation failed.
  */
 export async function executeInvocation(
   prepared: PreparedInvocation,
@@ -245,9 +360,7 @@ export async function executeInvocation(
 ): Promise<PurgeResult> {
   const { deps } = options;
   const { config, policy } = prepared;
-  const regionWarning = describeUnknownRegion(config.cloud, config.region);
-  if (regionWarning !== undefined)
-    deps.log.warn({ cloud: config.cloud, region: config.region }, regionWarning);
+  warnUnknownRegions(deps, config.cloud, prepared.regions);
   const nowMs = deps.now().getTime();
   const deadlineAtMs = computeDeadlineAtMs(nowMs, options.remainingTimeMs);
   const stops = createRunStops({
@@ -257,15 +370,96 @@ export async function executeInvocation(
     interrupt: options.signal,
   });
   const { signals } = stops;
-  const client = createCloudClientFromConfig(
-    deps,
-    config,
-    options.pacing !== undefined ? { pacing: options.pacing } : {},
-  );
-  const hosts = new Map(
-    Object.entries(config.endpoints).map(([service, url]) => [service, new URL(url).host] as const),
-  );
-  const endpointHostOf = (service: ServiceId): string | undefined => hosts.get(hostOf(service));
+  const clients = createRunClients(deps, prepared, options);
+  let result: TargetsResult | undefined;
+  let failedReport: Report | undefined;
+  let startError: unknown;
+  let finalReport: Report | undefined;
+  try {
+    try {
+      const targets = await resolveRunTargets(prepared, clients.home, signals, nowMs);
+      options.onTargetsResolved?.(targets);
+      const only = targets.length === 1 ? targets[0] : undefined;
+      if (only !== undefined && policy.targets === undefined) options.onProjectResolved?.(only.projectId);
+      result = await runTargets(deps, {
+        policy,
+        policySource: prepared.policySource,
+        targets,
+        clientFor: (target) => clients.forTarget(target),
+        sources: SOURCES,
+        signals,
+        deadlineAtMs,
+        startedAt: new Date(nowMs),
+        concurrency: config.targetConcurrency,
+        // As many deletes per service as the client sends per host: the executor must not be the narrower pool.
+        deleteConcurrency: config.concurrencyPerHost,
+        labelled: policy.targets !== undefined,
+        ...(options.savedPlan ? { savedPlan: options.savedPlan } : {}),
+        ...(options.planTasksOf ? { planTasksOf: options.planTasksOf } : {}),
+        ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+      });
+    } catch (error) {
+      // No run goes unaccounted for: the report (every service failed, nothing listed) and its metrics are
+      // logged before the error propagates, so a ListingFailed alarm fires for an IAM outage too.
+      startError = error;
+      failedReport = reportOfNoStart(deps, prepared, nowMs, error);
+    }
+  } finally {
+    stops.dispose();
+    await clients.closeAll();
+    const report = result?.report ?? failedReport ?? reportOfNoStart(deps, prepared, nowMs, undefined);
+    finalReport = report;
+    deps.log.info({ report }, 'purge report');
+    options.metrics?.(report, deps.log);
+    options.onReport?.(report);
+  }
+  if (startError !== undefined) {
+    // Stopped by its caller, not failed: like any interrupted run, it ends with its report.
+    if (options.signal?.aborted && finalReport) return { report: finalReport, plannedDeletes: [] };
+    throw startError;
+  }
+  if (result === undefined) throw new TypeError('the purge ended without a result');
+  if ((options.throwOnFullFailure ?? true) && shouldFail(result.report)) {
+    throw new FullRunFailureError(
+      `every attempted operation failed (${result.errors.length} errors)`,
+      result.errors,
+    );
+  }
+  return { report: result.report, plannedDeletes: result.plannedDeletes };
+}
+
+/**
+ * Enumerate mode (a fan-out's first step): the targets this invocation would purge, found through IAM where
+ * the policy names `targets`, and nothing else: no task is listed or deleted, no report is written.
+ */
+export async function enumerateInvocation(
+  prepared: PreparedInvocation,
+  options: Pick<ExecuteInvocationOptions, 'deps' | 'remainingTimeMs' | 'signal' | 'pacing'>,
+): Promise<readonly RunTarget[]> {
+  const { deps } = options;
+  const nowMs = deps.now().getTime();
+  const deadlineAtMs = computeDeadlineAtMs(nowMs, options.remainingTimeMs);
+  const stops = createRunStops({
+    nowMs,
+    deadlineAtMs,
+    marginMs: Math.max(0, nowMs + options.remainingTimeMs - deadlineAtMs),
+    interrupt: options.signal,
+  });
+  const clients = createRunClients(deps, prepared, options);
+  try {
+    const targets = await resolveRunTargets(prepared, clients.home, stops.signals, nowMs);
+    const listed = targets.map(runTargetOf);
+    deps.log.info({ targets: listed }, 'targets');
+    return listed;
+  } finally {
+    stops.dispose();
+    await clients.closeAll();
+  }
+}
+
+/** The report of a run that could not start: where it was going, and every enabled service failed for `error`. */
+function reportOfNoStart(deps: Deps, prepared: PreparedInvocation, nowMs: number, error: unknown): Report {
+  const { config, policy } = prepared;
   const recorder = new ReportRecorder(deps, {
     dryRun: policy.dryRun,
     startedAt: new Date(nowMs),
@@ -275,77 +469,20 @@ export async function executeInvocation(
       source: prepared.policySource,
     },
     services: enabledServices(policy),
-    hostOf: endpointHostOf,
+    target: {
+      cloud: config.cloud,
+      region: config.region,
+      ...(config.projectId !== undefined ? { projectId: config.projectId } : {}),
+    },
   });
-  let result: PurgeResult | undefined;
-  let finalReport: Report | undefined;
-  let projectError: unknown;
-  // Where the run goes, also in the report of a run whose project id could not be resolved.
-  recorder.target({
-    cloud: config.cloud,
-    region: config.region,
-    ...(config.projectId !== undefined ? { projectId: config.projectId } : {}),
-  });
-  try {
-    let projectId: string | undefined;
-    try {
-      projectId = await client.resolveProjectId(signals.abort, signals.stop);
-    } catch (error) {
-      // No run goes unaccounted for: the report (every service failed, nothing listed) and its metrics are
-      // logged before the error propagates, so a ListingFailed alarm fires for an IAM outage too.
-      projectError = error;
-      recordNoProject(recorder, policy, error);
-    }
-    if (projectId !== undefined) {
-      options.onProjectResolved?.(projectId);
-      recorder.target({ cloud: config.cloud, region: config.region, projectId });
-      result = await runPurge(deps, {
-        policy,
-        client,
-        projectId,
-        sources: SOURCES,
-        deadlineAtMs,
-        signals,
-        recorder,
-        // As many deletes per service as the client sends per host: the executor must not be the narrower pool.
-        deleteConcurrency: config.concurrencyPerHost,
-        planningNowMs: () => client.serverClock.planningNowMs(deps.now().getTime()),
-        ...(options.savedPlan ? { savedPlan: options.savedPlan } : {}),
-        ...(options.onProgress ? { onProgress: options.onProgress } : {}),
-      });
-    }
-  } finally {
-    stops.dispose();
-    // Nothing of this run may still be in flight, queued or waiting when its report is logged.
-    await client.close({ graceMs: CLOSE_GRACE_MS });
-    const localAheadMs = client.serverClock.localAheadMs();
-    if (localAheadMs !== undefined && Math.abs(localAheadMs) > CLOCK_SKEW_WARNING_MS) {
-      deps.log.warn(
-        { localAheadMs },
-        "this machine's clock differs from the cloud's: ages were measured on the earlier of the two",
-      );
-    }
-    const report = result?.report ?? recorder.finish(deps.now());
-    finalReport = report;
-    deps.log.info({ report }, 'purge report');
-    options.metrics?.(report, deps.log);
-    options.onReport?.(report);
-  }
-  if (projectError !== undefined) {
-    // Stopped by its caller, not failed: like any interrupted run, it ends with its report.
-    if (options.signal?.aborted && finalReport) return { report: finalReport, plannedDeletes: [] };
-    throw projectError;
-  }
-  if (result === undefined) throw new TypeError('the purge ended without a result');
-  if ((options.throwOnFullFailure ?? true) && shouldFail(result.report)) {
-    const errors = recorder.errors();
-    throw new FullRunFailureError(`every attempted operation failed (${errors.length} errors)`, errors);
-  }
-  return result;
+  if (error !== undefined) recordNoProject(recorder, policy, error, policy.targets !== undefined);
+  const report = recorder.finish(deps.now());
+  report.targets = [];
+  return report;
 }
 
 /** The report of a run that could not start: every enabled service failed to list for `error`. */
-function recordNoProject(recorder: ReportRecorder, policy: Policy, error: unknown): void {
+function recordNoProject(recorder: ReportRecorder, policy: Policy, error: unknown, targets: boolean): void {
   const reason = error instanceof Error ? error.message : String(error);
   const fields =
     error instanceof CloudApiError
@@ -355,7 +492,10 @@ function recordNoProject(recorder: ReportRecorder, policy: Policy, error: unknow
     recorder.listingFailed(
       service,
       0,
-      { message: `the project id could not be resolved, nothing was listed: ${reason}`, ...fields },
+      {
+        message: `${targets ? 'the targets' : 'the project id'} could not be resolved, nothing was listed: ${reason}`,
+        ...fields,
+      },
       error,
     );
   }
@@ -374,11 +514,25 @@ export interface InvokePurgeOptions
   readonly remainingTimeMs: () => number;
 }
 
+/** What a cloud function returns: the run's report, or (enumerate mode) the targets, as the fan-out reads them. */
+export type FunctionResult = Report | { readonly targets: readonly RunTarget[] };
+
+/** The function's answer for an invocation's result. */
+export function functionResultOf(result: InvocationResult): FunctionResult {
+  return result.kind === 'targets' ? { targets: result.targets } : result.report;
+}
+
+/** What an invocation returns: a purge's result, or (enumerate mode) the targets it would purge. */
+export type InvocationResult =
+  | (PurgeResult & { readonly kind: 'purge' })
+  | { readonly kind: 'targets'; readonly targets: readonly RunTarget[] };
+
 /**
  * prepare + execute for the cloud functions: a configuration error is logged (one line listing every problem)
- * and rethrown, as is a full-run failure; the report is always logged when a run happened.
+ * and rethrown, as is a full-run failure; the report is always logged when a run happened. An event asking to
+ * enumerate gets the targets instead of a purge.
  */
-export async function invokePurge(options: InvokePurgeOptions): Promise<PurgeResult> {
+export async function invokePurge(options: InvokePurgeOptions): Promise<InvocationResult> {
   const logBase = options.logBase ?? {};
   let prepared: PreparedInvocation;
   try {
@@ -392,12 +546,21 @@ export async function invokePurge(options: InvokePurgeOptions): Promise<PurgeRes
   }
   const deps = options.buildDeps({ logLevel: prepared.config.logLevel, logBase });
   try {
-    return await executeInvocation(prepared, {
+    if (prepared.enumerate) {
+      const targets = await enumerateInvocation(prepared, {
+        ...options,
+        deps,
+        remainingTimeMs: options.remainingTimeMs(),
+      });
+      return { kind: 'targets', targets };
+    }
+    const result = await executeInvocation(prepared, {
       ...options,
       ...(options.platform?.metrics ? { metrics: options.platform.metrics } : {}),
       deps,
       remainingTimeMs: options.remainingTimeMs(),
     });
+    return { kind: 'purge', ...result };
   } catch (error) {
     deps.log.error({ err: error }, 'purge failed');
     throw error;

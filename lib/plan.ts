@@ -251,3 +251,8 @@ export function planPurge(tasks: Iterable<Task>, policy: Policy, nowMs: number):
   );
   return { services, deletes, capped };
 }
+
+/** Whether `text` matches one of `globs`, as names are matched everywhere (project names of `targets` too). */
+export function matchesGlobs(globs: readonly string[], text: string): boolean {
+  return matcherFor(globs)(text);
+}

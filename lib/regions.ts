@@ -7,6 +7,9 @@
 import type { CloudName } from './config';
 import type { CloudService } from './types';
 
+/** What a region id looks like (`cn-north-4`, `eu-de`, `ap-southeast-3`): the only check a region must pass. */
+export const REGION_ID_PATTERN = /^[a-z]{2,}(?:-[a-z0-9]+)+$/;
+
 export interface CloudRegions {
   /** How people name the cloud, for messages. */
   readonly label: string;

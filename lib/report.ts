@@ -35,6 +35,8 @@ export interface TaskFailure {
   readonly errorMsg: string;
   /** The endpoint host that answered (or did not), for a failure of a request. */
   readonly host?: string;
+  /** The target (`region/project`) of the task, in a run of several targets. */
+  readonly target?: string;
 }
 
 export interface ServiceCounts {
@@ -89,14 +91,36 @@ export interface RunTarget {
   readonly region: string;
   /** Absent when the project id was to be resolved through IAM and could not be. */
   readonly projectId?: string;
+  /** The project's name, where IAM was asked for it (a policy with `targets`). */
+  readonly projectName?: string;
+}
+
+/** One target's part of a run: where, how it ended, and its counts per service (its failures are in `services`). */
+export interface TargetReport extends RunTarget {
+  /**
+   * `done`: listed (and deleted) as the counts say; `failed`: no service could be listed (credentials refused,
+   * the hosts unreachable); `skipped`: not started before the run stopped (`stoppedBy`).
+   */
+  readonly status: 'done' | 'failed' | 'skipped';
+  readonly stoppedBy?: 'deadline' | 'interrupted';
+  readonly services: Partial<Record<ServiceId, ServiceCounts & Pick<ServiceReport, 'error'>>>;
+  readonly totals: ServiceCounts & { failedServices: number };
 }
 
 export interface Report {
   readonly dryRun: boolean;
   readonly startedAt: string;
   finishedAt: string;
-  /** The cloud, region and project the run listed and deleted in (set before anything is sent). */
+  /**
+   * The cloud, region and project the run listed and deleted in (set before anything is sent); in a run of
+   * several targets, absent (see `targets`).
+   */
   target?: RunTarget;
+  /**
+   * One section per target, in the order they started (a run without `targets` in its policy has one). `services`
+   * and `totals` above are the sums over them.
+   */
+  targets?: TargetReport[];
   /** Set when the run was cut short: its deadline, or an operator's interrupt. */
   stoppedBy?: 'deadline' | 'interrupted';
   readonly policy: {
@@ -234,7 +258,7 @@ export function finishReport(report: Report, finishedAt: Date): Report {
 }
 
 /**
- * True when every attempted operation failed (STYLE rule 8), so the shells throw `FullRunFailureError`:
+ * True when every attempted operation failed, so the shells throw `FullRunFailureError`:
  * every listed service failed to list, or deletes were attempted and every one of them failed. A run
  * where some services listed fine and nothing needed deleting is not a failure.
  */

@@ -48,6 +48,17 @@ export interface RunPurgeOptions {
    * its clock and the cloud's (`lib/cloud/server-clock.ts`).
    */
   readonly planningNowMs?: () => number;
+  /**
+   * The run's cap, where several purges share it (the targets of one run): given this purge's candidates, the
+   * ones it may delete. @default the policy's `maxDeletesPerRun` for this purge alone
+   */
+  readonly capDeletes?: (candidates: readonly DeleteCandidate[]) => Promise<CappedDeletes>;
+}
+
+/** The candidates a cap lets through, oldest first, and the ones it holds back. */
+export interface CappedDeletes {
+  readonly deletes: DeleteCandidate[];
+  readonly capped: DeleteCandidate[];
 }
 
 export interface PurgeResult {
@@ -103,7 +114,9 @@ export async function runPurge(deps: Deps, options: RunPurgeOptions): Promise<Pu
   const contexts = createContexts(deps, options);
   const planned = await listAndPlan(deps, options, recorder, contexts);
   const candidates = reconcileSavedPlan(planned, options, recorder);
-  const deletes = capAndLogPlan(candidates, policy, recorder);
+  const capped = await (options.capDeletes?.(candidates) ??
+    Promise.resolve(applyCap(candidates, policy.maxDeletesPerRun)));
+  const deletes = logPlan(capped, policy, recorder);
   options.onProgress?.({
     phase: 'plan',
     deletes: deletes.length,
@@ -304,13 +317,12 @@ function reconcileSavedPlan(
   return candidates;
 }
 
-/** Step 3: the run's cap, oldest first; the plan is logged before any of it is carried out. */
-function capAndLogPlan(
-  candidates: readonly DeleteCandidate[],
+/** Step 3: after the run's cap (oldest first), the plan is logged before any of it is carried out. */
+function logPlan(
+  { deletes, capped }: CappedDeletes,
   policy: Policy,
   recorder: ReportRecorder,
 ): DeleteCandidate[] {
-  const { deletes, capped } = applyCap(candidates, policy.maxDeletesPerRun);
   for (const candidate of capped) recorder.capped(candidate);
   for (const candidate of deletes) recorder.planned(candidate, policy.dryRun);
   return deletes;

@@ -34,16 +34,6 @@ const LONG_FUNCTIONS_ALLOWED: ReadonlySet<string> = new Set([
  */
 const CITATIONS_ALLOWED: ReadonlySet<string> = new Set([
   'docs/citations.md',
-  'lib/config.ts',
-  'lib/report.ts',
-  'lib/policy/overrides.ts',
-  'lib/cloud/auth/aksk-signer.ts',
-  'lib/cloud/auth/iam-token.ts',
-  'emulator/aksk-verifier.ts',
-  'bench/RESULTS.md',
-  'bench/run.ts',
-  'bench/scenarios.ts',
-  'deploy/functiongraph/otc/variables.tf',
   'test/chaos/chaos.test.ts',
   'test/chaos/schedule.ts',
   'test/cloud/aksk-signer.test.ts',

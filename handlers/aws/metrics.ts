@@ -35,8 +35,10 @@ const EMF_METRICS: readonly { readonly name: string; readonly value: (c: Service
 
 /**
  * CloudWatch Embedded Metric Format: one object per service (dimension `Service`), plus one for the whole
- * run (`Service: "ALL"`, with `ListingFailed`) so a single alarm can watch every service. Each object is
- * meant to be written as its own log line. EMF allows one value per dimension per object, hence one per service.
+ * run (`Service: "ALL"`, with `ListingFailed`) so a single alarm can watch every service. A run of several
+ * targets adds one object per target and service (dimensions `Target`, `Service`; `Target` is
+ * `region/project`), and one per target for all its services. Each object is meant to be written as its own
+ * log line. EMF allows one value per dimension per object, hence one per service.
  */
 export function toEmbeddedMetricFormat(report: Report, options: EmfOptions = {}): Record<string, unknown>[] {
   const namespace = options.namespace ?? 'TaskJanitor';
@@ -45,13 +47,18 @@ export function toEmbeddedMetricFormat(report: Report, options: EmfOptions = {})
     ...EMF_METRICS.map((m) => ({ Name: m.name, Unit: 'Count' })),
     ...extra.map((name) => ({ Name: name, Unit: 'Count' })),
   ];
-  const objectFor = (service: string, counts: ServiceCounts, listingFailed: number) => ({
+  const objectFor = (service: string, counts: ServiceCounts, listingFailed: number, target?: string) => ({
     _aws: {
       Timestamp: timestamp,
       CloudWatchMetrics: [
-        { Namespace: namespace, Dimensions: [['Service']], Metrics: metricsFor(['ListingFailed']) },
+        {
+          Namespace: namespace,
+          Dimensions: [target === undefined ? ['Service'] : ['Target', 'Service']],
+          Metrics: metricsFor(['ListingFailed']),
+        },
       ],
     },
+    ...(target !== undefined ? { Target: target } : {}),
     Service: service,
     ...(options.functionName !== undefined ? { FunctionName: options.functionName } : {}),
     DryRun: report.dryRun,
@@ -65,6 +72,16 @@ export function toEmbeddedMetricFormat(report: Report, options: EmfOptions = {})
   }
   const totals = computeTotals(report);
   objects.push(objectFor('ALL', totals, totals.failedServices));
+  const sections = report.targets ?? [];
+  if (sections.length > 1) {
+    for (const section of sections) {
+      const target = `${section.region}/${section.projectName ?? section.projectId ?? '?'}`;
+      for (const [service, entry] of Object.entries(section.services)) {
+        if (entry) objects.push(objectFor(service, entry, entry.error ? 1 : 0, target));
+      }
+      objects.push(objectFor('ALL', section.totals, section.totals.failedServices, target));
+    }
+  }
   return objects;
 }
 

@@ -6,9 +6,8 @@
  * logged after it (`./metrics.ts`). Everything else is `lib/invocation.ts`.
  */
 import { createDefaultDeps } from '../../lib/default-deps';
-import { type BuildDeps, invokePurge } from '../../lib/invocation';
+import { type BuildDeps, type FunctionResult, functionResultOf, invokePurge } from '../../lib/invocation';
 import type { Platform } from '../../lib/platform';
-import type { Report } from '../../lib/report';
 import { overridesFromLambdaEvent } from './event';
 import { emitMetrics } from './metrics';
 import { resolveSsmSecretsForInvocation } from './secrets';
@@ -30,10 +29,10 @@ export function lambdaPlatform(context: Pick<LambdaContextLike, 'functionName'>)
 
 /** Builds the handler around a deps factory (tests pass one with a capturing logger). */
 export function createHandler(buildDeps: BuildDeps = createDefaultDeps) {
-  return async (event: unknown, context: LambdaContextLike): Promise<Report> => {
+  return async (event: unknown, context: LambdaContextLike): Promise<FunctionResult> => {
     const logBase = { requestId: context.awsRequestId };
     const env = await resolveSsmSecretsForInvocation((key) => process.env[key], { buildDeps, logBase });
-    const { report } = await invokePurge({
+    const result = await invokePurge({
       env,
       event,
       platform: lambdaPlatform(context),
@@ -41,7 +40,7 @@ export function createHandler(buildDeps: BuildDeps = createDefaultDeps) {
       logBase,
       remainingTimeMs: () => context.getRemainingTimeInMillis(),
     });
-    return report;
+    return functionResultOf(result);
   };
 }
 

@@ -19,9 +19,8 @@ import type { DestinationStream } from 'pino';
 import { Secret } from '../../lib/cloud/secret';
 import { CREDENTIAL_VARIABLES, type Credentials } from '../../lib/config';
 import { createDefaultDeps } from '../../lib/default-deps';
-import { type EnvGetter, invokePurge } from '../../lib/invocation';
+import { type EnvGetter, type FunctionResult, functionResultOf, invokePurge } from '../../lib/invocation';
 import type { Platform } from '../../lib/platform';
-import type { Report } from '../../lib/report';
 import { overridesFromFunctionGraphEvent } from './event';
 
 /** The part of the FunctionGraph Node.js context the handler uses (FG-NODE `context.rst`). */
@@ -49,7 +48,10 @@ export interface FunctionGraphHandlerOptions {
   readonly codeRoot?: string;
 }
 
-export type FunctionGraphHandler = (event: unknown, context: FunctionGraphContextLike) => Promise<Report>;
+export type FunctionGraphHandler = (
+  event: unknown,
+  context: FunctionGraphContextLike,
+) => Promise<FunctionResult>;
 
 /** Builds the handler; `handler` below is the one FunctionGraph calls. */
 export function createHandler(options: FunctionGraphHandlerOptions = {}): FunctionGraphHandler {
@@ -57,7 +59,7 @@ export function createHandler(options: FunctionGraphHandlerOptions = {}): Functi
     const runtimeEnv = options.runtimeEnv ?? process.env;
     const codeRoot = options.codeRoot ?? defaultCodeRoot(runtimeEnv);
     const settings = functionGraphSettings(context, runtimeEnv);
-    const { report } = await invokePurge({
+    const result = await invokePurge({
       env: settings.env,
       event,
       platform: settings.platform,
@@ -70,7 +72,7 @@ export function createHandler(options: FunctionGraphHandlerOptions = {}): Functi
       logBase: { requestId: context.getRequestID(), credentialSource: settings.credentialSource },
       remainingTimeMs: () => context.getRemainingTimeInMilliSeconds(),
     });
-    return report;
+    return functionResultOf(result);
   };
 }
 

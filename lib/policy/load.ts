@@ -11,6 +11,7 @@ import { describeDuplicateKey, findDuplicateJsonKeys, findYamlKeyPath } from './
 import { checkDuration } from './duration';
 import { formatIssues } from './issues';
 import { describeUnknownPolicyKey, PARENT_KEYS, type PolicyDocument, policySchema } from './schema';
+import { toTargetSelectors } from './targets';
 import type { Policy, ServicePolicy } from './types';
 
 export type PolicyFormat = 'yaml' | 'json' | 'auto';
@@ -92,9 +93,10 @@ function canonicalJson(value: unknown): string {
 export function computePolicyDigest(
   policy: Omit<Policy, 'digest' | 'dryRun'> & { dryRun?: boolean },
 ): string {
-  const { version, maxDeletesPerRun, services } = policy;
+  const { version, maxDeletesPerRun, services, targets } = policy;
+  // Targets join the digest only when a policy has them: a policy without them keeps its digest (and its plans).
   return createHash('sha256')
-    .update(canonicalJson({ version, maxDeletesPerRun, services }))
+    .update(canonicalJson({ version, maxDeletesPerRun, services, ...(targets ? { targets } : {}) }))
     .digest('hex')
     .slice(0, 12);
 }
@@ -131,7 +133,13 @@ function normalise(doc: PolicyDocument): Policy {
       parents: Array.isArray(parents) ? parents.filter((p): p is string => typeof p === 'string') : undefined,
     };
   }
-  return buildPolicy({ version: 1, dryRun: doc.dryRun, maxDeletesPerRun: doc.maxDeletesPerRun, services });
+  return buildPolicy({
+    version: 1,
+    dryRun: doc.dryRun,
+    maxDeletesPerRun: doc.maxDeletesPerRun,
+    services,
+    ...(doc.targets !== undefined ? { targets: toTargetSelectors(doc.targets) } : {}),
+  });
 }
 
 /** Validates an already-parsed value (a JSON object, a YAML document) as a v1 policy. */

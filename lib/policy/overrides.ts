@@ -1,17 +1,19 @@
 /**
  * Operator overrides (manual Lambda event, CLI flags). They narrow a policy and never widen it: `services`
  * selects among the services the policy enables, `maxDeletesPerRun` can only lower the cap. `olderThan`
- * replaces the age of every selected service (issue 6), in either direction: it is an explicit operator
+ * replaces the age of every selected service, in either direction (docs/decisions/0011-policy-schema-and-overrides.md): it is an explicit operator
  * request, but states, globs and parents are never touched, so no in-progress or excluded task can come in.
  */
 import { z } from 'zod';
 import { ConfigError } from '../errors';
+import { REGION_ID_PATTERN } from '../regions';
 import { isServiceId, SERVICE_IDS, type ServiceId } from '../types';
 import { checkDuration } from './duration';
 import { formatIssues } from './issues';
 import { buildPolicy } from './load';
 import { durationSchema } from './schema';
-import type { Policy, PolicyOverrides, ServicePolicy } from './types';
+import { targetsSchema, toTargetSelectors } from './targets';
+import type { Policy, PolicyOverrides, ServicePolicy, SingleTarget, TargetNarrowing } from './types';
 
 /** Services a policy would actually run, in registry order. */
 export function enabledServices(policy: Policy): ServiceId[] {
@@ -75,11 +77,34 @@ export function applyOverrides(policy: Policy, overrides: PolicyOverrides): Poli
     dryRun: overrides.dryRun ?? policy.dryRun,
     maxDeletesPerRun: cap ?? policy.maxDeletesPerRun,
     services,
+    // Target narrowing is applied where the targets are resolved (`lib/targets/`), against the cloud's projects.
+    ...(policy.targets !== undefined ? { targets: policy.targets } : {}),
   });
 }
 
 /** The keys of the manual event (Lambda manual invocation, FunctionGraph `user_event` or body). */
-export const MANUAL_EVENT_KEYS = ['dryRun', 'services', 'olderThan', 'maxDeletesPerRun'] as const;
+export const MANUAL_EVENT_KEYS = [
+  'dryRun',
+  'services',
+  'olderThan',
+  'maxDeletesPerRun',
+  'targets',
+  'target',
+  'enumerate',
+] as const;
+
+/** A fan-out's one target (`enumerate`'s items are accepted as they are). */
+const singleTargetSchema = z
+  .object({
+    cloud: z.string().optional(),
+    region: z.string().regex(REGION_ID_PATTERN, 'expected a region id such as cn-north-4 or eu-de'),
+    projectId: z.string().min(1).optional(),
+    projectName: z.string().min(1).optional(),
+  })
+  .strict()
+  .refine((target) => target.projectId !== undefined || target.projectName !== undefined, {
+    message: 'name the project: projectId or projectName',
+  });
 
 /** The manual event's fields; `lib/policy/scheduled-event.ts` accepts them next to a schedule's fields too. */
 export const manualEventShape = {
@@ -99,9 +124,27 @@ export const manualEventShape = {
     .optional(),
   olderThan: durationSchema.optional(),
   maxDeletesPerRun: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
+  targets: targetsSchema.optional(),
+  target: singleTargetSchema.optional(),
+  enumerate: z.literal(true).optional(),
 };
 
-const manualEventSchema = z.object(manualEventShape).strict();
+/** `target` (one), `targets` (a narrowing) and `enumerate` (no purge at all) exclude one another. */
+function refineTargetKeys(
+  event: { readonly target?: unknown; readonly targets?: unknown; readonly enumerate?: unknown },
+  ctx: z.RefinementCtx,
+): void {
+  const given = (['target', 'targets', 'enumerate'] as const).filter((key) => event[key] !== undefined);
+  if (given.length > 1) {
+    ctx.addIssue({
+      code: z.ZodIssueCode.custom,
+      path: [given[1] ?? 'target'],
+      message: `${given.join(' and ')} exclude one another: give one of them`,
+    });
+  }
+}
+
+const manualEventSchema = z.object(manualEventShape).strict().superRefine(refineTargetKeys);
 
 /** The validated manual fields as overrides: only the keys that were given, services once each. */
 export function toOverrides(fields: {
@@ -109,13 +152,33 @@ export function toOverrides(fields: {
   readonly services?: readonly string[] | undefined;
   readonly olderThan?: unknown;
   readonly maxDeletesPerRun?: number | undefined;
+  readonly targets?: z.infer<typeof targetsSchema> | undefined;
+  readonly target?: z.infer<typeof singleTargetSchema> | undefined;
+  readonly enumerate?: true | undefined;
 }): PolicyOverrides {
-  const { dryRun, services, olderThan, maxDeletesPerRun } = fields;
+  const { dryRun, services, olderThan, maxDeletesPerRun, targets, target, enumerate } = fields;
+  const narrowing: TargetNarrowing | undefined =
+    targets !== undefined
+      ? { selectors: toTargetSelectors(targets) }
+      : target !== undefined
+        ? { single: toSingleTarget(target) }
+        : undefined;
   return {
     ...(dryRun !== undefined ? { dryRun } : {}),
     ...(services !== undefined ? { services: [...new Set(services.filter(isServiceId))] } : {}),
     ...(typeof olderThan === 'string' ? { olderThan } : {}),
     ...(maxDeletesPerRun !== undefined ? { maxDeletesPerRun } : {}),
+    ...(narrowing !== undefined ? { targets: narrowing } : {}),
+    ...(enumerate === true ? { enumerate: true } : {}),
+  };
+}
+
+function toSingleTarget(target: z.infer<typeof singleTargetSchema>): SingleTarget {
+  return {
+    region: target.region,
+    ...(target.cloud !== undefined ? { cloud: target.cloud } : {}),
+    ...(target.projectId !== undefined ? { projectId: target.projectId } : {}),
+    ...(target.projectName !== undefined ? { projectName: target.projectName } : {}),
   };
 }
 

@@ -8,6 +8,7 @@ import { PARENT_KEYS } from '../sources/catalog';
 import { SERVICE_IDS, type ServiceId } from '../types';
 import { checkDuration } from './duration';
 import { DELETABLE_STATES } from './states';
+import { targetsSchema } from './targets';
 
 export { PARENT_KEYS };
 
@@ -90,6 +91,7 @@ export const policySchema = z
       .refine((services) => Object.values(services).some((s) => s !== undefined), {
         message: `name at least one service (${SERVICE_IDS.join(', ')})`,
       }),
+    targets: targetsSchema.optional(),
   })
   .strict();
 

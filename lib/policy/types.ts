@@ -1,4 +1,5 @@
 import type { ServiceId } from '../types';
+import type { TargetSelector } from './targets';
 
 /** One service's retention rule, validated and normalised (durations in ms, defaults applied). */
 export interface ServicePolicy {
@@ -25,6 +26,8 @@ export interface Policy {
   readonly maxDeletesPerRun: number;
   /** A service that is not listed is never touched. */
   readonly services: Readonly<Partial<Record<ServiceId, ServicePolicy>>>;
+  /** Where the policy runs (`lib/policy/targets.ts`); undefined: the configured region and project only. */
+  readonly targets?: readonly TargetSelector[];
   /** Short digest of the effective policy (sha256 prefix of its canonical JSON), for reports. */
   readonly digest: string;
 }
@@ -38,4 +41,28 @@ export interface PolicyOverrides {
   readonly services?: readonly ServiceId[];
   readonly olderThan?: string;
   readonly maxDeletesPerRun?: number;
+  /** Narrows the policy's targets; a target it names that the policy does not select is refused. */
+  readonly targets?: TargetNarrowing;
+  /** List the targets the policy selects and stop: nothing else is listed or deleted (the fan-out's first step). */
+  readonly enumerate?: boolean;
+}
+
+/** Ways an operator narrows the targets (each given part must match; none may widen). */
+export interface TargetNarrowing {
+  /** Only these regions (the CLI's `--region`). */
+  readonly regions?: readonly string[];
+  /** Only these projects, by id or name (the CLI's `--project`). */
+  readonly projects?: readonly string[];
+  /** Only targets one of these selects (the manual event's `targets`). */
+  readonly selectors?: readonly TargetSelector[];
+  /** Exactly this one target (a fan-out's per-target event, `target`). */
+  readonly single?: SingleTarget;
+}
+
+/** One target as a fan-out names it: a region and a project id or name (`cloud` must be the configured one). */
+export interface SingleTarget {
+  readonly cloud?: string;
+  readonly region: string;
+  readonly projectId?: string;
+  readonly projectName?: string;
 }

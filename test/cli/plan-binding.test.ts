@@ -167,7 +167,7 @@ describe('--plan-out records what the plan is bound to', () => {
     const result = await runCli(['purge', '--plan-out', planPath], env);
 
     expect(result.code).toBe(0);
-    expect((await readPlan()).account.projectId).toBe(emulator.account.projectId);
+    expect((await readPlan()).account?.projectId).toBe(emulator.account.projectId);
   });
 });
 

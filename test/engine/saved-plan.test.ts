@@ -111,7 +111,7 @@ describe('saved plans (version 2)', () => {
       () => ({ version: 1, createdAt: NOW.toISOString(), policyDigest: 'x', tasks: [] }),
       /^version: 1 .*not bound to an account.*make a new plan/,
     ],
-    ['a future version', () => ({ ...valid(), version: 3 }), /^version: expected 2, got 3$/],
+    ['a future version', () => ({ ...valid(), version: 4 }), /^version: expected 2, got 4$/],
     ['an unknown key', () => ({ ...valid(), extra: 1 }), /^extra: unknown key$/],
     [
       'a bad date',

@@ -25,6 +25,7 @@ import type { ServiceId, StateClass } from '../../lib/types';
 import { SERVICE_IDS } from '../../lib/types';
 import { packageFunctionGraph } from '../../scripts/package-functiongraph';
 import { getToken } from '../emulator/helpers';
+import { reportOf } from '../support/function-result';
 import { FUNCTIONGRAPH_TIMER_EXAMPLE } from '../support/platform-events';
 import { leakedSecrets } from '../support/secret-forms';
 
@@ -173,9 +174,11 @@ describe('FunctionGraph handler (built index.js) against the emulator', () => {
     );
     emu.clearRequestLog();
 
-    const report = await handler(
-      makeTimerEvent('{"dryRun": false}'),
-      makeContext({ userData: userDataFor(emu), token: agencyToken }),
+    const report = reportOf(
+      await handler(
+        makeTimerEvent('{"dryRun": false}'),
+        makeContext({ userData: userDataFor(emu), token: agencyToken }),
+      ),
     );
 
     const log = emu.requestLog();
@@ -235,12 +238,14 @@ describe('FunctionGraph handler (built index.js) against the emulator', () => {
   it('signs with the temporary AK/SK and security token when the agency gives no token', async () => {
     const { tempAccessKey, tempSecretKey, securityToken } = emu.account;
 
-    const report = await handler(
-      makeTimerEvent(''),
-      makeContext({
-        userData: userDataFor(emu),
-        tempAkSk: { accessKey: tempAccessKey, secretKey: tempSecretKey, securityToken },
-      }),
+    const report = reportOf(
+      await handler(
+        makeTimerEvent(''),
+        makeContext({
+          userData: userDataFor(emu),
+          tempAkSk: { accessKey: tempAccessKey, secretKey: tempSecretKey, securityToken },
+        }),
+      ),
     );
 
     const log = emu.requestLog();
@@ -297,9 +302,11 @@ describe('FunctionGraph handler (built index.js) against the emulator', () => {
   });
 
   it('takes a manual invocation whose body is the manual event', async () => {
-    const report = await handler(
-      { dryRun: true, services: ['dis-dump-tasks'] },
-      makeContext({ userData: userDataFor(emu), token: await getToken(emu) }),
+    const report = reportOf(
+      await handler(
+        { dryRun: true, services: ['dis-dump-tasks'] },
+        makeContext({ userData: userDataFor(emu), token: await getToken(emu) }),
+      ),
     );
 
     expect(report.policy.services).toEqual(['dis-dump-tasks']);
@@ -338,12 +345,14 @@ describe('FunctionGraph handler (built index.js) against the emulator', () => {
       services: { 'dis-dump-tasks': { olderThan: '1d' }, 'oms-migration-tasks': { olderThan: '1d' } },
     });
 
-    const report = await handler(
-      { ...makeTimerEvent(''), dryRun: true, services: ['dis-dump-tasks'] },
-      makeContext({
-        userData: { ...userDataFor(emu), TASK_JANITOR_POLICY: appliedPolicy },
-        token: await getToken(emu),
-      }),
+    const report = reportOf(
+      await handler(
+        { ...makeTimerEvent(''), dryRun: true, services: ['dis-dump-tasks'] },
+        makeContext({
+          userData: { ...userDataFor(emu), TASK_JANITOR_POLICY: appliedPolicy },
+          token: await getToken(emu),
+        }),
+      ),
     );
 
     expect(report.dryRun).toBe(true);
@@ -361,7 +370,7 @@ describe('FunctionGraph handler (built index.js) against the emulator', () => {
     [
       'an unknown key beside the TIMER fields',
       { ...makeTimerEvent(''), dryRun: true, force: true },
-      'force: unknown key; expected dryRun, services, olderThan, maxDeletesPerRun next to the fields of a TIMER event',
+      'force: unknown key; expected dryRun, services, olderThan, maxDeletesPerRun, targets, target, enumerate next to the fields of a TIMER event',
     ],
     [
       'a manual key of the wrong type beside the TIMER fields',

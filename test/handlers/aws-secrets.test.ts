@@ -5,6 +5,7 @@ import { createHandler, type LambdaContextLike } from '../../handlers/aws/purge'
 import { parseSsmParameters, resolveSsmSecrets } from '../../handlers/aws/secrets';
 import { createDefaultDeps } from '../../lib/default-deps';
 import type { BuildDeps } from '../../lib/invocation';
+import { reportOf } from '../support/function-result';
 import {
   FAKE_SSM_ACCOUNT as ACCOUNT,
   type FakeSsm,
@@ -90,7 +91,7 @@ describe('handlers/purge with credentials from SSM Parameter Store', () => {
   it('reads the AK/SK SecureStrings once, decrypted, then purges the emulator signed with them', async () => {
     const handler = createHandler(captureDeps);
 
-    const report = await handler(MANUAL_EVENT, makeContext());
+    const report = reportOf(await handler(MANUAL_EVENT, makeContext()));
 
     expect(ssm.requests).toHaveLength(1);
     expect(ssm.requests[0]).toMatchObject({
@@ -178,7 +179,7 @@ describe('handlers/purge with credentials from SSM Parameter Store', () => {
     vi.stubEnv('HUAWEICLOUD_SDK_SK', emulator.account.secretKey);
     const handler = createHandler(captureDeps);
 
-    const report = await handler(MANUAL_EVENT, makeContext());
+    const report = reportOf(await handler(MANUAL_EVENT, makeContext()));
 
     expect(report.totals.deleted).toBe(5);
     expect(ssm.requests).toEqual([]);

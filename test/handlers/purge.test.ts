@@ -4,6 +4,7 @@ import type { Emulator } from '../../emulator/types';
 import { createHandler, type LambdaContextLike } from '../../handlers/aws/purge';
 import { createDefaultDeps } from '../../lib/default-deps';
 import type { BuildDeps } from '../../lib/invocation';
+import { reportOf } from '../support/function-result';
 import {
   EVENTBRIDGE_EC2_STATE_CHANGE,
   LAMBDA_CONSOLE_SCHEDULED_EVENT_TEMPLATE,
@@ -74,7 +75,7 @@ describe('handlers/purge', () => {
   it('runs the configured policy on a scheduled event and logs the report and its EMF lines', async () => {
     const handler = createHandler(captureDeps);
 
-    const report = await handler(SCHEDULED_EVENT, makeContext());
+    const report = reportOf(await handler(SCHEDULED_EVENT, makeContext()));
 
     expect(report.dryRun).toBe(true);
     expect(report.totals.listed).toBeGreaterThan(0);
@@ -95,7 +96,7 @@ describe('handlers/purge', () => {
     const handler = createHandler(captureDeps);
     const event = { dryRun: false, services: ['oms-migration-tasks'], olderThan: '7d', maxDeletesPerRun: 5 };
 
-    const report = await handler(event, makeContext());
+    const report = reportOf(await handler(event, makeContext()));
 
     expect(report.dryRun).toBe(false);
     expect(Object.keys(report.services)).toEqual(['oms-migration-tasks']);
@@ -129,7 +130,7 @@ describe('handlers/purge', () => {
     const handler = createHandler(captureDeps);
     const event = { ...LAMBDA_CONSOLE_SCHEDULED_EVENT_TEMPLATE, dryRun: true, maxDeletesPerRun: 0 };
 
-    const report = await handler(event, makeContext());
+    const report = reportOf(await handler(event, makeContext()));
 
     expect(report.dryRun).toBe(true);
     expect(report.policy.maxDeletesPerRun).toBe(0);
@@ -141,9 +142,8 @@ describe('handlers/purge', () => {
   it('honours services beside the SAM CLI scheduled-event template', async () => {
     const handler = createHandler(captureDeps);
 
-    const report = await handler(
-      { ...SAM_CLI_SCHEDULED_EVENT_TEMPLATE, services: ['dis-dump-tasks'] },
-      makeContext(),
+    const report = reportOf(
+      await handler({ ...SAM_CLI_SCHEDULED_EVENT_TEMPLATE, services: ['dis-dump-tasks'] }, makeContext()),
     );
 
     expect(report.policy.services).toEqual(['dis-dump-tasks']);
@@ -154,7 +154,7 @@ describe('handlers/purge', () => {
     [
       'an unknown key beside the console template',
       { ...LAMBDA_CONSOLE_SCHEDULED_EVENT_TEMPLATE, dryRun: true, force: true },
-      /force: unknown key; expected dryRun, services, olderThan, maxDeletesPerRun next to the fields of an EventBridge scheduled event/,
+      /force: unknown key; expected dryRun, services, olderThan, maxDeletesPerRun, targets, target, enumerate next to the fields of an EventBridge scheduled event/,
     ],
     [
       'a manual key of the wrong type beside the console template',
@@ -215,7 +215,7 @@ describe('handlers/purge', () => {
     for (let i = 0; i < 150; i += 1) emulator.addTask({ service: 'oms-migration-tasks', state: 5 });
     const handler = createHandler(captureDeps);
 
-    const report = await handler({ dryRun: false, olderThan: '1s' }, makeContext(13_000));
+    const report = reportOf(await handler({ dryRun: false, olderThan: '1s' }, makeContext(13_000)));
 
     expect(report.totals.skipped.deadline).toBeGreaterThan(0);
     // A delete in flight at the deadline is aborted and counted failed, though the cloud may have done it.

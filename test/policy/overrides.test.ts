@@ -104,7 +104,7 @@ describe('parseManualEvent', () => {
     [
       'an unknown key',
       { dryrun: false },
-      'dryrun: unknown key; expected dryRun, services, olderThan, maxDeletesPerRun',
+      'dryrun: unknown key; expected dryRun, services, olderThan, maxDeletesPerRun, targets, target, enumerate',
     ],
     ['dryRun as a string', { dryRun: 'false' }, 'dryRun: expected boolean, got string'],
     ['services as a string', { services: 'oms-migration-tasks' }, 'services: expected array, got string'],

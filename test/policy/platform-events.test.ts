@@ -18,9 +18,9 @@ import {
 } from '../support/platform-events';
 
 const BESIDE_SCHEDULE =
-  'unknown key; expected dryRun, services, olderThan, maxDeletesPerRun next to the fields of an EventBridge scheduled event';
+  'unknown key; expected dryRun, services, olderThan, maxDeletesPerRun, targets, target, enumerate next to the fields of an EventBridge scheduled event';
 const BESIDE_TIMER =
-  'unknown key; expected dryRun, services, olderThan, maxDeletesPerRun next to the fields of a TIMER event';
+  'unknown key; expected dryRun, services, olderThan, maxDeletesPerRun, targets, target, enumerate next to the fields of a TIMER event';
 const ALL_MANUAL_KEYS = {
   dryRun: false,
   services: ['oms-migration-tasks', 'dis-dump-tasks'],
@@ -171,7 +171,9 @@ describe('Lambda events (overridesFromLambdaEvent)', () => {
     [
       'a manual event with an unknown key',
       { dryRun: false, force: true },
-      ['force: unknown key; expected dryRun, services, olderThan, maxDeletesPerRun'],
+      [
+        'force: unknown key; expected dryRun, services, olderThan, maxDeletesPerRun, targets, target, enumerate',
+      ],
     ],
   ])('refuses %s, naming each field', (_label, event, problems) => {
     expect(problemsOf(() => overridesFromLambdaEvent(event))).toEqual(problems);
@@ -211,8 +213,8 @@ describe('FunctionGraph events (overridesFromFunctionGraphEvent)', () => {
       'the documented timer example (its user_event is not a manual event)',
       FUNCTIONGRAPH_TIMER_EXAMPLE,
       [
-        'user_event: message: unknown key; expected dryRun, services, olderThan, maxDeletesPerRun',
-        'user_event: topic: unknown key; expected dryRun, services, olderThan, maxDeletesPerRun',
+        'user_event: message: unknown key; expected dryRun, services, olderThan, maxDeletesPerRun, targets, target, enumerate',
+        'user_event: topic: unknown key; expected dryRun, services, olderThan, maxDeletesPerRun, targets, target, enumerate',
       ],
     ],
     [
@@ -236,7 +238,7 @@ describe('FunctionGraph events (overridesFromFunctionGraphEvent)', () => {
       timer('{"dryrun": true}', { dryRun: 'yes' }),
       [
         'dryRun: expected boolean, got string',
-        'user_event: dryrun: unknown key; expected dryRun, services, olderThan, maxDeletesPerRun',
+        'user_event: dryrun: unknown key; expected dryRun, services, olderThan, maxDeletesPerRun, targets, target, enumerate',
       ],
     ],
     [
@@ -261,7 +263,9 @@ describe('FunctionGraph events (overridesFromFunctionGraphEvent)', () => {
     [
       'a manual body with an unknown key',
       { dryRun: true, user: 'ops' },
-      ['user: unknown key; expected dryRun, services, olderThan, maxDeletesPerRun'],
+      [
+        'user: unknown key; expected dryRun, services, olderThan, maxDeletesPerRun, targets, target, enumerate',
+      ],
     ],
   ])('refuses %s, naming each field', (_label, event, problems) => {
     expect(problemsOf(() => overridesFromFunctionGraphEvent(event))).toEqual(problems);

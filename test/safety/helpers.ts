@@ -46,7 +46,7 @@ export async function runInvocation(
   let report: Report | undefined;
   let thrown: unknown;
   try {
-    ({ report } = await invokePurge({
+    const result = await invokePurge({
       env: (key) => env[key],
       remainingTimeMs: () => options.remainingTimeMs ?? 120_000,
       ...(options.platform ? { platform: options.platform } : {}),
@@ -63,7 +63,8 @@ export async function runInvocation(
           ...(logBase ? { base: logBase } : {}),
         }),
       }),
-    }));
+    });
+    if (result.kind === 'purge') report = result.report;
   } catch (error) {
     thrown = error;
   }

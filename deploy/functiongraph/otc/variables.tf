@@ -88,7 +88,7 @@ variable "agency_actions" {
     "dcs:instance:deleteBackgroundTask",
     "dcs:task:delete",
     # UNCONFIRMED (no action names found in the stored docs): ModelArts processor tasks, DIS.
-    # No OMS on OTC (REFERENCE.md §0.4).
+    # No OMS on OTC (docs/api/oms.md).
     "modelarts:processTask:list",
     "modelarts:processTask:get",
     "modelarts:processTask:delete",

@@ -1,5 +1,5 @@
 /**
- * SDK-HMAC-SHA256 request signing (REFERENCE §1.3), as Huawei Cloud / OTC API gateways verify it.
+ * SDK-HMAC-SHA256 request signing (docs/api/auth.md, with the verified test vector), as Huawei Cloud / OTC API gateways verify it.
  */
 import { createHash, createHmac } from 'node:crypto';
 import type { Secret } from '../secret';

@@ -1,5 +1,5 @@
 /**
- * IAM password tokens (REFERENCE §1.2): minted with `POST /v3/auth/tokens`, project-scoped, cached until
+ * IAM password tokens (docs/api/auth.md): minted with `POST /v3/auth/tokens`, project-scoped, cached until
  * shortly before `expires_at`, refreshed once for all concurrent callers (single flight).
  */
 import { MalformedResponseError } from '../../errors';

@@ -1,0 +1,230 @@
+/**
+ * A run over its targets: each target purged with its own client (its region's hosts, pools, pacing and retry
+ * budget, its project), at most `concurrency` at once, all under the run's one set of stops. The run's cap is
+ * shared: targets take their share in the order they started, so what a dry run would delete is what the same
+ * run applied deletes. A target not started before the run stops is reported skipped.
+ */
+import type { CloudClient } from '../cloud/types';
+import type { Deps } from '../deps';
+import { stopReasonOf } from '../errors';
+import { applyCap, type DeleteCandidate } from '../plan';
+import { enabledServices } from '../policy/overrides';
+import type { Policy } from '../policy/types';
+import { ReportRecorder } from '../recorder';
+import type { Report } from '../report';
+import { type CappedDeletes, type ProgressEvent, type RunSignals, runPurge } from '../run-purge';
+import type { SavedPlan, SavedPlanTask } from '../saved-plan';
+import { descriptorOf } from '../sources/catalog';
+import type { ServiceId, TaskSource } from '../types';
+import { combineReports, runTargetOf, type TargetOutcome } from './combine';
+import { type ResolvedTarget, targetLabel } from './select';
+
+/** What a target's purge needs from its client. */
+export interface TargetClient {
+  readonly client: CloudClient;
+  /** The time ages are measured from (the earlier of this clock and the cloud's). */
+  readonly planningNowMs: () => number;
+  /** The endpoint host of a service, named in failures. */
+  readonly hostOf: (service: ServiceId) => string | undefined;
+}
+
+export interface RunTargetsOptions {
+  readonly policy: Policy;
+  readonly policySource: string;
+  /** In the order they start. */
+  readonly targets: readonly ResolvedTarget[];
+  readonly clientFor: (target: ResolvedTarget) => TargetClient;
+  readonly sources: readonly TaskSource[];
+  readonly signals: RunSignals;
+  readonly deadlineAtMs: number;
+  readonly startedAt: Date;
+  /** Targets purged at once. */
+  readonly concurrency: number;
+  readonly deleteConcurrency: number;
+  /** Plan/apply: the planned tasks of each target (by project id). */
+  readonly savedPlan?: SavedPlan;
+  readonly planTasksOf?: (target: ResolvedTarget) => readonly SavedPlanTask[];
+  readonly onProgress?: (event: ProgressEvent) => void;
+  /** Several targets: log lines and failures name theirs. */
+  readonly labelled: boolean;
+}
+
+export interface TargetsResult {
+  readonly report: Report;
+  /** What the run deleted or (dry run) would delete, per target, oldest first within each. */
+  readonly plannedDeletes: readonly (SavedPlanTask & { readonly target?: string })[];
+  /** The typed errors of every target (for `FullRunFailureError`). */
+  readonly errors: readonly Error[];
+}
+
+export async function runTargets(deps: Deps, options: RunTargetsOptions): Promise<TargetsResult> {
+  const { policy, targets, signals } = options;
+  const outcomes: TargetOutcome[] = new Array(targets.length);
+  const planned: (SavedPlanTask & { target?: string })[][] = targets.map(() => []);
+  const errors: Error[] = [];
+  const purgeTarget = createTargetPurge(deps, options);
+  await forEachIndex(targets.length, options.concurrency, async (index) => {
+    const done = await purgeTarget(index);
+    outcomes[index] = done.outcome;
+    planned[index] = done.planned;
+    errors.push(...done.errors);
+  });
+  const report = combineReports(outcomes, {
+    dryRun: policy.dryRun,
+    startedAt: options.startedAt,
+    finishedAt: deps.now(),
+    policy: {
+      digest: policy.digest,
+      maxDeletesPerRun: policy.maxDeletesPerRun,
+      source: options.policySource,
+    },
+    services: enabledServices(policy),
+    stoppedBy: signals.stop.aborted ? stopReasonOf(signals.stop.reason) : undefined,
+  });
+  return { report, plannedDeletes: planned.flat(), errors };
+}
+
+/** What one target's purge produced. */
+interface TargetDone {
+  readonly outcome: TargetOutcome;
+  readonly planned: (SavedPlanTask & { target?: string })[];
+  readonly errors: readonly Error[];
+}
+
+/** The purge of target `index`: its own recorder and client, the run's stops, its turn at the shared cap. */
+function createTargetPurge(deps: Deps, options: RunTargetsOptions): (index: number) => Promise<TargetDone> {
+  const { policy, targets, signals } = options;
+  const ledger = createCapLedger(policy.maxDeletesPerRun, targets.length);
+  // The same target lists the account-wide APIs whatever the day's order, so a plan made one day applies the next.
+  const accountWideIndex = firstBySortKey(targets);
+  return async (index) => {
+    const target = targets[index] as ResolvedTarget;
+    if (signals.stop.aborted) {
+      ledger.pass(index);
+      return { outcome: { target, skipped: stopReasonOf(signals.stop.reason) }, planned: [], errors: [] };
+    }
+    const { client, planningNowMs, hostOf } = options.clientFor(target);
+    const targetPolicy = index === accountWideIndex ? policy : withoutAccountWideApis(policy);
+    const label = options.labelled ? targetLabel(target) : undefined;
+    const targetDeps = label ? { ...deps, log: deps.log.child({ target: label }) } : deps;
+    const recorder = new ReportRecorder(targetDeps, {
+      dryRun: policy.dryRun,
+      startedAt: deps.now(),
+      policy: {
+        digest: policy.digest,
+        maxDeletesPerRun: policy.maxDeletesPerRun,
+        source: options.policySource,
+      },
+      services: enabledServices(targetPolicy),
+      target: runTargetOf(target),
+      hostOf,
+    });
+    let took = false;
+    try {
+      const savedPlan = options.savedPlan && {
+        ...options.savedPlan,
+        tasks: options.planTasksOf?.(target) ?? options.savedPlan.tasks,
+      };
+      const result = await runPurge(targetDeps, {
+        policy: targetPolicy,
+        client,
+        projectId: target.projectId,
+        sources: options.sources,
+        deadlineAtMs: options.deadlineAtMs,
+        signals,
+        recorder,
+        deleteConcurrency: options.deleteConcurrency,
+        planningNowMs,
+        capDeletes: (candidates) => {
+          took = true;
+          return ledger.take(index, candidates);
+        },
+        ...(savedPlan ? { savedPlan } : {}),
+        ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+      });
+      const planned = result.plannedDeletes.map((task) =>
+        label ? { ...task, target: target.projectId } : task,
+      );
+      return { outcome: { target, report: result.report }, planned, errors: recorder.errors() };
+    } finally {
+      // A purge that ended before its cap (no service listed) passes its turn, so later targets never wait on it.
+      if (!took) ledger.pass(index);
+    }
+  };
+}
+
+function firstBySortKey(targets: readonly ResolvedTarget[]): number {
+  let first = 0;
+  targets.forEach((target, index) => {
+    const best = targets[first] as ResolvedTarget;
+    if (sortKey(target).localeCompare(sortKey(best)) < 0) first = index;
+  });
+  return first;
+}
+
+function sortKey(target: ResolvedTarget): string {
+  return `${target.region}\u0000${target.projectName ?? ''}\u0000${target.projectId}`;
+}
+
+/**
+ * An API whose listing is the whole account's (SMS: every target region's tasks in one list) is listed by one
+ * target only (the first by region and project name): listed by every target, each task would be planned once
+ * per target.
+ */
+function withoutAccountWideApis(policy: Policy): Policy {
+  const services = { ...policy.services };
+  for (const service of Object.keys(services) as ServiceId[]) {
+    if (descriptorOf(service).scope === 'account') delete services[service];
+  }
+  return { ...policy, services };
+}
+
+/**
+ * The run's cap, shared by its targets in their order: target `i` takes its share only once every target
+ * before it has taken (or passed) its own, so the split never depends on which listing finished first.
+ */
+export function createCapLedger(cap: number, count: number) {
+  let remaining = Math.max(0, Math.floor(cap));
+  const turns = Array.from({ length: count + 1 }, () => {
+    let resolve: () => void = () => undefined;
+    const promise = new Promise<void>((done) => {
+      resolve = done;
+    });
+    return { promise, resolve };
+  });
+  turns[0]?.resolve();
+  const done = new Set<number>();
+  const finishTurn = (index: number) => {
+    if (done.has(index)) return;
+    done.add(index);
+    turns[index + 1]?.resolve();
+  };
+  return {
+    async take(index: number, candidates: readonly DeleteCandidate[]): Promise<CappedDeletes> {
+      await turns[index]?.promise;
+      const result = applyCap(candidates, remaining);
+      remaining -= result.deletes.length;
+      finishTurn(index);
+      return result;
+    },
+    /** A target that takes nothing: its turn passes (after the ones before it). */
+    pass(index: number): void {
+      const turn = turns[index];
+      if (!turn) return;
+      void turn.promise.then(() => finishTurn(index));
+    },
+  };
+}
+
+/** `fn(0)`, `fn(1)`, … with at most `concurrency` running, started in index order. `fn` must not throw. */
+async function forEachIndex(
+  count: number,
+  concurrency: number,
+  fn: (index: number) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < count) await fn(next++);
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, count)) }, worker));
+}

@@ -1,0 +1,192 @@
+/**
+ * Which (region, project) targets a run covers: the policy's selectors resolved against the projects the
+ * credentials can see, narrowed by the operator, in an order that rotates from day to day. Pure.
+ */
+import { matchesGlobs } from '../plan';
+import { ALL_PROJECTS, type TargetSelector } from '../policy/targets';
+import type { SingleTarget, TargetNarrowing } from '../policy/types';
+import { REGION_ID_PATTERN } from '../regions';
+
+/** A project as IAM lists it. */
+export interface DiscoveredProject {
+  readonly id: string;
+  readonly name: string;
+}
+
+/** One target of a run. */
+export interface ResolvedTarget {
+  readonly cloud: string;
+  readonly region: string;
+  readonly projectId: string;
+  /** Undefined when the project id was configured and never looked up. */
+  readonly projectName: string | undefined;
+}
+
+/** `region/projectName` (or the id): how messages, the table and metrics name a target. */
+export function targetLabel(target: Pick<ResolvedTarget, 'region' | 'projectId' | 'projectName'>): string {
+  return `${target.region}/${target.projectName ?? target.projectId}`;
+}
+
+/**
+ * The region a project belongs to, from its name: a region's own project is named after it, a sub-project
+ * `<region>_<name>`. Undefined for any other project (`MOS` and the like, which no task API lives in).
+ */
+export function regionOfProject(name: string): string | undefined {
+  const region = name.split('_', 1)[0] ?? '';
+  return REGION_ID_PATTERN.test(region) ? region : undefined;
+}
+
+export interface Selection {
+  readonly targets: readonly ResolvedTarget[];
+  /** Each names the selector or narrowing that failed: nothing may run when there is one. */
+  readonly problems: readonly string[];
+}
+
+/** The targets `selectors` choose among `projects`; a project named explicitly must exist in its regions. */
+export function selectTargets(
+  selectors: readonly TargetSelector[],
+  projects: readonly DiscoveredProject[],
+  cloud: string,
+): Selection {
+  const problems: string[] = [];
+  const chosen = new Map<string, ResolvedTarget>();
+  selectors.forEach((selector, index) => {
+    const inRegions = projects.filter((project) => {
+      const region = regionOfProject(project.name);
+      return region !== undefined && selector.regions.includes(region);
+    });
+    const excluded = (project: DiscoveredProject) =>
+      selector.exclude !== undefined && matchesGlobs(selector.exclude, project.name);
+    selector.projects.forEach((ref, refIndex) => {
+      const matches =
+        ref === ALL_PROJECTS
+          ? inRegions
+          : inRegions.filter((project) => project.id === ref || project.name === ref);
+      if (ref !== ALL_PROJECTS && matches.length === 0) {
+        problems.push(
+          `targets[${index}].projects[${refIndex}]: no project ${JSON.stringify(ref)} in ${selector.regions.join(', ')} that these credentials can see`,
+        );
+      }
+      for (const project of matches) {
+        if (excluded(project)) continue;
+        const region = regionOfProject(project.name) ?? '';
+        chosen.set(project.id, { cloud, region, projectId: project.id, projectName: project.name });
+      }
+    });
+  });
+  return { targets: [...chosen.values()], problems };
+}
+
+/**
+ * The targets an operator's narrowing keeps. Every region, project, selector or single target it names must
+ * select at least one of `targets`: naming one the policy does not select is refused, never added.
+ */
+export function narrowTargets(
+  targets: readonly ResolvedTarget[],
+  narrowing: TargetNarrowing | undefined,
+  names: {
+    readonly regions: string;
+    readonly projects: string;
+    readonly selectors: string;
+    readonly single: string;
+  },
+): Selection {
+  if (narrowing === undefined) return { targets, problems: [] };
+  const problems: string[] = [];
+  let kept = [...targets];
+  const known = (list: readonly ResolvedTarget[]) => list.map(targetLabel).join(', ') || 'none';
+  if (narrowing.regions !== undefined) {
+    for (const region of narrowing.regions) {
+      if (!kept.some((t) => t.region === region)) {
+        problems.push(`${names.regions} ${region}: not among the policy's targets (${known(targets)})`);
+      }
+    }
+    kept = kept.filter((t) => narrowing.regions?.includes(t.region));
+  }
+  if (narrowing.projects !== undefined) {
+    for (const ref of narrowing.projects) {
+      if (!kept.some((t) => t.projectId === ref || t.projectName === ref)) {
+        problems.push(`${names.projects} ${ref}: not among the policy's targets (${known(kept)})`);
+      }
+    }
+    kept = kept.filter((t) =>
+      narrowing.projects?.some((ref) => t.projectId === ref || t.projectName === ref),
+    );
+  }
+  if (narrowing.selectors !== undefined) {
+    const { selectors } = narrowing;
+    selectors.forEach((selector, index) => {
+      if (!kept.some((t) => selectorKeeps(selector, t))) {
+        problems.push(`${names.selectors}[${index}]: selects none of the policy's targets (${known(kept)})`);
+      }
+    });
+    kept = kept.filter((t) => selectors.some((selector) => selectorKeeps(selector, t)));
+  }
+  if (narrowing.single !== undefined) {
+    const single = narrowing.single;
+    const match = kept.filter((t) => isSingle(single, t));
+    if (match.length !== 1) {
+      problems.push(
+        `${names.single}: ${describeSingle(single)} is not one of the policy's targets (${known(targets)})`,
+      );
+    }
+    kept = match.slice(0, 1);
+  }
+  return { targets: kept, problems };
+}
+
+function selectorKeeps(selector: TargetSelector, target: ResolvedTarget): boolean {
+  if (!selector.regions.includes(target.region)) return false;
+  const name = target.projectName ?? '';
+  if (selector.exclude !== undefined && matchesGlobs(selector.exclude, name)) return false;
+  return selector.projects.some(
+    (ref) => ref === ALL_PROJECTS || ref === target.projectId || ref === target.projectName,
+  );
+}
+
+function isSingle(single: SingleTarget, target: ResolvedTarget): boolean {
+  if (single.cloud !== undefined && single.cloud !== target.cloud) return false;
+  if (single.region !== target.region) return false;
+  if (single.projectId !== undefined && single.projectId !== target.projectId) return false;
+  if (single.projectName !== undefined && single.projectName !== target.projectName) return false;
+  return true;
+}
+
+function describeSingle(single: SingleTarget): string {
+  return `${single.cloud ? `${single.cloud} ` : ''}${single.region}/${single.projectName ?? single.projectId ?? '?'}`;
+}
+
+/**
+ * The order targets start in: regions taken in turn (so that targets running at once are in different regions,
+ * with different hosts and rate limits), rotated by `rotation` (the run's day) so that, when a run cannot cover
+ * every target before its deadline, the next day's run starts elsewhere. No state is kept between runs.
+ */
+export function orderTargets(targets: readonly ResolvedTarget[], rotation: number): ResolvedTarget[] {
+  const byRegion = new Map<string, ResolvedTarget[]>();
+  const sorted = [...targets].sort(
+    (a, b) =>
+      a.region.localeCompare(b.region) ||
+      (a.projectName ?? a.projectId).localeCompare(b.projectName ?? b.projectId) ||
+      a.projectId.localeCompare(b.projectId),
+  );
+  for (const target of sorted) {
+    const list = byRegion.get(target.region) ?? [];
+    list.push(target);
+    byRegion.set(target.region, list);
+  }
+  const interleaved: ResolvedTarget[] = [];
+  for (let round = 0; interleaved.length < sorted.length; round++) {
+    for (const list of byRegion.values()) {
+      const target = list[round];
+      if (target !== undefined) interleaved.push(target);
+    }
+  }
+  if (interleaved.length === 0) return interleaved;
+  const offset = ((rotation % interleaved.length) + interleaved.length) % interleaved.length;
+  return [...interleaved.slice(offset), ...interleaved.slice(0, offset)];
+}
+
+/** The run's day since the epoch (UTC): what rotates the order. */
+export function rotationOf(startedAtMs: number): number {
+  return Math.floor(startedAtMs / 86_400_000);
+}
