@@ -14,7 +14,10 @@ const MAX_INLINE_MAP_CONCURRENCY = 40;
 
 /** `--param name: expected …, got …` */
 function invalid(name, expected, value) {
-  return new Error(`--param ${name}: expected ${expected}, got ${JSON.stringify(value)}`);
+  const error = new Error(`--param ${name}: expected ${expected}, got ${JSON.stringify(value)}`);
+  // Serverless prints a resolver's error by its stack: the message is the whole story for a parameter.
+  error.stack = error.message;
+  return error;
 }
 
 async function readMode(resolveVariable) {
