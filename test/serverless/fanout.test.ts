@@ -136,6 +136,7 @@ describe('serverless package --param mode=fanout (offline)', () => {
     });
     const purge = stateOf(map.ItemProcessor, 'PurgeTarget');
     expect(purge.Catch).toEqual([
+      { ErrorEquals: ['States.DataLimitExceeded'], ResultPath: '$.error', Next: 'TargetFailed' },
       { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'TargetFailed' },
     ]);
     const retried = (Array.isArray(purge.Retry) ? purge.Retry : []).flatMap(
@@ -289,6 +290,24 @@ describe('the fan-out state machine, run offline against the function contract',
     expect(delays).toEqual(expect.arrayContaining([5, 10, 20, 2, 4, 8, 16, 32, 60]));
   });
 
+  it('reports a target whose report is over 256 KiB as its error (States.ALL does not match that one)', async () => {
+    const [first, second] = targets;
+    const fn = purgeFunction({
+      targets: [first, second],
+      failuresPerService: (region) => (region === first?.region ? 5 * MAX_LISTED_FAILURES : 0),
+    });
+
+    const run = await execute({}, fn.handler);
+
+    expect(run.status === 'SUCCEEDED' ? run.output : run).toEqual([
+      {
+        target: first,
+        error: { Error: 'States.DataLimitExceeded', Cause: expect.stringContaining('bytes') },
+      },
+      { target: second, report: summaryOf(reportFor(second)) },
+    ]);
+  });
+
   it('runs at most fanoutMaxConcurrency targets at once', async () => {
     const many = Array.from({ length: 30 }, (_, index) => ({ region: 'cn-north-4', projectId: `p${index}` }));
     const fn = purgeFunction({ targets: many, invocationMs: 5 });
@@ -379,7 +398,7 @@ function purgeFunction(options: {
   readonly failEnumerate?: TaskFailure;
   readonly runningExecutions?: number;
   readonly invocationMs?: number;
-  readonly failuresPerService?: number;
+  readonly failuresPerService?: number | ((region: string) => number);
 }) {
   const payloads: unknown[] = [];
   const listedExecutions: unknown[] = [];
@@ -413,7 +432,9 @@ function purgeFunction(options: {
     maxInFlight = Math.max(maxInFlight, inFlight);
     await new Promise((resolve) => setTimeout(resolve, options.invocationMs ?? 0));
     inFlight -= 1;
-    return { StatusCode: 200, Payload: reportFor(target, options.failuresPerService ?? 0) };
+    const failures = options.failuresPerService;
+    const count = typeof failures === 'function' ? failures(region) : (failures ?? 0);
+    return { StatusCode: 200, Payload: reportFor(target, count) };
   };
   return {
     handler,
