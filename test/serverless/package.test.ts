@@ -99,6 +99,16 @@ describe('serverless package (offline, no AWS credentials)', () => {
     expect(logGroup).toMatchObject({ RetentionInDays: 30 });
   });
 
+  it('deploys no state machine in the default mode: the schedule invokes the function (--param mode=fanout does)', () => {
+    const types = Object.values(template.Resources).map((r) => r.Type);
+    expect(types.filter((type) => type.startsWith('AWS::StepFunctions::'))).toEqual([]);
+    expect(types.filter((type) => type === 'AWS::IAM::Role')).toEqual(['AWS::IAM::Role']);
+    const rule = Object.values(template.Resources).find((r) => r.Type === 'AWS::Events::Rule')?.Properties;
+    expect(rule?.Targets).toEqual([
+      { Arn: { 'Fn::GetAtt': ['PurgeLambdaFunction', 'Arn'] }, Id: 'purgeSchedule' },
+    ]);
+  });
+
   it('puts no credential in the configuration, only the names of the SSM parameters to read at run time', () => {
     const fn = Object.values(template.Resources).find((r) => r.Type === 'AWS::Lambda::Function')?.Properties;
     const variables =

@@ -1,4 +1,6 @@
-# task-janitor on Huawei Cloud FunctionGraph: one function, one TIMER trigger, one agency with a custom role.
+# task-janitor on Huawei Cloud FunctionGraph: one function, one agency with a custom role, and either one TIMER
+# trigger (the default: one run purges every target of the policy) or, with `targets`, one TIMER trigger per
+# target, staggered over the hour, each run purging that target only.
 #
 # Checked against huaweicloud/terraform-provider-huaweicloud:
 #   docs/resources/fgs_function.md + huaweicloud/services/fgs/resource_huaweicloud_fgs_function.go
@@ -28,6 +30,25 @@ locals {
   )
 
   has_log_config = var.log_group_id != ""
+
+  # Targets named by project id: the agency grants its role by project name, which IAM tells.
+  targets_by_project_id = [for t in var.targets : t if t.project_id != null]
+}
+
+data "huaweicloud_identity_projects" "all" {
+  count = length(local.targets_by_project_id) == 0 ? 0 : 1
+}
+
+module "targets" {
+  source = "../modules/timer-targets"
+
+  targets             = var.targets
+  function_name       = var.function_name
+  base_user_event     = local.base_user_event
+  dry_run             = var.dry_run
+  schedule            = var.targets_schedule
+  stagger_minutes     = var.stagger_minutes
+  project_names_by_id = { for p in flatten(data.huaweicloud_identity_projects.all[*].projects) : p.id => p.name }
 }
 
 resource "huaweicloud_identity_role" "purge" {
@@ -50,9 +71,13 @@ resource "huaweicloud_identity_agency" "function" {
   description            = "Lets the task-janitor function list and delete stale tasks in ${var.region}"
   delegated_service_name = "op_svc_cff"
 
-  project_role {
-    project = var.region
-    roles   = [huaweicloud_identity_role.purge.name]
+  # The function's region without targets; with targets, every target's project (and no other).
+  dynamic "project_role" {
+    for_each = length(var.targets) == 0 ? [var.region] : module.targets.agency_projects
+    content {
+      project = project_role.value
+      roles   = [huaweicloud_identity_role.purge.name]
+    }
   }
 }
 
@@ -80,7 +105,10 @@ resource "huaweicloud_fgs_function" "janitor" {
   log_stream_name = local.has_log_config ? var.log_stream_name : null
 }
 
+# Without targets: one trigger, one run for every target of the policy.
 resource "huaweicloud_fgs_function_trigger" "timer" {
+  count = length(var.targets) == 0 ? 1 : 0
+
   function_urn = huaweicloud_fgs_function.janitor.urn
   type         = "TIMER"
   status       = "ACTIVE"
@@ -89,5 +117,27 @@ resource "huaweicloud_fgs_function_trigger" "timer" {
     schedule_type = "Cron"
     schedule      = var.schedule
     user_event    = local.user_event
+  })
+}
+
+# The single trigger was not counted before `targets` existed: keep it in place on upgrade.
+moved {
+  from = huaweicloud_fgs_function_trigger.timer
+  to   = huaweicloud_fgs_function_trigger.timer[0]
+}
+
+# With targets: one trigger per target, each sending {"target": {...}} (merged with trigger_user_event and
+# dryRun), so that each run purges one target with its own timeout.
+resource "huaweicloud_fgs_function_trigger" "target_timer" {
+  for_each = module.targets.triggers
+
+  function_urn = huaweicloud_fgs_function.janitor.urn
+  type         = "TIMER"
+  status       = "ACTIVE"
+  event_data = jsonencode({
+    name          = each.value.name
+    schedule_type = "Cron"
+    schedule      = each.value.schedule
+    user_event    = each.value.user_event
   })
 }

@@ -1,4 +1,4 @@
-# OpenTofu / Terraform >= 1.3 (optional object attributes are not used; 1.3 is only for `nullable`).
+# OpenTofu / Terraform >= 1.3: optional object attributes (`targets`); `moved` and preconditions need 1.2.
 terraform {
   required_version = ">= 1.3"
 

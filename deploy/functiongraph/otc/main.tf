@@ -1,4 +1,6 @@
-# task-janitor on Open Telekom Cloud FunctionGraph: one function, one TIMER trigger, one agency with a custom role.
+# task-janitor on Open Telekom Cloud FunctionGraph: one function, one agency with a custom role, and either one
+# TIMER trigger (the default: one run purges every target of the policy) or, with `targets`, one TIMER trigger
+# per target, staggered over the hour, each run purging that target only.
 #
 # Checked against opentelekomcloud/terraform-provider-opentelekomcloud:
 #   docs/resources/fgs_function_v2.md (code_type zip + func_code (base64 or text) + code_filename; obs + code_url;
@@ -26,6 +28,25 @@ locals {
   )
 
   has_log_config = var.log_group_id != ""
+
+  # Targets named by project id: the agency grants its role by project name, which IAM tells.
+  targets_by_project_id = [for t in var.targets : t if t.project_id != null]
+}
+
+data "opentelekomcloud_identity_projects_v3" "all" {
+  count = length(local.targets_by_project_id) == 0 ? 0 : 1
+}
+
+module "targets" {
+  source = "../modules/timer-targets"
+
+  targets             = var.targets
+  function_name       = var.function_name
+  base_user_event     = local.base_user_event
+  dry_run             = var.dry_run
+  schedule            = var.targets_schedule
+  stagger_minutes     = var.stagger_minutes
+  project_names_by_id = { for p in flatten(data.opentelekomcloud_identity_projects_v3.all[*].projects) : p.project_id => p.name }
 }
 
 resource "opentelekomcloud_identity_role_v3" "purge" {
@@ -44,9 +65,13 @@ resource "opentelekomcloud_identity_agency_v3" "function" {
   description           = "Lets the task-janitor function list and delete stale tasks in ${var.region}"
   delegated_domain_name = "op_svc_cff"
 
-  project_role {
-    project = var.region
-    roles   = [opentelekomcloud_identity_role_v3.purge.display_name]
+  # The function's region without targets; with targets, every target's project (and no other).
+  dynamic "project_role" {
+    for_each = length(var.targets) == 0 ? [var.region] : module.targets.agency_projects
+    content {
+      project = project_role.value
+      roles   = [opentelekomcloud_identity_role_v3.purge.display_name]
+    }
   }
 }
 
@@ -74,7 +99,10 @@ resource "opentelekomcloud_fgs_function_v2" "janitor" {
   log_topic_name = local.has_log_config ? var.log_topic_name : null
 }
 
+# Without targets: one trigger, one run for every target of the policy.
 resource "opentelekomcloud_fgs_trigger_v2" "timer" {
+  count = length(var.targets) == 0 ? 1 : 0
+
   function_urn = opentelekomcloud_fgs_function_v2.janitor.urn
   type         = "TIMER"
   status       = "ACTIVE"
@@ -83,5 +111,27 @@ resource "opentelekomcloud_fgs_trigger_v2" "timer" {
     schedule_type = "Cron"
     schedule      = var.schedule
     user_event    = local.user_event
+  })
+}
+
+# The single trigger was not counted before `targets` existed: keep it in place on upgrade.
+moved {
+  from = opentelekomcloud_fgs_trigger_v2.timer
+  to   = opentelekomcloud_fgs_trigger_v2.timer[0]
+}
+
+# With targets: one trigger per target, each sending {"target": {...}} (merged with trigger_user_event and
+# dryRun), so that each run purges one target with its own timeout.
+resource "opentelekomcloud_fgs_trigger_v2" "target_timer" {
+  for_each = module.targets.triggers
+
+  function_urn = opentelekomcloud_fgs_function_v2.janitor.urn
+  type         = "TIMER"
+  status       = "ACTIVE"
+  event_data = jsonencode({
+    name          = each.value.name
+    schedule_type = "Cron"
+    schedule      = each.value.schedule
+    user_event    = each.value.user_event
   })
 }

@@ -46,6 +46,28 @@ variable "dry_run" {
   default     = true
 }
 
+variable "targets" {
+  description = "Empty (the default): one TIMER trigger, one run for every target of the policy. Otherwise one TIMER trigger per (region, project), each run purging that target only, with its own timeout, e.g. [{ region = \"eu-de\", project_name = \"eu-de\" }, { region = \"eu-nl\", project_id = \"0123…\" }]. Each must be one of the packaged policy's targets (the function refuses any other before a request). The agency gets its role in each target's project, and in no other."
+  type = list(object({
+    region       = string
+    project_id   = optional(string)
+    project_name = optional(string)
+  }))
+  default = []
+}
+
+variable "targets_schedule" {
+  description = "With targets: the triggers' cron, `{minute}` standing for each trigger's minute (see stagger_minutes)."
+  type        = string
+  default     = "0 {minute} 3 * * *"
+}
+
+variable "stagger_minutes" {
+  description = "With targets: minutes between two triggers' starts (trigger i at minute i × stagger_minutes, modulo 60). Null (the default): spread over the hour, minute = i × 60 / number of targets, rounded down."
+  type        = number
+  default     = null
+}
+
 variable "trigger_user_event" {
   description = "Manual event for the timer (JSON object text, same keys as the Lambda manual event), e.g. {\"services\":[\"dcs-center-tasks\"]}. dryRun is always set from var.dry_run."
   type        = string
