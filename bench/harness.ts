@@ -9,11 +9,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildSync } from 'esbuild';
 import type { EmulatorOptions, FaultSettings, FaultTarget } from '../emulator/types';
-import { classifyDcsState } from '../lib/sources/dcs-common';
-import { classifyDisState } from '../lib/sources/dis-dump-tasks';
-import { classifyModelArtsStatus } from '../lib/sources/modelarts-processor-tasks';
-import { classifyOmsStatus } from '../lib/sources/oms-migration-tasks';
-import type { ServiceId } from '../lib/types';
+import { getSource } from '../lib/sources/index';
+import { SERVICE_IDS, type ServiceId } from '../lib/types';
 import type { EmulatorStats, ReadyMessage } from './emulator-process';
 import type { PurgeJob, PurgeMessage, PurgeOutcome } from './purge-process';
 
@@ -154,28 +151,17 @@ export function policyFor(services: readonly ServiceId[], olderThan = '1d'): str
   });
 }
 
-export const ALL_SERVICES: readonly ServiceId[] = [
-  'dcs-center-tasks',
-  'dcs-background-tasks',
-  'modelarts-processor-tasks',
-  'oms-migration-tasks',
-  'dis-dump-tasks',
-];
-
-const STATE_CLASS: Record<ServiceId, (state: string) => string> = {
-  'dcs-center-tasks': (s) => classifyDcsState(s).stateClass,
-  'dcs-background-tasks': (s) => classifyDcsState(s).stateClass,
-  'modelarts-processor-tasks': (s) => classifyModelArtsStatus(Number(s)).stateClass,
-  'oms-migration-tasks': (s) => classifyOmsStatus(Number(s)).stateClass,
-  'dis-dump-tasks': (s) => classifyDisState(s).stateClass,
-};
+export const ALL_SERVICES: readonly ServiceId[] = SERVICE_IDS;
 
 /** Deletions the emulator saw of tasks that were not in a deletable state (in progress or unknown). */
 export function nonDeletableDeletions(stats: EmulatorStats): number {
   let count = 0;
   for (const [service, byState] of Object.entries(stats.deletions)) {
-    const classify = STATE_CLASS[service as ServiceId];
-    for (const [state, n] of Object.entries(byState)) if (classify(state) !== 'deletable') count += n;
+    const source = getSource(service as ServiceId);
+    for (const [state, n] of Object.entries(byState)) {
+      // Stats carry states as text; a status code reads the same as a decimal string.
+      if (source.classifyWireState(state).stateClass !== 'deletable') count += n;
+    }
   }
   return count;
 }

@@ -264,9 +264,16 @@ function createDeleter(options: DeleterOptions) {
         async (send): Promise<Attempt> => {
           let fresh: Task | undefined;
           try {
-            const answer = await send({ ...read.request, isExpectedError: (a) => isReadGone(source, a) });
+            const answer = await send({
+              ...read.request,
+              isExpectedError: (a) => isReadGone(source, a) || isReadMaybeGone(source, a),
+            });
             fresh = read.toTask(answer.body);
           } catch (error) {
+            // "Maybe not found" (SMS documents no not-found code): a listing settles it, nothing is deleted now.
+            if (isReadMaybeGone(source, answerOf(error))) {
+              return { unsettled: { candidate, attempts, error, why: 'confirm' } };
+            }
             if (!isReadGone(source, answerOf(error))) throw error;
           }
           if (fresh === undefined) return { settled: goneOutcome(attempts) };
@@ -411,6 +418,10 @@ async function locateTasks(
 /** A read of one task answered with the API's documented "not found". */
 function isReadGone(source: TaskSource, answer: ApiAnswer | undefined): boolean {
   return isAnswer(answer, source.descriptor.answers.notFound);
+}
+
+function isReadMaybeGone(source: TaskSource, answer: ApiAnswer | undefined): boolean {
+  return isAnswer(answer, source.descriptor.answers.ambiguousNotFound ?? []);
 }
 
 function skipped(skip: SkipReason, reason: string, error?: unknown, refused = false): TaskOutcome {

@@ -15,7 +15,7 @@
 import { setMaxListeners } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import { createCloudClientFromConfig } from './cloud/from-config';
-import { type Config, type LogLevel, loadConfig } from './config';
+import { type CloudName, type Config, type LogLevel, loadConfig } from './config';
 import type { Deps } from './deps';
 import { CloudApiError, ConfigError, FullRunFailureError, RunStoppedError } from './errors';
 import type { Platform } from './platform';
@@ -24,11 +24,11 @@ import { applyOverrides, enabledServices, parseManualEvent } from './policy/over
 import type { Policy, PolicyOverrides } from './policy/types';
 import { ReportRecorder } from './recorder';
 import { redactUrl } from './redact-url';
-import { describeUnknownRegion } from './regions';
+import { describeUnknownRegion, REGIONS } from './regions';
 import { type Report, shouldFail } from './report';
 import { type ProgressEvent, type PurgeResult, type RunSignals, runPurge } from './run-purge';
 import type { SavedPlan } from './saved-plan';
-import { hostOf } from './sources/catalog';
+import { descriptorOf, hostOf } from './sources/catalog';
 import { SOURCES } from './sources/index';
 import type { ServiceId } from './types';
 
@@ -126,11 +126,22 @@ export async function prepareInvocation(options: PrepareInvocationOptions): Prom
     }
   }
 
+  if (config !== undefined && policy !== undefined) problems.push(...servicesOffCloud(policy, config.cloud));
   if (problems.length > 0 || config === undefined || policy === undefined || source === undefined) {
     throw new ConfigError(problems);
   }
   const policySource = options.policySourceLabel ?? (isInlinePolicy(source) ? 'inline' : redactUrl(source));
   return { config, policy, policySource };
+}
+
+/** An enabled service its cloud does not offer (OMS, SMS and the DCS task center on OTC): refused, not tried. */
+function servicesOffCloud(policy: Policy, cloud: CloudName): string[] {
+  return enabledServices(policy)
+    .filter((service) => !descriptorOf(service).clouds.includes(cloud))
+    .map(
+      (service) =>
+        `policy: services.${service}: ${descriptorOf(service).title}: not offered on ${REGIONS[cloud].label} (TASK_JANITOR_CLOUD=${cloud}); remove the service or set enabled: false`,
+    );
 }
 
 export interface ExecuteInvocationOptions {
