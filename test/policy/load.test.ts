@@ -117,7 +117,7 @@ describe('parsePolicyText', () => {
     [
       'an unknown service',
       { 'sms-tasks': { olderThan: '1d' } },
-      'services.sms-tasks: unknown service "sms-tasks"; expected one of dcs-center-tasks, dcs-background-tasks, modelarts-processor-tasks, oms-migration-tasks, dis-dump-tasks',
+      `services.sms-tasks: unknown service "sms-tasks"; expected one of ${SERVICE_IDS.join(', ')}`,
     ],
     [
       'an unknown service key',
@@ -154,11 +154,7 @@ describe('parsePolicyText', () => {
       { 'oms-migration-tasks': { olderThan: '1d', enabled: 'yes' } },
       'services.oms-migration-tasks.enabled: expected boolean, got string',
     ],
-    [
-      'no service at all',
-      {},
-      'services: name at least one service (dcs-center-tasks, dcs-background-tasks, modelarts-processor-tasks, oms-migration-tasks, dis-dump-tasks)',
-    ],
+    ['no service at all', {}, `services: name at least one service (${SERVICE_IDS.join(', ')})`],
   ])('reports %s with its path', (_label, services, problem) => {
     // An unknown service id also leaves no known service, which is reported too; the first line is the cause.
     expect(problemsOf(() => parsePolicyText(JSON.stringify({ version: 1, services })))[0]).toEqual(problem);
