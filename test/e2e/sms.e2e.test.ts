@@ -194,6 +194,9 @@ describe('SMS: one account, a dry run, then the applied run', () => {
     expect(deletes.length).toBeGreaterThanOrEqual(3);
     expect(deletes.map((e) => e.status)).toEqual(deletes.map(() => 200));
     expect(applied.report.services[SMS]?.deleted).toBe(deletes.length);
+    // Each answer taken at its word: no later read or listing had to settle what a delete did.
+    expect(ops(log, READ)).toHaveLength(deletes.length);
+    expect(ops(log, 'ListTasks')).toHaveLength(1);
   });
 });
 
