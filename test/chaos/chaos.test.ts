@@ -28,6 +28,8 @@ for (let i = 0; i < seeds.length; i += CHUNK) chunks.push(seeds.slice(i, i + CHU
 interface Tally {
   schedules: number;
   deletions: number;
+  /** Deletions per task API: every one of them is exercised. */
+  deletionsPerService: Record<string, number>;
   errorsAnswered: number;
   faultsInjected: number;
   listingFailures: number;
@@ -49,6 +51,7 @@ describe(`chaos: ${seeds.length} seeded fault schedules against the emulator`, (
   const tally: Tally = {
     schedules: 0,
     deletions: 0,
+    deletionsPerService: {},
     errorsAnswered: 0,
     faultsInjected: 0,
     listingFailures: 0,
@@ -81,6 +84,8 @@ describe(`chaos: ${seeds.length} seeded fault schedules against the emulator`, (
         const findings = checkInvariants(outcome);
         tally.schedules += 1;
         tally.deletions += outcome.deletions.length;
+        for (const { service } of outcome.deletions)
+          tally.deletionsPerService[service] = (tally.deletionsPerService[service] ?? 0) + 1;
         tally.errorsAnswered += outcome.requests.filter((r) => r.status >= 400).length;
         tally.faultsInjected += outcome.requests.filter((r) => r.fault !== undefined).length;
         tally.listingFailures += Object.values(outcome.report?.services ?? {}).filter((s) => s?.error).length;

@@ -23,6 +23,7 @@
 
 import { MAX_LISTED_FAILURES, sumOfColumns } from '../../lib/report';
 import type { ServiceId } from '../../lib/types';
+import { TASK_APIS } from '../support/task-apis';
 import { type LogRecord, type Outcome, policySelects, taskKey } from './run-schedule';
 import { isWireDeletable, stateLabel } from './schedule';
 
@@ -180,7 +181,10 @@ export function checkInvariants(outcome: Outcome): Findings {
   };
   for (const d of outcome.deletions) {
     const key = taskKey(d.service, d.id, d.service === 'dis-dump-tasks' ? findParent(outcome, d) : undefined);
-    const what = `${d.service} ${JSON.stringify(d.id)} (${JSON.stringify(d.name)}, state ${d.state})`;
+    const server = d.sourceServer
+      ? `, source server ${JSON.stringify(d.sourceServer.state)}${d.sourceServer.connected ? '' : ' (agent disconnected)'}`
+      : '';
+    const what = `${d.service} ${JSON.stringify(d.id)} (${JSON.stringify(d.name)}, state ${d.state}${server})`;
     if (schedule.dryRun) fail(1, `a dry run deleted ${what}`);
     if (outcome.unlisted.has(key)) fail(1, `deleted ${what}, added after the listing (unlisted)`);
     const listed = before.get(key);
@@ -193,19 +197,20 @@ export function checkInvariants(outcome: Outcome): Findings {
     // The state the janitor listed is the pre-run state, unless a timer changed it during the run (then only
     // what cannot change is checked here: age, names, parents; the state at deletion time is checked below).
     const changedByTimer = timerChanged.has(key);
-    if (!policySelects(schedule, planned, changedByTimer ? undefined : listed.state, planned.age))
+    if (!policySelects(schedule, planned, changedByTimer ? undefined : listed, planned.age))
       fail(
         1,
         `deleted ${what}, which the policy does not select (listed as ${listed.state}, age ${planned.age})`,
       );
-    if (!isWireDeletable(d.service, d.state)) {
-      // The one race no client can close on an API that does not refuse a running task: the state changed
-      // after the janitor's last read reached the emulator and before its DELETE arrived (a timer of the test;
-      // the emulator's own resumes come right after a failed answer, before the retry's read).
+    // At deletion time: the state (and an SMS task's source server) the emulator recorded with the deletion.
+    if (!isWireDeletable(d.service, d.state, d.sourceServer)) {
+      // The one race no client can close on an API that deletes a running task: the state changed after the
+      // janitor's last read reached the emulator and before its DELETE arrived (a timer of the test; the
+      // emulator's own resumes come right after a failed answer, before the retry's read).
       const changes = timerChanged.get(key) ?? [];
       const readAt = lastReadOf(d);
       const lostRace =
-        (d.service === 'modelarts-processor-tasks' || d.service === 'dis-dump-tasks') &&
+        TASK_APIS[d.service].deletesRunningTasks &&
         readAt !== undefined &&
         changes.some((at) => at >= readAt && at <= d.atMs);
       if (lostRace) raceDeletions += 1;
@@ -222,7 +227,7 @@ export function checkInvariants(outcome: Outcome): Findings {
   // (2) every stale task is deleted, or in the report as failed, unknown or skipped, with its reason.
   for (const [key, planned] of scheduled) {
     const listed = before.get(key);
-    if (!listed || !policySelects(schedule, planned, listed.state, planned.age)) continue;
+    if (!listed || !policySelects(schedule, planned, listed, planned.age)) continue;
     if (failedListing.has(planned.service)) continue; // the report carries the service's listing error
     const line = finalAction(key);
     if (!line) {
