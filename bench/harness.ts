@@ -8,7 +8,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildSync } from 'esbuild';
-import type { EmulatorOptions, FaultSettings, FaultTarget } from '../emulator/types';
+import {
+  type EmulatorOptions,
+  type FaultSettings,
+  type FaultTarget,
+  TASK_APIS,
+  type TaskApiId,
+} from '../emulator/types';
 import { getSource } from '../lib/sources/index';
 import { SERVICE_IDS, type ServiceId } from '../lib/types';
 import type { EmulatorStats, ReadyMessage } from './emulator-process';
@@ -153,7 +159,10 @@ export function policyFor(services: readonly ServiceId[], olderThan = '1d'): str
 
 export const ALL_SERVICES: readonly ServiceId[] = SERVICE_IDS;
 
-/** Deletions the emulator saw of tasks that were not in a deletable state (in progress or unknown). */
+/**
+ * Deletions the emulator saw of tasks that were not in a deletable state (in progress or unknown), and of SMS
+ * tasks whose source server was not idle (as the emulator models its states).
+ */
 export function nonDeletableDeletions(stats: EmulatorStats): number {
   let count = 0;
   for (const [service, byState] of Object.entries(stats.deletions)) {
@@ -162,6 +171,10 @@ export function nonDeletableDeletions(stats: EmulatorStats): number {
       // Stats carry states as text; a status code reads the same as a decimal string.
       if (source.classifyWireState(state).stateClass !== 'deletable') count += n;
     }
+  }
+  for (const [service, byServer] of Object.entries(stats.deletionsBySourceServer)) {
+    const idle: readonly string[] = TASK_APIS[service as TaskApiId]?.sourceServerStates?.idle ?? [];
+    for (const [state, n] of Object.entries(byServer)) if (!idle.includes(state)) count += n;
   }
   return count;
 }
