@@ -37,6 +37,12 @@ const STATE_TABLE: readonly (readonly [ServiceId, string, StateClass, 'delete' |
   ['dis-dump-tasks', 'STARTING', 'in-progress', 'keep'],
   ['dis-dump-tasks', 'RUNNING', 'in-progress', 'keep'],
   ['dis-dump-tasks', 'DELETED', 'unknown', 'keep'],
+  ['sms-migration-tasks', 'MIGRATE_SUCCESS', 'deletable', 'delete'],
+  ['sms-migration-tasks', 'ABORT', 'deletable', 'delete'],
+  // An outcome whose source server still works: the listing classes it in progress.
+  ['sms-migration-tasks', 'MIGRATE_SUCCESS', 'in-progress', 'keep'],
+  ['sms-migration-tasks', 'RUNNING', 'in-progress', 'keep'],
+  ['sms-migration-tasks', 'PREPARING', 'unknown', 'keep'],
 ];
 
 describe('evaluateTask', () => {
