@@ -39,6 +39,8 @@ interface Tally {
   unknownOutcomes: number;
   fullFailures: number;
   raceDeletions: number;
+  /** Tasks the test removed while a DELETE of them went unanswered, reported deleted (invariant 5 explains). */
+  removedWhileUnanswered: number;
   /** Longest time from the read that found a task deletable to its DELETE's arrival (ModelArts, DIS). */
   maxReadToDeleteMs: number;
   maxOvershootMs: number;
@@ -61,6 +63,7 @@ describe(`chaos: ${seeds.length} seeded fault schedules against the emulator`, (
     unknownOutcomes: 0,
     fullFailures: 0,
     raceDeletions: 0,
+    removedWhileUnanswered: 0,
     maxReadToDeleteMs: 0,
     maxOvershootMs: Number.NEGATIVE_INFINITY,
   };
@@ -95,6 +98,7 @@ describe(`chaos: ${seeds.length} seeded fault schedules against the emulator`, (
         tally.unknownOutcomes += findings.unknown;
         if (outcome.thrown !== undefined) tally.fullFailures += 1;
         tally.raceDeletions += findings.raceDeletions;
+        tally.removedWhileUnanswered += findings.removedWhileUnanswered;
         tally.maxReadToDeleteMs = Math.max(tally.maxReadToDeleteMs, findings.maxReadToDeleteMs);
         tally.maxOvershootMs = Math.max(tally.maxOvershootMs, findings.overshootMs);
         if (findings.violations.length > 0) {
