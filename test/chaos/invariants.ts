@@ -47,11 +47,12 @@ const DECISION_ACTIONS = new Set([
   'keep',
 ]);
 
-/** The APIs that do not refuse to delete a running task: their DELETEs must each follow a fresh read. */
-const GUARDED: ReadonlyMap<string, string> = new Map([
-  ['DeleteProcessorTask', 'ShowProcessorTask'],
-  ['DeleteTransferTask', 'ShowTransferTask'],
-]);
+/** The APIs that delete a running task (as the emulator models them): each DELETE must follow a fresh read. */
+const GUARDED: ReadonlyMap<string, string> = new Map(
+  Object.values(TASK_APIS).flatMap((api) =>
+    api.deletesRunningTasks && api.read ? [[api.delete.operation, api.read.operation] as const] : [],
+  ),
+);
 
 function decisionKey(line: LogRecord): string | undefined {
   const service = line.service as ServiceId | undefined;
@@ -182,14 +183,24 @@ export function checkInvariants(outcome: Outcome): Findings {
 
   // (1) nothing deleted that is in progress, of unknown state, excluded, too young, or unlisted.
   let raceDeletions = 0;
-  const lastReadOf = (d: { id: string }): number | undefined => {
+  const requestsOf = (d: { id: string }, operations: readonly string[]) => {
     const segment = encodeURIComponent(d.id);
-    const reads = outcome.requests.filter(
-      (r) => [...GUARDED.values()].includes(r.operation) && r.rawPath.split('?')[0]?.endsWith(`/${segment}`),
+    return outcome.requests.filter(
+      (r) => operations.includes(r.operation) && r.rawPath.split('?')[0]?.endsWith(`/${segment}`),
     );
-    // The read's arrival: what it answered may have been taken then, and written after a latency.
-    return reads.at(-1)?.atMs;
   };
+  // The arrival of the DELETE that carried the deletion out (answered 2xx, or acted without its answer reaching
+  // the client), on the wall clock like the reads and the test's changes.
+  const deleteArrivalOf = (d: { id: string }): number | undefined =>
+    requestsOf(d, [...GUARDED.keys()])
+      .filter((r) => (r.status >= 200 && r.status < 300) || (r.backendStatus ?? 500) < 300)
+      .at(-1)?.atMs;
+  // The last read before that DELETE (a read after it, of a retry whose DELETE answer was lost, is not the one
+  // the DELETE followed): its arrival, since what it answered was taken then and maybe written after a latency.
+  const lastReadBefore = (d: { id: string }, deleteAtMs: number): number | undefined =>
+    requestsOf(d, [...GUARDED.values()])
+      .filter((r) => r.atMs <= deleteAtMs)
+      .at(-1)?.atMs;
   for (const d of outcome.deletions) {
     const key = taskKey(d.service, d.id, d.service === 'dis-dump-tasks' ? findParent(outcome, d) : undefined);
     const server = d.sourceServer
@@ -219,17 +230,34 @@ export function checkInvariants(outcome: Outcome): Findings {
       // janitor's last read reached the emulator and before its DELETE arrived (a timer of the test; the
       // emulator's own resumes come right after a failed answer, before the retry's read).
       const changes = timerChanged.get(key) ?? [];
-      const readAt = lastReadOf(d);
+      const deleteAt = deleteArrivalOf(d);
+      const readAt = deleteAt === undefined ? undefined : lastReadBefore(d, deleteAt);
       const lostRace =
         TASK_APIS[d.service].deletesRunningTasks &&
+        deleteAt !== undefined &&
         readAt !== undefined &&
-        changes.some((at) => at >= readAt && at <= d.atMs);
+        changes.some((at) => at >= readAt && at <= deleteAt);
       if (lostRace) raceDeletions += 1;
-      else
+      else {
+        // The task's timeline (ms after the start), so that a failure can be read without a replay.
+        const at = (ms: number) => ms - outcome.startMs;
+        console.error(
+          'DBG',
+          JSON.stringify(
+            outcome.requests
+              .filter((r) => r.service === 'sms')
+              .map((r) => [r.operation, r.rawPath, r.status]),
+          ),
+        );
+        const timeline = requestsOf(d, [...GUARDED.keys(), ...GUARDED.values()])
+          .map((r) => `${r.operation} ${at(r.atMs)} → ${r.status}${r.fault ? ` ${r.fault}` : ''}`)
+          .concat(changes.map((c) => `changed ${at(c)}`))
+          .join(', ');
         fail(
           1,
-          `deleted ${what} while it was in progress or of a state that is not deletable (${stateLabel(d.service, d.state)})`,
+          `deleted ${what} while it was in progress or of a state that is not deletable (${stateLabel(d.service, d.state)}); ${timeline}`,
         );
+      }
     }
   }
   if (outcome.requests.some((r) => r.operation === 'StopMigrationTask'))
