@@ -7,8 +7,14 @@
  * then `{ id, result }` or `{ id, error }` per command.
  */
 import { startEmulator } from '../emulator/index';
-import type { EmulatorHost, EmulatorOptions, FaultSettings, FaultTarget } from '../emulator/types';
-import type { ServiceId } from '../lib/types';
+import {
+  type EmulatorHost,
+  type EmulatorOptions,
+  type FaultSettings,
+  type FaultTarget,
+  TASK_APIS,
+  type TaskApiId,
+} from '../emulator/types';
 
 /** Per-host counters of the request log (optionally only requests that arrived at or after `sinceMs`). */
 export interface HostStats {
@@ -28,6 +34,8 @@ export interface EmulatorStats {
   hosts: Record<EmulatorHost, HostStats>;
   /** Deleted tasks per service, by the wire state they were in. */
   deletions: Record<string, Record<string, number>>;
+  /** SMS: deleted tasks per service, by the state their source server was in. */
+  deletionsBySourceServer: Record<string, Record<string, number>>;
   deletionCount: number;
   /** Tasks still held per service. */
   remaining: Record<string, number>;
@@ -51,13 +59,7 @@ export interface ReadyMessage {
   generateMs: number;
 }
 
-const TASK_SERVICES: readonly ServiceId[] = [
-  'dcs-center-tasks',
-  'dcs-background-tasks',
-  'modelarts-processor-tasks',
-  'oms-migration-tasks',
-  'dis-dump-tasks',
-];
+const TASK_SERVICES = Object.keys(TASK_APIS) as TaskApiId[];
 
 async function main(): Promise<void> {
   const options = JSON.parse(process.argv[2] ?? '{}') as EmulatorOptions;
@@ -116,12 +118,18 @@ async function main(): Promise<void> {
       }
     }
     const deletions: Record<string, Record<string, number>> = {};
+    const deletionsBySourceServer: Record<string, Record<string, number>> = {};
     let deletionCount = 0;
     for (const deletion of emulator.deletions()) {
       if (deletion.atMs < sinceMs) continue;
       const byState = deletions[deletion.service] ?? {};
       bump(byState, String(deletion.state));
       deletions[deletion.service] = byState;
+      if (deletion.sourceServer) {
+        const byServer = deletionsBySourceServer[deletion.service] ?? {};
+        bump(byServer, deletion.sourceServer.state);
+        deletionsBySourceServer[deletion.service] = byServer;
+      }
       deletionCount += 1;
     }
     const remaining: Record<string, number> = {};
@@ -130,6 +138,7 @@ async function main(): Promise<void> {
     return {
       hosts,
       deletions,
+      deletionsBySourceServer,
       deletionCount,
       remaining,
       cpuUserUs: cpu.user,

@@ -8,12 +8,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildSync } from 'esbuild';
-import type { EmulatorOptions, FaultSettings, FaultTarget } from '../emulator/types';
-import { classifyDcsState } from '../lib/sources/dcs-common';
-import { classifyDisState } from '../lib/sources/dis-dump-tasks';
-import { classifyModelArtsStatus } from '../lib/sources/modelarts-processor-tasks';
-import { classifyOmsStatus } from '../lib/sources/oms-migration-tasks';
-import type { ServiceId } from '../lib/types';
+import {
+  type EmulatorOptions,
+  type FaultSettings,
+  type FaultTarget,
+  TASK_APIS,
+  type TaskApiId,
+} from '../emulator/types';
+import { getSource } from '../lib/sources/index';
+import { SERVICE_IDS, type ServiceId } from '../lib/types';
 import type { EmulatorStats, ReadyMessage } from './emulator-process';
 import type { PurgeJob, PurgeMessage, PurgeOutcome } from './purge-process';
 
@@ -154,28 +157,24 @@ export function policyFor(services: readonly ServiceId[], olderThan = '1d'): str
   });
 }
 
-export const ALL_SERVICES: readonly ServiceId[] = [
-  'dcs-center-tasks',
-  'dcs-background-tasks',
-  'modelarts-processor-tasks',
-  'oms-migration-tasks',
-  'dis-dump-tasks',
-];
+export const ALL_SERVICES: readonly ServiceId[] = SERVICE_IDS;
 
-const STATE_CLASS: Record<ServiceId, (state: string) => string> = {
-  'dcs-center-tasks': (s) => classifyDcsState(s).stateClass,
-  'dcs-background-tasks': (s) => classifyDcsState(s).stateClass,
-  'modelarts-processor-tasks': (s) => classifyModelArtsStatus(Number(s)).stateClass,
-  'oms-migration-tasks': (s) => classifyOmsStatus(Number(s)).stateClass,
-  'dis-dump-tasks': (s) => classifyDisState(s).stateClass,
-};
-
-/** Deletions the emulator saw of tasks that were not in a deletable state (in progress or unknown). */
+/**
+ * Deletions the emulator saw of tasks that were not in a deletable state (in progress or unknown), and of SMS
+ * tasks whose source server was not idle (as the emulator models its states).
+ */
 export function nonDeletableDeletions(stats: EmulatorStats): number {
   let count = 0;
   for (const [service, byState] of Object.entries(stats.deletions)) {
-    const classify = STATE_CLASS[service as ServiceId];
-    for (const [state, n] of Object.entries(byState)) if (classify(state) !== 'deletable') count += n;
+    const source = getSource(service as ServiceId);
+    for (const [state, n] of Object.entries(byState)) {
+      // Stats carry states as text; a status code reads the same as a decimal string.
+      if (source.classifyWireState(state).stateClass !== 'deletable') count += n;
+    }
+  }
+  for (const [service, byServer] of Object.entries(stats.deletionsBySourceServer)) {
+    const idle: readonly string[] = TASK_APIS[service as TaskApiId]?.sourceServerStates?.idle ?? [];
+    for (const [state, n] of Object.entries(byServer)) if (!idle.includes(state)) count += n;
   }
   return count;
 }

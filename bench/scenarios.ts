@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { deflateRawSync } from 'node:zlib';
 import type { FaultSettings, FaultTarget } from '../emulator/types';
 import { CONFIG_DEFAULTS } from '../lib/config';
-import type { CloudService, ServiceId } from '../lib/types';
+import { CLOUD_SERVICES, type CloudService, type ServiceId } from '../lib/types';
 import { readZipEntries, runServerless } from '../test/serverless/sls';
 import type { EmulatorStats } from './emulator-process';
 import {
@@ -52,7 +52,8 @@ export interface Scenario {
   run(ctx: ScenarioContext): Promise<ScenarioResult>;
 }
 
-const TASK_HOSTS: readonly CloudService[] = ['dcs', 'modelarts', 'oms', 'dis'];
+/** Every task API's host (IAM aside). */
+const TASK_HOSTS: readonly CloudService[] = CLOUD_SERVICES.filter((host) => host !== 'iam');
 const HOUR_MS = 3_600_000;
 type Faults = Array<FaultTarget & FaultSettings>;
 
@@ -741,9 +742,7 @@ const b3b: Scenario = {
       const others = TASK_HOSTS.filter((h) => h !== OUTAGE_HOST);
       const speed = Math.min(...others.map((h) => (rates[h] ?? 0) / Math.max(1, twin.rates[h] ?? 0)));
       const entry = outcome.report.services[OUTAGE_SERVICE];
-      const othersDone = (
-        ['dcs-center-tasks', 'dcs-background-tasks', 'oms-migration-tasks', 'dis-dump-tasks'] as const
-      ).every((id) => {
+      const othersDone = ALL_SERVICES.filter((id) => id !== OUTAGE_SERVICE).every((id) => {
         const s = outcome.report.services[id];
         return s !== undefined && s.deleted + s.alreadyGone === s.stale;
       });

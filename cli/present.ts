@@ -14,6 +14,7 @@ import {
   type TargetReport,
 } from '../lib/report';
 import type { SavedPlanTask } from '../lib/saved-plan';
+import { descriptorOf, PARENT_KEYS } from '../lib/sources/catalog';
 import { SERVICE_IDS, type ServiceId } from '../lib/types';
 
 /** Everything printed for a person fits this many columns. */
@@ -327,20 +328,6 @@ export function quoteForShell(arg: string): string {
 // ---------------------------------------------------------------------------------------------------------
 // What a policy selects (`validate`)
 
-/** Where each service's age is measured from (README "The policy"). */
-const AGE_FROM: Readonly<Record<ServiceId, string>> = {
-  'dcs-center-tasks': 'end time',
-  'dcs-background-tasks': 'end time',
-  'modelarts-processor-tasks': 'end time',
-  'oms-migration-tasks': 'end time',
-  'dis-dump-tasks': 'last transfer, else creation',
-};
-
-const PARENT_WORD: Readonly<Partial<Record<ServiceId, 'instances' | 'streams'>>> = {
-  'dcs-background-tasks': 'instances',
-  'dis-dump-tasks': 'streams',
-};
-
 /**
  * What `validate FILE` prints: per service, what the policy selects, and what the CLI and the functions do with
  * it. The CLI plans only, whatever `dryRun` says, until it is given `--apply`.
@@ -366,7 +353,7 @@ export function describePolicy(policy: Policy, source: string): string {
     if (!sp) continue;
     const all = DELETABLE_STATES[id];
     const globs = (list: readonly string[]) => list.map((glob) => printable(glob)).join(' or ');
-    lines.push(`  ${id}: older than ${sp.olderThan} (age from the ${AGE_FROM[id]})`);
+    lines.push(`  ${id}: older than ${sp.olderThan} (age from the ${descriptorOf(id).ageLabel})`);
     lines.push(
       sp.states === undefined || sp.states.length === all.length
         ? `    states: ${all.join(', ')} (every deletable state)`
@@ -377,7 +364,7 @@ export function describePolicy(policy: Policy, source: string): string {
       ...(sp.exclude === undefined ? [] : [`except ${globs(sp.exclude)}`]),
     ];
     lines.push(`    names: ${names.join(', ')}`);
-    const parentWord = PARENT_WORD[id];
+    const parentWord = PARENT_KEYS[id];
     if (parentWord !== undefined) {
       lines.push(`    ${parentWord}: ${sp.parents === undefined ? 'any' : globs(sp.parents)}`);
     }

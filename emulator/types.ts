@@ -4,9 +4,19 @@
  */
 import type { EmulatorHost, EmulatorOperation, TaskApiId } from './services/registry';
 
-export type { EmulatorHost, EmulatorOperation, TaskApiId } from './services/registry';
-/** Operation names per host, used for fault targeting and in the request log. */
-export { EMULATOR_OPERATIONS } from './services/registry';
+export type {
+  EmulatorHost,
+  EmulatorOperation,
+  TaskApiFacts,
+  TaskApiId,
+  TaskOperation,
+} from './services/registry';
+/**
+ * Operation names per host, used for fault targeting and in the request log; and each task API's facts as the
+ * emulator models them (host, wire states, operations, how to read when a task ended), for building fixtures.
+ */
+export { EMULATOR_OPERATIONS, TASK_APIS } from './services/registry';
+export type { SourceServerStates, WireStates } from './services/types';
 
 /** Fault settings; every field optional. Shares are probabilities in [0, 1], drawn from the seeded RNG. */
 export interface FaultSettings {
@@ -177,6 +187,17 @@ export interface EmulatedTask {
   sourceServer?: SmsSourceServer;
 }
 
+/** A task to add through `Emulator.addTask`: whatever the caller leaves out is generated. */
+export type NewTask = Partial<EmulatedTask> & {
+  service: TaskApiId;
+  /**
+   * How long ago the task ended, by the emulator's clock: the module writes its own time fields (creation,
+   * duration, end) so that they tell that end. `null`: no time field a client could read an age from. A time
+   * field given in `fields` wins. Without either, the task was created 30 days ago and ran for a minute.
+   */
+  ageMs?: number | null;
+};
+
 export interface RequestLogEntry {
   service: EmulatorHost;
   operation: EmulatorOperation | 'Unknown';
@@ -296,7 +317,7 @@ export interface Emulator {
   /** Current tasks of a service (copies). */
   tasks(service: TaskApiId): EmulatedTask[];
   /** Adds a task (fields the caller leaves out are generated); returns the stored task. */
-  addTask(task: Partial<EmulatedTask> & { service: TaskApiId }): EmulatedTask;
+  addTask(task: NewTask): EmulatedTask;
   /** Sets a task's wire state (e.g. make it in-progress while a run is under way); for SMS the task's `state`. */
   setTaskState(service: TaskApiId, id: string, state: string | number, parentId?: string): void;
   /** Sets an SMS task's source server state and/or agent connection (recorded in `stateChanges()`, cause `api`). */

@@ -11,6 +11,7 @@ import {
   type DeleteAttempts,
   goneOutcome,
   isReadGone,
+  isReadMaybeGone,
   type RunSignals,
   skipped,
 } from './execute-outcomes';
@@ -126,9 +127,16 @@ async function guardedDelete(
       async (send): Promise<Attempt> => {
         let fresh: Task | undefined;
         try {
-          const answer = await send({ ...read.request, isExpectedError: (a) => isReadGone(source, a) });
+          const answer = await send({
+            ...read.request,
+            isExpectedError: (a) => isReadGone(source, a) || isReadMaybeGone(source, a),
+          });
           fresh = read.toTask(answer.body);
         } catch (error) {
+          // "Maybe not found": a listing settles it after the service's other deletes; nothing is deleted now.
+          if (isReadMaybeGone(source, answerOf(error))) {
+            return { unsettled: { candidate, attempts, error, why: 'confirm' } };
+          }
           if (!isReadGone(source, answerOf(error))) throw error;
         }
         if (fresh === undefined) return { settled: goneOutcome(attempts) };

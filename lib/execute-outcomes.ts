@@ -66,6 +66,11 @@ export function isReadGone(source: TaskSource, answer: ApiAnswer | undefined): b
   return isAnswer(answer, source.descriptor.answers.notFound);
 }
 
+/** A read of one task answered "maybe not found" (SMS documents no not-found code): a listing settles it. */
+export function isReadMaybeGone(source: TaskSource, answer: ApiAnswer | undefined): boolean {
+  return isAnswer(answer, source.descriptor.answers.ambiguousNotFound ?? []);
+}
+
 export function describeError(error: unknown): string {
   if (error === undefined) return 'no read';
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);

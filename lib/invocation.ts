@@ -25,12 +25,12 @@ import { regionsOf } from './policy/targets';
 import type { Policy, PolicyOverrides, TargetNarrowing } from './policy/types';
 import { ReportRecorder } from './recorder';
 import { redactUrl } from './redact-url';
-import { describeUnknownRegion } from './regions';
+import { describeUnknownRegion, REGIONS } from './regions';
 import { type Report, type RunTarget, shouldFail } from './report';
 import type { ProgressEvent, PurgeResult, RunSignals } from './run-purge';
 import { CLOCK_SKEW_WARNING_MS, CLOSE_GRACE_MS, createRunStops } from './run-stops';
 import type { SavedPlan, SavedPlanTask } from './saved-plan';
-import { hostOf } from './sources/catalog';
+import { descriptorOf, hostOf } from './sources/catalog';
 import { SOURCES } from './sources/index';
 import { runTargetOf } from './targets/combine';
 import { resolveTargets } from './targets/resolve';
@@ -163,6 +163,7 @@ export async function prepareInvocation(options: PrepareInvocationOptions): Prom
     }
     problems.push(...endpointProblems.map((problem) => `environment: ${problem}`));
   }
+  if (config !== undefined && policy !== undefined) problems.push(...servicesOffCloud(policy, config.cloud));
   if (problems.length > 0 || config === undefined || policy === undefined || source === undefined) {
     throw new ConfigError(problems);
   }
@@ -213,6 +214,16 @@ function checkNarrowing(
     );
   }
   return problems;
+}
+
+/** An enabled service its cloud does not offer (OMS, SMS and the DCS task center on OTC): refused, not tried. */
+function servicesOffCloud(policy: Policy, cloud: CloudName): string[] {
+  return enabledServices(policy)
+    .filter((service) => !descriptorOf(service).clouds.includes(cloud))
+    .map(
+      (service) =>
+        `policy: services.${service}: ${descriptorOf(service).title}: not offered on ${REGIONS[cloud].label} (TASK_JANITOR_CLOUD=${cloud}); remove the service or set enabled: false`,
+    );
 }
 
 export interface ExecuteInvocationOptions {

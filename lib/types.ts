@@ -103,6 +103,11 @@ export interface TaskRead {
 export interface TaskSource {
   readonly descriptor: SourceDescriptor & { readonly id: ServiceId };
   /**
+   * The class of a task's own state field as the API writes it (a label or a status code). SMS also keeps a task
+   * whose source server works, which this does not see: it is the listing's `Task.stateClass` that decides.
+   */
+  classifyWireState(state: unknown): { readonly state: string; readonly stateClass: StateClass };
+  /**
    * Yields every task (all pages, parents first where needed) and throws `ListingError` when a listing is
    * ambiguous (repeating/lost items, endless pages): the engine then deletes nothing for that service.
    */

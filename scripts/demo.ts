@@ -1,6 +1,6 @@
 /**
  * `npm run demo`: the main job on the embedded emulator. Starts a seeded local cloud (2,500 tasks over the five
- * services, with throttling and 5xx faults switched on), then runs `task-janitor purge` twice through the CLI's
+ * original services and 250 SMS migration tasks, with throttling and 5xx faults switched on), then runs `task-janitor purge` twice through the CLI's
  * own `main` (same code path as the command): a dry run, then `--apply`. Prints both summaries, and counts the
  * in-progress OMS migration tasks the applied run kept, naming the first ten.
  */
@@ -9,6 +9,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { main } from '../cli/main';
 import { startEmulator } from '../emulator/index';
+import { TASK_APIS, type TaskApiId } from '../emulator/types';
 
 const POLICY = `version: 1
 dryRun: true
@@ -19,6 +20,9 @@ services:
   modelarts-processor-tasks: { olderThan: 14d, states: [completed, failed, stopped] }
   oms-migration-tasks: { olderThan: 30d, exclude: ['keep-*'] }
   dis-dump-tasks: { olderThan: 30d }
+  sms-migration-tasks:
+    olderThan: 30d
+    states: [MIGRATE_SUCCESS, MIGRATE_FAIL, SYNC_SUCCESS, SYNC_FAIL, SYNC_F_ROLLBACK_SUCCESS]
 `;
 
 interface DecisionLine {
@@ -74,8 +78,12 @@ async function runDemo(): Promise<number> {
   try {
     const env: Record<string, string> = { ...emulator.endpointEnv(), TASK_JANITOR_POLICY: POLICY };
     const out = (text: string) => process.stdout.write(text);
+    const seeded = (Object.keys(TASK_APIS) as TaskApiId[]).reduce(
+      (n, api) => n + emulator.tasks(api).length,
+      0,
+    );
     out(
-      `Local cloud: ${emulator.account.region}, project ${emulator.account.projectId}, 2500 seeded tasks,\n`,
+      `Local cloud: ${emulator.account.region}, project ${emulator.account.projectId}, ${seeded} seeded tasks,\n`,
     );
     out('throttling (429 APIG.0308 + Retry-After) and 5xx faults on.\n\n');
 

@@ -33,6 +33,8 @@ describe('loadConfig', () => {
       modelarts: 'https://modelarts.eu-de.myhuaweicloud.com',
       oms: 'https://oms.eu-de.myhuaweicloud.com',
       dis: 'https://dis.eu-de.myhuaweicloud.com',
+      // SMS is global: the international site's host, whatever the region.
+      sms: 'https://sms.ap-southeast-3.myhuaweicloud.com',
     });
     expect(Object.isFrozen(config)).toBe(true);
     expect(Object.isFrozen(config.endpoints)).toBe(true);

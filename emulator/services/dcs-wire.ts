@@ -3,6 +3,24 @@ import type { Answer } from '../answers';
 import { intParam } from '../paging';
 import { isoMs, type TaskRecord, USER_ID, withExtra } from './kit';
 
+/**
+ * Only tasks that succeeded or failed can be deleted (OTC DCS user guide); `EXECUTING` is the one documented
+ * running state; `QUEUED` and `ROLLBACK` are no document's.
+ */
+export const DCS_WIRE_STATES = {
+  ended: ['SUCCESS', 'FAILED', 'FAIL'],
+  running: ['EXECUTING'],
+  resumed: 'EXECUTING',
+  other: ['QUEUED', 'ROLLBACK'],
+} as const;
+
+/** The end (`updated_at`), else the creation (`created_at`). */
+export function dcsEndedAtMs(fields: Readonly<Record<string, unknown>>): number | undefined {
+  const text = typeof fields.updated_at === 'string' ? fields.updated_at : fields.created_at;
+  const ms = typeof text === 'string' ? Date.parse(text) : Number.NaN;
+  return Number.isNaN(ms) ? undefined : ms;
+}
+
 export interface DcsInstance {
   instanceId: string;
   name: string;

@@ -8,7 +8,9 @@ import { type Answer, json } from '../answers';
 import { OrderedStore } from '../ordered-store';
 import { pageWindow } from '../paging';
 import {
+  DCS_WIRE_STATES,
   type DcsInstance,
+  dcsEndedAtMs,
   dcsError,
   errorAnswer,
   instanceNotFound,
@@ -18,6 +20,7 @@ import {
   renderTask,
 } from './dcs-wire';
 import {
+  ADDED_DURATION_MS,
   AWKWARD_NAMES,
   assertNew,
   changeRecordState,
@@ -44,8 +47,20 @@ import type {
 export const DCS_SPEC = {
   host: 'dcs',
   taskApis: [
-    { id: 'dcs-center-tasks', seedShare: 0.15 },
-    { id: 'dcs-background-tasks', seedShare: 0.2 },
+    {
+      id: 'dcs-center-tasks',
+      seedShare: 0.15,
+      states: DCS_WIRE_STATES,
+      deletesRunningTasks: false,
+      endedAtMs: dcsEndedAtMs,
+    },
+    {
+      id: 'dcs-background-tasks',
+      seedShare: 0.2,
+      states: DCS_WIRE_STATES,
+      deletesRunningTasks: false,
+      endedAtMs: dcsEndedAtMs,
+    },
   ],
   operations: [
     { name: 'ListInstances', method: 'GET', path: '/v2/{project_id}/instances' },
@@ -75,9 +90,7 @@ const DCS_STATES: ReadonlyArray<readonly [string, number]> = [
   ['QUEUED', 7],
   ['ROLLBACK', 5],
 ];
-const DELETABLE_STATES = new Set(['SUCCESS', 'FAILED', 'FAIL']);
-/** What an owner resuming a task turns it into. */
-const RESUMED_STATE = 'EXECUTING';
+const DELETABLE_STATES = new Set<string | number>(DCS_WIRE_STATES.ended);
 const TASK_NAMES = [
   'EXTEND',
   'BindEip',
@@ -180,7 +193,7 @@ class DcsAccount {
       state: task.state ?? 'SUCCESS',
       parentId,
       timeMs,
-      durationMs: 60_000,
+      durationMs: ADDED_DURATION_MS,
       extra,
     });
     assertNew(task.service, id, background ? this.backgroundById.get(id) : this.center.get(id));
@@ -297,7 +310,7 @@ function store(account: DcsAccount, background: boolean): TaskStore {
       const record = find(id);
       // A background task is addressed under its instance; another instance's task of that id is not it.
       if (!record || (background && record.parentId !== parentId)) return;
-      setState(record, { to: RESUMED_STATE, cause: 'fault', fault });
+      setState(record, { to: DCS_WIRE_STATES.resumed, cause: 'fault', fault });
     },
   };
 }

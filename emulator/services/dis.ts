@@ -7,9 +7,21 @@
  */
 import { type Answer, json } from '../answers';
 import { intParam, pageWindow } from '../paging';
-import type { Rng } from '../rng';
-import type { FaultSettings } from '../types';
 import {
+  type DisStream,
+  disError,
+  endedAtMs,
+  errorAnswer,
+  renderStream,
+  renderTask,
+  renderTaskDetails,
+  reshape,
+  streamNotFound,
+  taskNotFound,
+  WIRE_STATES,
+} from './dis-wire';
+import {
+  ADDED_DURATION_MS,
   AWKWARD_NAMES,
   assertNew,
   changeRecordState,
@@ -24,7 +36,6 @@ import {
   type TaskRecord,
   toEmulated,
   weighted,
-  withExtra,
 } from './kit';
 import type {
   NewTask,
@@ -37,7 +48,16 @@ import type {
 
 export const DIS_SPEC = {
   host: 'dis',
-  taskApis: [{ id: 'dis-dump-tasks', seedShare: 0.15 }],
+  taskApis: [
+    {
+      id: 'dis-dump-tasks',
+      seedShare: 0.15,
+      states: WIRE_STATES,
+      // A delete is never refused, whatever the state.
+      deletesRunningTasks: true,
+      endedAtMs,
+    },
+  ],
   operations: [
     { name: 'ListStreams', method: 'GET', path: '/v2/{project_id}/streams' },
     {
@@ -49,6 +69,7 @@ export const DIS_SPEC = {
       name: 'ShowTransferTask',
       method: 'GET',
       path: '/v2/{project_id}/streams/{stream_name}/transfer-tasks/{task_name}',
+      reads: { api: 'dis-dump-tasks' },
     },
     {
       name: 'DeleteTransferTask',
@@ -69,96 +90,7 @@ const STATES: ReadonlyArray<readonly [string, number]> = [
   ['DELETE', 6],
   ['UPGRADING', 6],
 ];
-const RESUMED_STATE = 'RUNNING';
 const MAX_TASKS_PER_STREAM = 5;
-
-interface DisStream {
-  name: string;
-  streamId: string;
-  createdMs: number;
-  status: string;
-}
-
-const disError = (_status: number, code: string, message: string): unknown => ({ errorCode: code, message });
-
-function errorAnswer(status: number, code: string, message: string): Answer {
-  return { status, body: JSON.stringify(disError(status, code, message)), errorCode: code };
-}
-
-const streamNotFound = (): Answer => errorAnswer(400, 'DIS.4301', 'The stream does not exist.');
-const taskNotFound = (): Answer => errorAnswer(400, 'DIS.4354', 'The transfer task does not exist.');
-
-/** `{"errorCode", "message"}` → `{"error_code", "error_msg"}`; any other body is left as it is. */
-function snakeError(answer: Answer): Answer {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(answer.body ?? '');
-  } catch {
-    return answer;
-  }
-  if (typeof parsed !== 'object' || parsed === null) return answer;
-  const errorCode: unknown = Reflect.get(parsed, 'errorCode');
-  const message: unknown = Reflect.get(parsed, 'message');
-  if (typeof errorCode !== 'string' || typeof message !== 'string') return answer;
-  return { ...answer, body: JSON.stringify({ error_code: errorCode, error_msg: message }) };
-}
-
-/** The DIS host answers errors in either documented shape; the gateway's answers keep theirs. */
-function reshape(answer: Answer, faults: FaultSettings, rng: Rng): Answer {
-  const shape = faults.disErrorShape ?? 'errorCode';
-  if (answer.status < 400 || shape === 'errorCode') return answer;
-  const snake = snakeError(answer);
-  // Not in the DIS shape (a gateway answer): no draw, so the gateway's answers do not shift the sequence.
-  if (snake === answer) return answer;
-  if (shape === 'mixed' && !rng.chance(0.5)) return answer;
-  return snake;
-}
-
-function renderTask(record: TaskRecord): Record<string, unknown> {
-  const base: Record<string, unknown> = {
-    task_id: `T${record.id.length}${Buffer.from(record.id).toString('hex').slice(0, 16)}`,
-    destination_type: 'OBS',
-    task_name: record.id,
-    state: record.state,
-  };
-  if (record.timeMs !== undefined) {
-    base.create_time = record.timeMs;
-    base.last_transfer_timestamp = record.timeMs + record.durationMs;
-  }
-  return withExtra(base, record);
-}
-
-function renderTaskDetails(record: TaskRecord): Record<string, unknown> {
-  return {
-    ...renderTask(record),
-    stream_name: record.parentId,
-    partitions: [],
-    obs_destination_description: {
-      obs_bucket_path: 'dis-dump',
-      file_prefix: '',
-      partition_format: 'yyyy/MM/dd',
-      deliver_time_interval: 300,
-      consumer_strategy: 'LATEST',
-    },
-  };
-}
-
-function renderStream(stream: DisStream): Record<string, unknown> {
-  return {
-    stream_id: stream.streamId,
-    stream_name: stream.name,
-    create_time: stream.createdMs,
-    retention_period: 24,
-    status: stream.status,
-    stream_type: 'COMMON',
-    data_type: 'BLOB',
-    partition_count: 1,
-    tags: [],
-    auto_scale_enabled: false,
-    auto_scale_min_partition_count: 0,
-    auto_scale_max_partition_count: 0,
-  };
-}
 
 class DisAccount {
   /** Streams sorted by name (code-unit order), for the exclusive `start_stream_name`. */
@@ -244,12 +176,18 @@ class DisAccount {
     }
   }
 
+  /** The first stream with room for one more dump task, or the name of a new one. */
+  streamWithRoom(): string {
+    const stream = this.streams.find((s) => (this.tasks.get(s.name)?.length ?? 0) < MAX_TASKS_PER_STREAM);
+    return stream?.name ?? `dis-stream-added-${this.streams.length}`;
+  }
+
   add(task: NewTask): TaskRecord {
     const { ctx } = this;
     const { timeMs, extra } = splitTimeField(task, 'create_time', ctx.nowMs());
     const generatedId = `added-dump-${ctx.ids.hex().slice(0, 8)}`;
     const id = task.id ?? generatedId;
-    const parentId = task.parentId ?? this.streams[0]?.name ?? 'dis-stream-added';
+    const parentId = task.parentId ?? this.streamWithRoom();
     if (!this.tasks.has(parentId)) {
       this.addStream({
         name: parentId,
@@ -267,7 +205,7 @@ class DisAccount {
       state: task.state ?? 'PAUSED',
       parentId,
       timeMs,
-      durationMs: 60_000,
+      durationMs: ADDED_DURATION_MS,
       extra,
     });
     assertNew(task.service, id, this.find(id, parentId));
@@ -335,7 +273,7 @@ function store(account: DisAccount): TaskStore {
     remove: (id, parentId) => account.remove(id, parentId) !== undefined,
     setState: (id, state, parentId) => setState(id, parentId, { to: state, cause: 'api' }),
     resume: (id, parentId, fault) => {
-      setState(id, parentId, { to: RESUMED_STATE, cause: 'fault', fault });
+      setState(id, parentId, { to: WIRE_STATES.resumed, cause: 'fault', fault });
     },
   };
 }

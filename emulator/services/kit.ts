@@ -25,8 +25,10 @@ export interface TaskRecord {
 export const DAY_MS = 86_400_000;
 /** Generated tasks are up to about six months old. */
 export const SPREAD_MS = 183 * DAY_MS;
-/** Tasks added without a time are 30 days old. */
+/** Tasks added without a time were created 30 days ago. */
 const ADDED_AGE_MS = 30 * DAY_MS;
+/** How long an added task ran. */
+export const ADDED_DURATION_MS = 60_000;
 
 /** Names that must be escaped in a path: `/`, `%`, `?`, `#`, spaces, non-ASCII, dot-segments. */
 export const AWKWARD_NAMES = [
@@ -79,6 +81,15 @@ export function drawParentCreation(rng: Rng, nowMs: number): number {
   return nowMs - SPREAD_MS - Math.floor(rng.next() * SPREAD_MS);
 }
 
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** A finite number, else undefined. */
+export function finite(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
+}
+
 export function isoMs(ms: number): string {
   return new Date(ms).toISOString();
 }
@@ -108,7 +119,8 @@ export function makeRecord(
 
 /**
  * Splits `addTask`'s fields into the service's time field and the rest (kept as wire fields to merge). No time
- * field: 30 days old; a number is epoch ms, a string an ISO time; anything else (null) means "absent".
+ * field: `ageMs` before `nowMs` minus the added duration (`null`: absent), else created 30 days ago; a number is
+ * epoch ms, a string an ISO time; anything else (null) means "absent".
  */
 export function splitTimeField(
   task: NewTask,
@@ -119,6 +131,8 @@ export function splitTimeField(
   const rawTime = extra[timeField];
   delete extra[timeField];
   let timeMs: number | undefined = nowMs - ADDED_AGE_MS;
+  if (task.ageMs !== undefined)
+    timeMs = task.ageMs === null ? undefined : nowMs - task.ageMs - ADDED_DURATION_MS;
   if (task.fields && timeField in task.fields) {
     timeMs =
       typeof rawTime === 'number' ? rawTime : typeof rawTime === 'string' ? Date.parse(rawTime) : undefined;

@@ -7,10 +7,12 @@ import { type Answer, json } from '../answers';
 import { OrderedStore } from '../ordered-store';
 import { intParam, pageWindow } from '../paging';
 import {
+  ADDED_DURATION_MS,
   AWKWARD_NAMES,
   assertNew,
   changeRecordState,
   drawTime,
+  finite,
   LETTERS,
   makeRecord,
   randomString,
@@ -23,12 +25,36 @@ import {
 } from './kit';
 import type { OperationRequest, ServiceContext, ServiceModule, ServiceRuntime, TaskStore } from './types';
 
+/** 0 initialised, 1 running, 2 completed, 3 failed, 4 stopped; 7 is no document's. */
+const WIRE_STATES = { ended: [2, 3, 4], running: [0, 1], resumed: 1, other: [7] } as const;
+
+/** `create_time` plus `duration_seconds`: ModelArts has no end time field. */
+function endedAtMs(fields: Readonly<Record<string, unknown>>): number | undefined {
+  const created = finite(fields.create_time);
+  const seconds = finite(fields.duration_seconds);
+  return created !== undefined && seconds !== undefined ? created + seconds * 1000 : undefined;
+}
+
 export const MODELARTS_SPEC = {
   host: 'modelarts',
-  taskApis: [{ id: 'modelarts-processor-tasks', seedShare: 0.2 }],
+  taskApis: [
+    {
+      id: 'modelarts-processor-tasks',
+      seedShare: 0.2,
+      states: WIRE_STATES,
+      // A delete is never refused, whatever the status.
+      deletesRunningTasks: true,
+      endedAtMs,
+    },
+  ],
   operations: [
     { name: 'ListProcessorTasks', method: 'GET', path: '/v2/{project_id}/processor-tasks' },
-    { name: 'ShowProcessorTask', method: 'GET', path: '/v2/{project_id}/processor-tasks/{task_id}' },
+    {
+      name: 'ShowProcessorTask',
+      method: 'GET',
+      path: '/v2/{project_id}/processor-tasks/{task_id}',
+      reads: { api: 'modelarts-processor-tasks' },
+    },
     {
       name: 'DeleteProcessorTask',
       method: 'DELETE',
@@ -47,8 +73,6 @@ const STATES: ReadonlyArray<readonly [number, number]> = [
   [4, 12],
   [7, 6],
 ];
-/** What an owner resuming a task turns it into: running. */
-const RESUMED_STATE = 1;
 
 const modelartsError = (_status: number, code: string, message: string): unknown => ({
   error_code: code,
@@ -135,7 +159,7 @@ function store(ctx: ServiceContext, tasks: OrderedStore<TaskRecord>): TaskStore 
         state: task.state ?? 2,
         parentId: task.parentId,
         timeMs,
-        durationMs: 60_000,
+        durationMs: ADDED_DURATION_MS,
         extra,
       });
       assertNew(task.service, id, tasks.get(id));
@@ -145,7 +169,7 @@ function store(ctx: ServiceContext, tasks: OrderedStore<TaskRecord>): TaskStore 
     remove: (id) => tasks.delete(id) !== undefined,
     setState: (id, state) => setState(id, { to: state, cause: 'api' }),
     resume: (id, _parentId, fault) => {
-      setState(id, { to: RESUMED_STATE, cause: 'fault', fault });
+      setState(id, { to: WIRE_STATES.resumed, cause: 'fault', fault });
     },
   };
 }

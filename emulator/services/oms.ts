@@ -9,10 +9,12 @@ import { OrderedStore } from '../ordered-store';
 import { intParam, pageWindow } from '../paging';
 import type { EmulatedTask } from '../types';
 import {
+  ADDED_DURATION_MS,
   AWKWARD_NAMES,
   assertNew,
   changeRecordState,
   drawTime,
+  finite,
   makeRecord,
   type StateChange,
   splitTimeField,
@@ -23,12 +25,35 @@ import {
 } from './kit';
 import type { OperationRequest, ServiceContext, ServiceModule, ServiceRuntime, TaskStore } from './types';
 
+/** 3 stopped (paused), 4 failed, 5 succeeded; 0 pending, 1 waiting, 2 executing, 6 retrying, 7 pausing; 9 no one's. */
+const WIRE_STATES = { ended: [3, 4, 5], running: [0, 1, 2, 6, 7], resumed: 2, other: [9] } as const;
+
+/** `start_time` plus `total_time`: OMS has no end time field. */
+function endedAtMs(fields: Readonly<Record<string, unknown>>): number | undefined {
+  const start = finite(fields.start_time);
+  const total = finite(fields.total_time);
+  return start !== undefined && total !== undefined ? start + total : undefined;
+}
+
 export const OMS_SPEC = {
   host: 'oms',
-  taskApis: [{ id: 'oms-migration-tasks', seedShare: 0.3 }],
+  taskApis: [
+    {
+      id: 'oms-migration-tasks',
+      seedShare: 0.3,
+      states: WIRE_STATES,
+      deletesRunningTasks: false,
+      endedAtMs,
+    },
+  ],
   operations: [
     { name: 'ListMigrationTasks', method: 'GET', path: '/v2/{project_id}/tasks' },
-    { name: 'ShowMigrationTask', method: 'GET', path: '/v2/{project_id}/tasks/{task_id}' },
+    {
+      name: 'ShowMigrationTask',
+      method: 'GET',
+      path: '/v2/{project_id}/tasks/{task_id}',
+      reads: { api: 'oms-migration-tasks' },
+    },
     { name: 'StopMigrationTask', method: 'POST', path: '/v2/{project_id}/tasks/{task_id}/stop' },
     {
       name: 'DeleteMigrationTask',
@@ -51,8 +76,8 @@ const STATES: ReadonlyArray<readonly [number, number]> = [
   [7, 4],
   [9, 5],
 ];
-const UNDELETABLE_STATES = new Set([0, 1, 2, 6, 7]);
-const EXECUTING = 2;
+const UNDELETABLE_STATES = new Set<string | number>(WIRE_STATES.running);
+const EXECUTING = WIRE_STATES.resumed;
 const PAUSING = 7;
 const PAUSED = 3;
 
@@ -186,7 +211,7 @@ class OmsAccount {
       state: task.state ?? 5,
       parentId: task.parentId,
       timeMs,
-      durationMs: 60_000,
+      durationMs: ADDED_DURATION_MS,
       extra,
     });
     assertNew(task.service, id, this.tasks.get(id));

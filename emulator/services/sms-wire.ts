@@ -1,18 +1,73 @@
 /** SMS wire shapes: the task record, its list and show forms, and the SMS error body. */
 import type { Answer } from '../answers';
 import type { EmulatedTask, SmsSourceServer } from '../types';
-import { type TaskRecord, withExtra } from './kit';
+import { finite, isRecord, type TaskRecord, withExtra } from './kit';
+
+/**
+ * The documented outcomes, the documented states of work under way (`READY` may start at any moment), and
+ * `PREPARING`, which no document names. What an owner resuming a task does: it runs again.
+ */
+export const SMS_WIRE_STATES = {
+  ended: ['MIGRATE_SUCCESS', 'MIGRATE_FAIL', 'SYNC_SUCCESS', 'SYNC_FAIL', 'ABORT', 'SYNC_F_ROLLBACK_SUCCESS'],
+  running: [
+    'READY',
+    'RUNNING',
+    'SYNCING',
+    'ABORTING',
+    'DELETING',
+    'SKIPPING',
+    'RESETING',
+    'SYNC_F_ROLLBACKING',
+  ],
+  resumed: 'RUNNING',
+  other: ['PREPARING'],
+} as const;
+
+/**
+ * The source server's states: the v3 delete constraint's running list (`premiging` is in it but not in the SDK
+ * enumeration), the documented others, and absent-looking and undocumented ones.
+ */
+export const SOURCE_SERVER_STATES = {
+  running: [
+    'initialize',
+    'stopping',
+    'deleting',
+    'cloning',
+    'replicate',
+    'syncing',
+    'cutovering',
+    'skipping',
+    'clearing',
+    'premiging',
+  ],
+  idle: [
+    'unavailable',
+    'waiting',
+    'stopped',
+    'finished',
+    'error',
+    'cleared',
+    'clearfailed',
+    'premigready',
+    'premiged',
+    'premigfailed',
+  ],
+  other: ['', 'locked'],
+} as const;
 
 /** States whose sub-tasks have all ended; of the rest, `READY` and `PREPARING` have none, the others one running. */
-export const ENDED_STATES = new Set([
-  'MIGRATE_SUCCESS',
-  'MIGRATE_FAIL',
-  'SYNC_SUCCESS',
-  'SYNC_FAIL',
-  'ABORT',
-  'SYNC_F_ROLLBACK_SUCCESS',
-]);
+export const ENDED_STATES: ReadonlySet<string> = new Set(SMS_WIRE_STATES.ended);
 export const NOT_STARTED_STATES = new Set(['READY', 'PREPARING']);
+
+/** The latest sub-task end (`sub_tasks[].end_date`), else the creation (`create_date`). */
+export function smsEndedAtMs(fields: Readonly<Record<string, unknown>>): number | undefined {
+  const subTasks = Array.isArray(fields.sub_tasks) ? fields.sub_tasks : [];
+  const ends = subTasks.flatMap((sub) => {
+    const end = isRecord(sub) ? finite(sub.end_date) : undefined;
+    return end === undefined ? [] : [end];
+  });
+  return ends.length > 0 ? Math.max(...ends) : finite(fields.create_date);
+}
 export const SUB_TASK_NAMES = [
   'CREATE_CLOUD_SERVER',
   'SSL_CONFIG',
@@ -25,8 +80,11 @@ export const OTHER_TARGET = { regionId: 'ap-southeast-1', projectId: '7c3f9a1e5b
 export interface SmsRecord extends TaskRecord {
   sourceServer: SmsSourceServer;
   readonly sourceServerId: string;
-  /** Where the sub-tasks start (the creation, also when `create_date` is absent). */
-  readonly startedMs: number;
+  /**
+   * Where the sub-tasks start (the creation, also when `create_date` is absent); undefined: a task added with no
+   * time at all, whose sub-tasks carry none.
+   */
+  readonly startedMs: number | undefined;
   readonly subTaskCount: number;
   /** The migration's target is in another region and project than the account's. */
   readonly foreignTarget: boolean;
@@ -52,7 +110,8 @@ export const badParameter = (name: string): Answer =>
   errorAnswer(400, 'SMS.9001', `Invalid request parameter: ${name}.`);
 
 export function renderSubTasks(record: SmsRecord): Record<string, unknown>[] {
-  if (NOT_STARTED_STATES.has(String(record.state))) return [];
+  const { startedMs } = record;
+  if (NOT_STARTED_STATES.has(String(record.state)) || startedMs === undefined) return [];
   const ended = ENDED_STATES.has(String(record.state));
   const n = record.subTaskCount;
   const stepMs = Math.floor(record.durationMs / n);
@@ -61,10 +120,10 @@ export function renderSubTasks(record: SmsRecord): Record<string, unknown>[] {
       id: i + 1,
       name,
       progress: ended || i < n - 1 ? 100 : 40,
-      start_date: record.startedMs + i * stepMs,
+      start_date: startedMs + i * stepMs,
       process_trace: '',
     };
-    if (ended || i < n - 1) item.end_date = record.startedMs + (i + 1) * stepMs;
+    if (ended || i < n - 1) item.end_date = startedMs + (i + 1) * stepMs;
     return item;
   });
 }
@@ -77,7 +136,6 @@ export function renderListItem(record: SmsRecord): Record<string, unknown> {
     type: 'MIGRATE_BLOCK',
     os_type: 'LINUX',
     state: record.state,
-    estimate_complete_time: record.startedMs + record.durationMs,
     total_time: record.durationMs,
     sub_tasks: renderSubTasks(record),
     source_server: {
@@ -108,6 +166,7 @@ export function renderListItem(record: SmsRecord): Record<string, unknown> {
     error_json: '',
     migration_ip: '192.168.1.10',
   };
+  if (record.startedMs !== undefined) base.estimate_complete_time = record.startedMs + record.durationMs;
   if (record.timeMs !== undefined) base.create_date = record.timeMs;
   return withExtra(base, record);
 }
@@ -130,8 +189,10 @@ export function renderDetails(
     vm_template_id: '',
     target_snapshot_id: '',
   };
-  if (!NOT_STARTED_STATES.has(String(record.state))) details.start_date = record.startedMs;
-  if (ended) details.finish_date = record.startedMs + record.durationMs;
+  const { startedMs } = record;
+  if (startedMs !== undefined && !NOT_STARTED_STATES.has(String(record.state)))
+    details.start_date = startedMs;
+  if (startedMs !== undefined && ended) details.finish_date = startedMs + record.durationMs;
   return withExtra(details, record);
 }
 

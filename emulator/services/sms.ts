@@ -19,7 +19,17 @@ import { OrderedStore } from '../ordered-store';
 import { intParam, pageWindow } from '../paging';
 import { createRng, type Rng } from '../rng';
 import type { RequestLogEntry, SmsSourceServer } from '../types';
-import { AWKWARD_NAMES, assertNew, DAY_MS, drawTime, splitTimeField, uuidFrom, weighted } from './kit';
+import {
+  ADDED_DURATION_MS,
+  AWKWARD_NAMES,
+  assertNew,
+  DAY_MS,
+  drawTime,
+  isRecord,
+  splitTimeField,
+  uuidFrom,
+  weighted,
+} from './kit';
 import {
   badParameter,
   ENDED_STATES,
@@ -27,8 +37,11 @@ import {
   errorAnswer,
   renderDetails,
   renderListItem,
+  SMS_WIRE_STATES,
   type SmsRecord,
+  SOURCE_SERVER_STATES,
   SUB_TASK_NAMES,
+  smsEndedAtMs,
   smsError,
   taskNotFound,
 } from './sms-wire';
@@ -44,10 +57,25 @@ import type {
 export const SMS_SPEC = {
   host: 'sms',
   projectFromCredentials: true,
-  taskApis: [{ id: 'sms-migration-tasks', seedShare: 0.1 }],
+  taskApis: [
+    {
+      id: 'sms-migration-tasks',
+      seedShare: 0.1,
+      states: SMS_WIRE_STATES,
+      sourceServerStates: SOURCE_SERVER_STATES,
+      // A running task of a disconnected agent is deleted.
+      deletesRunningTasks: true,
+      endedAtMs: smsEndedAtMs,
+    },
+  ],
   operations: [
     { name: 'ListTasks', method: 'GET', path: '/v3/tasks' },
-    { name: 'ShowTask', method: 'GET', path: '/v3/tasks/{task_id}' },
+    {
+      name: 'ShowTask',
+      method: 'GET',
+      path: '/v3/tasks/{task_id}',
+      reads: { api: 'sms-migration-tasks' },
+    },
     {
       name: 'DeleteTask',
       method: 'DELETE',
@@ -75,44 +103,13 @@ const TASK_STATES: ReadonlyArray<readonly [string, number]> = [
   ['SYNC_F_ROLLBACK_SUCCESS', 3],
   ['PREPARING', 3],
 ];
-/** The v3 delete constraint's source server states (`premiging` is in it but not in the SDK enumeration). */
-const RUNNING_SOURCE_STATES = [
-  'initialize',
-  'stopping',
-  'deleting',
-  'cloning',
-  'replicate',
-  'syncing',
-  'cutovering',
-  'skipping',
-  'clearing',
-  'premiging',
-];
-const IDLE_SOURCE_STATES = [
-  'unavailable',
-  'waiting',
-  'stopped',
-  'finished',
-  'error',
-  'cleared',
-  'clearfailed',
-  'premigready',
-  'premiged',
-  'premigfailed',
-];
-/** Absent-looking and undocumented source server states. */
-const ODD_SOURCE_STATES = ['', 'locked'];
-const RUNNING_SOURCE = new Set(RUNNING_SOURCE_STATES);
+const RUNNING_SOURCE: ReadonlySet<string> = new Set(SOURCE_SERVER_STATES.running);
 /** What an owner resuming a task does: the task runs and the source server replicates again. */
-const RESUMED = { state: 'RUNNING', sourceState: 'replicate' };
+const RESUMED = { state: SMS_WIRE_STATES.resumed, sourceState: 'replicate' };
 const MAX_OFFSET = 65_535;
 const MAX_LIMIT = 200;
 /** Generated seeds draw from their own stream, so the five older task APIs' accounts did not change. */
 const SEED_STREAM = 0x534d53;
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 class SmsAccount {
   readonly tasks = new OrderedStore<SmsRecord>((t) => String(t.state));
@@ -131,8 +128,10 @@ class SmsAccount {
       const durationMs = rng.int(60, 3 * 86_400) * 1000;
       const timeMs = drawTime(rng, nowMs - durationMs);
       const sourceState = rng.chance(0.04)
-        ? rng.pick(ODD_SOURCE_STATES)
-        : rng.pick(rng.chance(ended ? 0.15 : 0.85) ? RUNNING_SOURCE_STATES : IDLE_SOURCE_STATES);
+        ? rng.pick(SOURCE_SERVER_STATES.other)
+        : rng.pick(
+            rng.chance(ended ? 0.15 : 0.85) ? SOURCE_SERVER_STATES.running : SOURCE_SERVER_STATES.idle,
+          );
       this.tasks.push({
         service: 'sms-migration-tasks',
         id: uuidFrom(rng),
@@ -165,14 +164,15 @@ class SmsAccount {
       state: task.state ?? 'MIGRATE_SUCCESS',
       parentId: undefined,
       timeMs,
-      durationMs: 60_000,
+      durationMs: ADDED_DURATION_MS,
       extra: Object.keys(rest).length > 0 ? rest : undefined,
       sourceServer: task.sourceServer ?? {
         state: typeof wireState === 'string' ? wireState : 'finished',
         connected: typeof connected === 'boolean' ? connected : true,
       },
       sourceServerId: uuidFrom(this.rng),
-      startedMs: timeMs ?? this.ctx.nowMs() - 30 * DAY_MS,
+      // Added with no time at all: no sub-task times either.
+      startedMs: timeMs ?? (task.ageMs === null ? undefined : this.ctx.nowMs() - 30 * DAY_MS),
       subTaskCount: 1,
       foreignTarget: false,
       serverFields: Object.keys(otherServerFields).length > 0 ? otherServerFields : undefined,

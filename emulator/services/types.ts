@@ -12,6 +12,7 @@ import type {
   EmulatorAccount,
   EmulatorDeletion,
   EmulatorStateChange,
+  NewTask,
   RequestLogEntry,
   SmsSourceServer,
 } from '../types';
@@ -31,6 +32,32 @@ export interface OperationSpec {
   readonly anonymous?: boolean;
   /** For a delete: the task it addresses, by placeholder names (what an owner resuming a task acts on). */
   readonly deletes?: { readonly api: string; readonly id: string; readonly parent?: string };
+  /** For the read of one task: the task API it reads. */
+  readonly reads?: { readonly api: string };
+}
+
+type WireState = string | number;
+
+/** A task API's wire states as the emulator models them (`ended` and `running` are never empty). */
+export interface WireStates {
+  /** Documented states of a task whose work is over: finished, failed or stopped. */
+  readonly ended: readonly [WireState, ...WireState[]];
+  /** Documented states of a task at work or about to start. */
+  readonly running: readonly [WireState, ...WireState[]];
+  /** The state an owner resuming a task turns it into (one of `running`). */
+  readonly resumed: WireState;
+  /** The other states the generator draws: undocumented ones (and DIS `DELETE`, a deleted task still listed). */
+  readonly other: readonly WireState[];
+}
+
+/** SMS: the source server's states (`source_server.state`) as the emulator models them. */
+export interface SourceServerStates {
+  /** The states in which the server works (the delete constraint's list). */
+  readonly running: readonly [string, ...string[]];
+  /** Documented states in which it does not. */
+  readonly idle: readonly [string, ...string[]];
+  /** Absent-looking and undocumented states the generator draws. */
+  readonly other: readonly string[];
 }
 
 export interface TaskApiSpec {
@@ -38,6 +65,18 @@ export interface TaskApiSpec {
   readonly id: string;
   /** Share of `EmulatorOptions.tasks` generated for it. */
   readonly seedShare: number;
+  readonly states: WireStates;
+  readonly sourceServerStates?: SourceServerStates;
+  /**
+   * Whether the API deletes a task at work (always, or, for SMS, when its agent is disconnected): a client must
+   * read the task right before each delete.
+   */
+  readonly deletesRunningTasks: boolean;
+  /**
+   * When the task ended, read from its wire fields as this module writes them (what a task's age is measured
+   * from); undefined when they tell none.
+   */
+  endedAtMs(fields: Readonly<Record<string, unknown>>): number | undefined;
 }
 
 export interface ServiceSpec {
@@ -83,8 +122,7 @@ export interface OperationRequest {
 
 export type Handler = (request: OperationRequest) => Answer;
 
-/** A task to add through `Emulator.addTask`: whatever the caller leaves out is generated. */
-export type NewTask = Partial<EmulatedTask> & { service: EmulatedTask['service'] };
+export type { NewTask } from '../types';
 
 /** One task API's tasks, as the programmatic API reaches them. */
 export interface TaskStore {

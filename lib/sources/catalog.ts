@@ -10,6 +10,7 @@ import type { SourceDescriptor } from './descriptor';
 import { disDumpTasksDescriptor } from './dis-dump-tasks/descriptor';
 import { modelArtsProcessorTasksDescriptor } from './modelarts-processor-tasks/descriptor';
 import { omsMigrationTasksDescriptor } from './oms-migration-tasks/descriptor';
+import { smsMigrationTasksDescriptor } from './sms-migration-tasks/descriptor';
 
 /** Every task API, in the order the report and the README list them. */
 export const DESCRIPTORS = [
@@ -18,6 +19,7 @@ export const DESCRIPTORS = [
   modelArtsProcessorTasksDescriptor,
   omsMigrationTasksDescriptor,
   disDumpTasksDescriptor,
+  smsMigrationTasksDescriptor,
 ] as const satisfies readonly SourceDescriptor[];
 
 type Descriptor = (typeof DESCRIPTORS)[number];

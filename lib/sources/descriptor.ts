@@ -45,8 +45,10 @@ export interface SourceDescriptor {
   readonly states: { readonly deletable: readonly string[]; readonly inProgress: readonly string[] };
   /** The parent the API nests tasks under, and the policy key that globs its names. */
   readonly parent?: { readonly kind: string; readonly policyKey: string };
-  /** What a task's age is measured from (for the README and `validate`). */
+  /** What a task's age is measured from, with its fields (the README's table). */
   readonly ageFrom: string;
+  /** The same in a few words (`validate`'s summary). */
+  readonly ageLabel: string;
   /**
    * True when the API refuses to delete a task in progress: its DELETE goes out without a read first. False: every
    * DELETE is sent right after a read that found the task still deletable and stale.

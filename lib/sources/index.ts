@@ -5,6 +5,7 @@ import { dcsCenterTasks } from './dcs-center-tasks';
 import { disDumpTasks } from './dis-dump-tasks';
 import { modelArtsProcessorTasks } from './modelarts-processor-tasks';
 import { omsMigrationTasks } from './oms-migration-tasks';
+import { smsMigrationTasks } from './sms-migration-tasks';
 
 /** Every source, in `SERVICE_IDS` order. */
 export const SOURCES: readonly TaskSource[] = Object.freeze([
@@ -13,6 +14,7 @@ export const SOURCES: readonly TaskSource[] = Object.freeze([
   modelArtsProcessorTasks,
   omsMigrationTasks,
   disDumpTasks,
+  smsMigrationTasks,
 ]);
 
 const BY_ID: ReadonlyMap<ServiceId, TaskSource> = new Map(
@@ -26,4 +28,11 @@ export function getSource(id: ServiceId): TaskSource {
   return source;
 }
 
-export { dcsBackgroundTasks, dcsCenterTasks, disDumpTasks, modelArtsProcessorTasks, omsMigrationTasks };
+export {
+  dcsBackgroundTasks,
+  dcsCenterTasks,
+  disDumpTasks,
+  modelArtsProcessorTasks,
+  omsMigrationTasks,
+  smsMigrationTasks,
+};

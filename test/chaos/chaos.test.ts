@@ -1,5 +1,5 @@
 /**
- * Chaos suite (issue 8): randomized fault schedules against the real emulator over loopback HTTP, each run
+ * Chaos suite (docs/decisions/0015-chaos-invariants.md): randomized fault schedules against the real emulator over loopback HTTP, each run
  * through `invokePurge` with the real config, client and sources, each followed by the five invariants.
  *
  *   CHAOS_SCHEDULES=<n>  how many schedules (default 200; `npm run chaos` runs 2000)
@@ -28,6 +28,8 @@ for (let i = 0; i < seeds.length; i += CHUNK) chunks.push(seeds.slice(i, i + CHU
 interface Tally {
   schedules: number;
   deletions: number;
+  /** Deletions per task API: every one of them is exercised. */
+  deletionsPerService: Record<string, number>;
   errorsAnswered: number;
   faultsInjected: number;
   listingFailures: number;
@@ -37,6 +39,8 @@ interface Tally {
   unknownOutcomes: number;
   fullFailures: number;
   raceDeletions: number;
+  /** Tasks the test removed while a DELETE of them went unanswered, reported deleted (invariant 5 explains). */
+  removedWhileUnanswered: number;
   /** Longest time from the read that found a task deletable to its DELETE's arrival (ModelArts, DIS). */
   maxReadToDeleteMs: number;
   maxOvershootMs: number;
@@ -49,6 +53,7 @@ describe(`chaos: ${seeds.length} seeded fault schedules against the emulator`, (
   const tally: Tally = {
     schedules: 0,
     deletions: 0,
+    deletionsPerService: {},
     errorsAnswered: 0,
     faultsInjected: 0,
     listingFailures: 0,
@@ -58,6 +63,7 @@ describe(`chaos: ${seeds.length} seeded fault schedules against the emulator`, (
     unknownOutcomes: 0,
     fullFailures: 0,
     raceDeletions: 0,
+    removedWhileUnanswered: 0,
     maxReadToDeleteMs: 0,
     maxOvershootMs: Number.NEGATIVE_INFINITY,
   };
@@ -81,6 +87,8 @@ describe(`chaos: ${seeds.length} seeded fault schedules against the emulator`, (
         const findings = checkInvariants(outcome);
         tally.schedules += 1;
         tally.deletions += outcome.deletions.length;
+        for (const { service } of outcome.deletions)
+          tally.deletionsPerService[service] = (tally.deletionsPerService[service] ?? 0) + 1;
         tally.errorsAnswered += outcome.requests.filter((r) => r.status >= 400).length;
         tally.faultsInjected += outcome.requests.filter((r) => r.fault !== undefined).length;
         tally.listingFailures += Object.values(outcome.report?.services ?? {}).filter((s) => s?.error).length;
@@ -90,6 +98,7 @@ describe(`chaos: ${seeds.length} seeded fault schedules against the emulator`, (
         tally.unknownOutcomes += findings.unknown;
         if (outcome.thrown !== undefined) tally.fullFailures += 1;
         tally.raceDeletions += findings.raceDeletions;
+        tally.removedWhileUnanswered += findings.removedWhileUnanswered;
         tally.maxReadToDeleteMs = Math.max(tally.maxReadToDeleteMs, findings.maxReadToDeleteMs);
         tally.maxOvershootMs = Math.max(tally.maxOvershootMs, findings.overshootMs);
         if (findings.violations.length > 0) {

@@ -13,7 +13,8 @@
  *    sent one).
  * 4. The run logged one report, ended within its platform budget, and sent no DELETE after it stopped (its
  *    deadline or an interrupt); nothing of it reached the emulator after it returned.
- * 5. The report's deletions are exactly the cloud's: every `deleted` task was deleted by this run, and every
+ * 5. The report's deletions are exactly the cloud's: every `deleted` task was deleted by this run (but a task
+ *    the test removed while this run's DELETE of it went unanswered, which no client can tell apart), and every
  *    deletion of this run is reported `deleted` or `unknown` (an outcome the run could not settle).
  * 6. No request ever reached a host other than the configured one (a redirect is never followed), so no
  *    credential did.
@@ -23,6 +24,7 @@
 
 import { MAX_LISTED_FAILURES, sumOfColumns } from '../../lib/report';
 import type { ServiceId } from '../../lib/types';
+import { TASK_APIS } from '../support/task-apis';
 import { type LogRecord, type Outcome, policySelects, taskKey } from './run-schedule';
 import { isWireDeletable, stateLabel } from './schedule';
 
@@ -45,11 +47,12 @@ const DECISION_ACTIONS = new Set([
   'keep',
 ]);
 
-/** The APIs that do not refuse to delete a running task: their DELETEs must each follow a fresh read. */
-const GUARDED: ReadonlyMap<string, string> = new Map([
-  ['DeleteProcessorTask', 'ShowProcessorTask'],
-  ['DeleteTransferTask', 'ShowTransferTask'],
-]);
+/** The APIs that delete a running task (as the emulator models them): each DELETE must follow a fresh read. */
+const GUARDED: ReadonlyMap<string, string> = new Map(
+  Object.values(TASK_APIS).flatMap((api) =>
+    api.deletesRunningTasks && api.read ? [[api.delete.operation, api.read.operation] as const] : [],
+  ),
+);
 
 function decisionKey(line: LogRecord): string | undefined {
   const service = line.service as ServiceId | undefined;
@@ -68,6 +71,8 @@ export interface Findings {
   readonly overshootMs: number;
   /** Deletes the run could not settle (reported `unknown`). */
   readonly unknown: number;
+  /** Tasks the test removed while a DELETE of them went unanswered, reported deleted (see invariant 5). */
+  readonly removedWhileUnanswered: number;
 }
 
 export function checkInvariants(outcome: Outcome): Findings {
@@ -161,7 +166,15 @@ export function checkInvariants(outcome: Outcome): Findings {
     if (readAt !== undefined) maxReadToDeleteMs = Math.max(maxReadToDeleteMs, entry.atMs - readAt);
   }
 
-  if (!report) return { violations, raceDeletions: 0, maxReadToDeleteMs, overshootMs, unknown: 0 };
+  if (!report)
+    return {
+      violations,
+      raceDeletions: 0,
+      maxReadToDeleteMs,
+      overshootMs,
+      unknown: 0,
+      removedWhileUnanswered: 0,
+    };
   const failedListing = new Set(
     Object.entries(report.services)
       .filter(([, entry]) => entry?.error !== undefined)
@@ -170,17 +183,30 @@ export function checkInvariants(outcome: Outcome): Findings {
 
   // (1) nothing deleted that is in progress, of unknown state, excluded, too young, or unlisted.
   let raceDeletions = 0;
-  const lastReadOf = (d: { id: string }): number | undefined => {
+  const requestsOf = (d: { id: string }, operations: readonly string[]) => {
     const segment = encodeURIComponent(d.id);
-    const reads = outcome.requests.filter(
-      (r) => [...GUARDED.values()].includes(r.operation) && r.rawPath.split('?')[0]?.endsWith(`/${segment}`),
+    return outcome.requests.filter(
+      (r) => operations.includes(r.operation) && r.rawPath.split('?')[0]?.endsWith(`/${segment}`),
     );
-    // The read's arrival: what it answered may have been taken then, and written after a latency.
-    return reads.at(-1)?.atMs;
   };
+  // The arrival of the DELETE that carried the deletion out (answered 2xx, or acted without its answer reaching
+  // the client), on the wall clock like the reads and the test's changes.
+  const deleteArrivalOf = (d: { id: string }): number | undefined =>
+    requestsOf(d, [...GUARDED.keys()])
+      .filter((r) => (r.status >= 200 && r.status < 300) || (r.backendStatus ?? 500) < 300)
+      .at(-1)?.atMs;
+  // The last read before that DELETE (a read after it, of a retry whose DELETE answer was lost, is not the one
+  // the DELETE followed): its arrival, since what it answered was taken then and maybe written after a latency.
+  const lastReadBefore = (d: { id: string }, deleteAtMs: number): number | undefined =>
+    requestsOf(d, [...GUARDED.values()])
+      .filter((r) => r.atMs <= deleteAtMs)
+      .at(-1)?.atMs;
   for (const d of outcome.deletions) {
     const key = taskKey(d.service, d.id, d.service === 'dis-dump-tasks' ? findParent(outcome, d) : undefined);
-    const what = `${d.service} ${JSON.stringify(d.id)} (${JSON.stringify(d.name)}, state ${d.state})`;
+    const server = d.sourceServer
+      ? `, source server ${JSON.stringify(d.sourceServer.state)}${d.sourceServer.connected ? '' : ' (agent disconnected)'}`
+      : '';
+    const what = `${d.service} ${JSON.stringify(d.id)} (${JSON.stringify(d.name)}, state ${d.state}${server})`;
     if (schedule.dryRun) fail(1, `a dry run deleted ${what}`);
     if (outcome.unlisted.has(key)) fail(1, `deleted ${what}, added after the listing (unlisted)`);
     const listed = before.get(key);
@@ -193,27 +219,45 @@ export function checkInvariants(outcome: Outcome): Findings {
     // The state the janitor listed is the pre-run state, unless a timer changed it during the run (then only
     // what cannot change is checked here: age, names, parents; the state at deletion time is checked below).
     const changedByTimer = timerChanged.has(key);
-    if (!policySelects(schedule, planned, changedByTimer ? undefined : listed.state, planned.age))
+    if (!policySelects(schedule, planned, changedByTimer ? undefined : listed, planned.age))
       fail(
         1,
         `deleted ${what}, which the policy does not select (listed as ${listed.state}, age ${planned.age})`,
       );
-    if (!isWireDeletable(d.service, d.state)) {
-      // The one race no client can close on an API that does not refuse a running task: the state changed
-      // after the janitor's last read reached the emulator and before its DELETE arrived (a timer of the test;
-      // the emulator's own resumes come right after a failed answer, before the retry's read).
+    // At deletion time: the state (and an SMS task's source server) the emulator recorded with the deletion.
+    if (!isWireDeletable(d.service, d.state, d.sourceServer)) {
+      // The one race no client can close on an API that deletes a running task: the state changed after the
+      // janitor's last read reached the emulator and before its DELETE arrived (a timer of the test; the
+      // emulator's own resumes come right after a failed answer, before the retry's read).
       const changes = timerChanged.get(key) ?? [];
-      const readAt = lastReadOf(d);
+      const deleteAt = deleteArrivalOf(d);
+      const readAt = deleteAt === undefined ? undefined : lastReadBefore(d, deleteAt);
       const lostRace =
-        (d.service === 'modelarts-processor-tasks' || d.service === 'dis-dump-tasks') &&
+        TASK_APIS[d.service].deletesRunningTasks &&
+        deleteAt !== undefined &&
         readAt !== undefined &&
-        changes.some((at) => at >= readAt && at <= d.atMs);
+        changes.some((at) => at >= readAt && at <= deleteAt);
       if (lostRace) raceDeletions += 1;
-      else
+      else {
+        // The task's timeline (ms after the start), so that a failure can be read without a replay.
+        const at = (ms: number) => ms - outcome.startMs;
+        console.error(
+          'DBG',
+          JSON.stringify(
+            outcome.requests
+              .filter((r) => r.service === 'sms')
+              .map((r) => [r.operation, r.rawPath, r.status]),
+          ),
+        );
+        const timeline = requestsOf(d, [...GUARDED.keys(), ...GUARDED.values()])
+          .map((r) => `${r.operation} ${at(r.atMs)} → ${r.status}${r.fault ? ` ${r.fault}` : ''}`)
+          .concat(changes.map((c) => `changed ${at(c)}`))
+          .join(', ');
         fail(
           1,
-          `deleted ${what} while it was in progress or of a state that is not deletable (${stateLabel(d.service, d.state)})`,
+          `deleted ${what} while it was in progress or of a state that is not deletable (${stateLabel(d.service, d.state)}); ${timeline}`,
         );
+      }
     }
   }
   if (outcome.requests.some((r) => r.operation === 'StopMigrationTask'))
@@ -222,7 +266,7 @@ export function checkInvariants(outcome: Outcome): Findings {
   // (2) every stale task is deleted, or in the report as failed, unknown or skipped, with its reason.
   for (const [key, planned] of scheduled) {
     const listed = before.get(key);
-    if (!listed || !policySelects(schedule, planned, listed.state, planned.age)) continue;
+    if (!listed || !policySelects(schedule, planned, listed, planned.age)) continue;
     if (failedListing.has(planned.service)) continue; // the report carries the service's listing error
     const line = finalAction(key);
     if (!line) {
@@ -291,8 +335,26 @@ export function checkInvariants(outcome: Outcome): Findings {
       `report says ${report.totals.deleted} deleted, the log has ${deletedLines.length} deleted decisions`,
     );
   const emulatorDeleted = new Set(outcome.deletions.map((d) => `${d.service}|${d.id}`));
+  // The one case no client can tell apart: the test removed the task during the run while a DELETE of it went
+  // unanswered (a hang, a reset, a 504). A "not found" after a DELETE that may have acted is this run's deletion
+  // by design, so it is reported deleted; counted apart, never a violation.
+  const removedByTest = new Set(
+    outcome.mutations.filter((m) => m.mutation.kind === 'remove' && m.atMs !== undefined).map((m) => m.key),
+  );
+  const unansweredDelete = (taskId: string): boolean =>
+    outcome.fetches.some(
+      (f) =>
+        f.method === 'DELETE' &&
+        (f.status === undefined || f.status === 504) &&
+        safeDecode(f.path).endsWith(`/${taskId}`),
+    );
+  let removedWhileUnanswered = 0;
   for (const line of deletedLines) {
-    if (!emulatorDeleted.has(`${String(line.service)}|${String(line.taskId)}`))
+    if (emulatorDeleted.has(`${String(line.service)}|${String(line.taskId)}`)) continue;
+    const key = decisionKey(line);
+    if (key !== undefined && removedByTest.has(key) && unansweredDelete(String(line.taskId)))
+      removedWhileUnanswered += 1;
+    else
       fail(
         5,
         `reported deleted ${String(line.service)} ${JSON.stringify(line.taskId)}, which the emulator never deleted`,
@@ -306,10 +368,10 @@ export function checkInvariants(outcome: Outcome): Findings {
     else if (action !== 'unknown')
       fail(5, `the emulator deleted ${d.service} ${JSON.stringify(d.id)}, the report says ${String(action)}`);
   }
-  if (settledDeletions !== report.totals.deleted)
+  if (settledDeletions + removedWhileUnanswered !== report.totals.deleted)
     fail(
       5,
-      `the emulator's deletions reported deleted: ${settledDeletions}; the report's deleted: ${report.totals.deleted}`,
+      `the emulator's deletions reported deleted: ${settledDeletions}${removedWhileUnanswered > 0 ? ` (and ${removedWhileUnanswered} removed by the test while a DELETE went unanswered)` : ''}; the report's deleted: ${report.totals.deleted}`,
     );
   if (schedule.dryRun && report.totals.deleted !== 0) fail(5, 'a dry run reports deletions');
 
@@ -320,7 +382,14 @@ export function checkInvariants(outcome: Outcome): Findings {
     if (sum !== entry.listed) fail(7, `${service}: listed ${entry.listed}, but its columns sum to ${sum}`);
   }
 
-  return { violations, raceDeletions, maxReadToDeleteMs, overshootMs, unknown: report.totals.unknown };
+  return {
+    violations,
+    raceDeletions,
+    maxReadToDeleteMs,
+    overshootMs,
+    unknown: report.totals.unknown,
+    removedWhileUnanswered,
+  };
 }
 
 /** The error code a log line should carry for an answer the emulator sent. */

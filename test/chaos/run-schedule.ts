@@ -19,6 +19,7 @@ import { createLogger } from '../../lib/logger';
 import type { Report } from '../../lib/report';
 import { SERVICE_IDS, type ServiceId } from '../../lib/types';
 import { mintToken } from '../support/iam-token';
+import { TASK_APIS } from '../support/task-apis';
 import {
   createRandom,
   DAY_MS,
@@ -29,7 +30,7 @@ import {
   type Schedule,
   type ScheduledTask,
   stateLabel,
-  WIRE_STATES,
+  wireStates,
 } from './schedule';
 
 /** The emulator's clock runs `skew.ms` ahead of the wall clock (token expiry without waiting a day). */
@@ -95,29 +96,16 @@ export function taskKey(service: ServiceId, id: string, parentId?: string): stri
   return service === 'dis-dump-tasks' ? `${service}|${parentId ?? ''}|${id}` : `${service}|${id}`;
 }
 
-const TIME_FIELD: Record<ServiceId, string> = {
-  'dcs-center-tasks': 'created_at',
-  'dcs-background-tasks': 'created_at',
-  'modelarts-processor-tasks': 'create_time',
-  'oms-migration-tasks': 'start_time',
-  'dis-dump-tasks': 'create_time',
-};
-
-function addScheduledTask(emulator: Emulator, task: ScheduledTask, nowMs: number): EmulatedTask {
-  const field = TIME_FIELD[task.service];
-  const time =
-    task.age === 'unknown'
-      ? null
-      : field === 'created_at'
-        ? new Date(nowMs - task.ageMs).toISOString()
-        : nowMs - task.ageMs;
+/** Adds a scheduled task; the emulator writes the API's own time fields (none for an unknown age). */
+function addScheduledTask(emulator: Emulator, task: ScheduledTask): EmulatedTask {
   return emulator.addTask({
     service: task.service,
     id: task.id,
     name: task.name,
     state: task.state,
     ...(task.parentId !== undefined ? { parentId: task.parentId } : {}),
-    fields: { [field]: time },
+    ...(task.sourceServer !== undefined ? { sourceServer: task.sourceServer } : {}),
+    ageMs: task.age === 'unknown' ? null : task.ageMs,
   });
 }
 
@@ -155,10 +143,11 @@ function envFor(emulator: Emulator, schedule: Schedule, token: string | undefine
 /** A task the policy would select, added after the listing: it must never be deleted by this run. */
 function unlistedTask(schedule: Schedule, service: ServiceId, serial: string): ScheduledTask {
   const rule = schedule.rules[service];
-  const deletable = WIRE_STATES[service].deletable.filter(
+  const deletable = wireStates(service).deletable.filter(
     (s) => rule?.states === undefined || rule.states.includes(stateLabel(service, s)),
   );
-  const state = deletable[0] ?? WIRE_STATES[service].deletable[0] ?? 'SUCCESS';
+  const state = deletable[0] ?? TASK_APIS[service].states.ended[0];
+  const servers = TASK_APIS[service].sourceServerStates;
   const parentId =
     service === 'dcs-background-tasks'
       ? 'prod0001-0000-4000-8000-000000000001'
@@ -177,6 +166,7 @@ function unlistedTask(schedule: Schedule, service: ServiceId, serial: string): S
     name: service === 'dis-dump-tasks' ? id : `job-added-${serial}`,
     ...(parentId !== undefined ? { parentId } : {}),
     state,
+    ...(servers ? { sourceServer: { state: servers.idle[0], connected: true } } : {}),
     age: 'old',
     ageMs: 400 * DAY_MS,
   };
@@ -200,8 +190,7 @@ export async function runSchedule({
   // Each run starts on the wall clock (an AK/SK signature is refused 15 minutes off the server's time).
   clock.skewMs = 0;
   emptyAccount(emulator);
-  const nowMs = Date.now();
-  for (const task of schedule.tasks) addScheduledTask(emulator, task, nowMs);
+  for (const task of schedule.tasks) addScheduledTask(emulator, task);
   const token = schedule.credentials === 'token' ? await mintToken(emulator) : undefined;
   const before = new Map<string, EmulatedTask>();
   for (const service of SERVICE_IDS) {
@@ -221,7 +210,7 @@ export async function runSchedule({
       const added = unlistedTask(schedule, mutation.service, `${serial}-${index}`);
       const key = taskKey(added.service, added.id, added.parentId);
       try {
-        addScheduledTask(emulator, added, Date.now());
+        addScheduledTask(emulator, added);
         unlisted.add(key);
         applied.push({ mutation, atMs: Date.now(), key });
       } catch {
@@ -231,10 +220,14 @@ export async function runSchedule({
     }
     if (!task) return;
     const key = taskKey(task.service, task.id, task.parentId);
-    const states = WIRE_STATES[task.service];
+    const states = wireStates(task.service);
+    const servers = TASK_APIS[task.service].sourceServerStates;
     try {
       if (mutation.kind === 'remove') {
         emulator.removeTask(task.service, task.id, task.parentId);
+        applied.push({ mutation, atMs: Date.now(), key });
+      } else if (mutation.sourceServer && servers) {
+        emulator.setSourceServer(task.id, { state: servers.running[0] });
         applied.push({ mutation, atMs: Date.now(), key });
       } else {
         const newState = mutation.kind === 'to-in-progress' ? states.inProgress[0] : states.deletable[0];
@@ -355,12 +348,13 @@ export async function runSchedule({
 
 /**
  * True when the schedule's policy selects this task in this wire state (the test's own reading, with its own
- * prefix matching for the few globs the schedules use). `wireState` undefined: everything but the state.
+ * prefix matching for the few globs the schedules use). `wire` undefined: everything but the state (and, for
+ * SMS, the source server).
  */
 export function policySelects(
   schedule: Schedule,
   task: { service: ServiceId; name: string; parentId?: string | undefined },
-  wireState: string | number | undefined,
+  wire: Pick<EmulatedTask, 'state' | 'sourceServer'> | undefined,
   age: 'old' | 'young' | 'unknown',
 ): boolean {
   const rule = schedule.rules[task.service];
@@ -373,9 +367,9 @@ export function policySelects(
   }
   if (rule.include && !(task.name.startsWith('job-') || task.name.startsWith('keep-'))) return false;
   if (rule.exclude && task.name.startsWith('keep-')) return false;
-  if (wireState !== undefined) {
-    if (!isWireDeletable(task.service, wireState)) return false;
-    if (rule.states && !rule.states.includes(stateLabel(task.service, wireState))) return false;
+  if (wire !== undefined) {
+    if (!isWireDeletable(task.service, wire.state, wire.sourceServer)) return false;
+    if (rule.states && !rule.states.includes(stateLabel(task.service, wire.state))) return false;
   }
   return age === 'old';
 }

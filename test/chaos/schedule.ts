@@ -4,8 +4,15 @@
  * Plain data: printed as JSON when a run breaks an invariant.
  */
 import { createRng } from '../../emulator/rng';
-import type { FaultSettings, FaultTarget } from '../../emulator/types';
+import {
+  EMULATOR_OPERATIONS,
+  type EmulatorHost,
+  type FaultSettings,
+  type FaultTarget,
+  type SmsSourceServer,
+} from '../../emulator/types';
 import { SERVICE_IDS, type ServiceId } from '../../lib/types';
+import { expectedClass, TASK_APIS } from '../support/task-apis';
 
 /** The emulator's mulberry32, as a plain function: the same seed draws the same schedule. */
 export function createRandom(seed: number): () => number {
@@ -14,35 +21,18 @@ export function createRandom(seed: number): () => number {
 
 export const DAY_MS = 86_400_000;
 
-/** Wire states per service: deletable (REFERENCE §2.6, §3.2, §5.3, §6.2), in progress, and undocumented. */
-export const WIRE_STATES: Readonly<
-  Record<
-    ServiceId,
-    {
-      readonly deletable: readonly (string | number)[];
-      readonly inProgress: readonly (string | number)[];
-      readonly unknown: readonly (string | number)[];
-    }
-  >
-> = {
-  'dcs-center-tasks': {
-    deletable: ['SUCCESS', 'FAILED', 'FAIL'],
-    inProgress: ['EXECUTING'],
-    unknown: ['QUEUED'],
-  },
-  'dcs-background-tasks': {
-    deletable: ['SUCCESS', 'FAILED', 'FAIL'],
-    inProgress: ['EXECUTING'],
-    unknown: ['ROLLBACK'],
-  },
-  'modelarts-processor-tasks': { deletable: [2, 3, 4], inProgress: [0, 1], unknown: [7] },
-  'oms-migration-tasks': { deletable: [3, 4, 5], inProgress: [1, 2, 6, 7], unknown: [9] },
-  'dis-dump-tasks': {
-    deletable: ['ERROR', 'ABNORMAL', 'PAUSED'],
-    inProgress: ['STARTING', 'RUNNING'],
-    unknown: ['UPGRADING'],
-  },
-};
+/**
+ * Wire states per service, as the emulator models them: ended (what the policy may select), at work, and the
+ * other states it draws (undocumented ones).
+ */
+export function wireStates(service: ServiceId): {
+  readonly deletable: readonly (string | number)[];
+  readonly inProgress: readonly (string | number)[];
+  readonly unknown: readonly (string | number)[];
+} {
+  const { ended, running, other } = TASK_APIS[service].states;
+  return { deletable: ended, inProgress: running, unknown: other };
+}
 
 /** The label a policy's `states` names a deletable wire state by (ModelArts and OMS states are numbers). */
 export function stateLabel(service: ServiceId, wire: string | number): string {
@@ -53,8 +43,13 @@ export function stateLabel(service: ServiceId, wire: string | number): string {
   return String(wire);
 }
 
-export function isWireDeletable(service: ServiceId, wire: string | number): boolean {
-  return WIRE_STATES[service].deletable.includes(wire);
+/** Deletable by the test's own reading: an ended state (and, for SMS, an idle source server). */
+export function isWireDeletable(
+  service: ServiceId,
+  wire: string | number,
+  sourceServer?: SmsSourceServer,
+): boolean {
+  return expectedClass(service, wire, sourceServer) === 'deletable';
 }
 
 /** DCS instances (display name `dcs-` + first 8 chars of the id) and DIS streams the accounts use. */
@@ -82,6 +77,8 @@ export interface ScheduledTask {
   readonly name: string;
   readonly parentId?: string;
   readonly state: string | number;
+  /** SMS: the source server (its state and whether its agent is connected). */
+  readonly sourceServer?: SmsSourceServer;
   readonly age: AgeClass;
   /** Age in ms at schedule time (old: well past olderThan; young: well inside it). */
   readonly ageMs: number;
@@ -102,6 +99,8 @@ export type Mutation = {
   /** Index into the schedule's tasks (ignored for add-unlisted, which names its service). */
   readonly task: number;
   readonly service: ServiceId;
+  /** SMS `to-in-progress`: the source server starts working (its agent as it was), not the task itself. */
+  readonly sourceServer?: boolean;
 };
 
 export interface Schedule {
@@ -125,13 +124,20 @@ export interface Schedule {
   readonly concurrency: number;
 }
 
-const CLOUD_OF: Record<ServiceId, FaultTarget['service']> = {
-  'dcs-center-tasks': 'dcs',
-  'dcs-background-tasks': 'dcs',
-  'modelarts-processor-tasks': 'modelarts',
-  'oms-migration-tasks': 'oms',
-  'dis-dump-tasks': 'dis',
-};
+const HOSTS = Object.keys(EMULATOR_OPERATIONS) as EmulatorHost[];
+
+/**
+ * SMS: a source server mostly idle, else working or in a state that is neither, its agent connected or not (a
+ * running task of a disconnected agent is one the API deletes). Undefined for the APIs without one.
+ */
+function drawSourceServer(service: ServiceId, random: () => number): SmsSourceServer | undefined {
+  const states = TASK_APIS[service].sourceServerStates;
+  if (!states) return undefined;
+  const kind = random();
+  const pool = kind < 0.6 ? states.idle : kind < 0.9 ? states.running : states.other;
+  const state = pool[Math.floor(random() * pool.length)] ?? states.idle[0];
+  return { state, connected: random() < 0.6 };
+}
 
 /** Draws the schedule of `seed`. `serial` makes ids unique across schedules sharing one emulator. */
 export function drawSchedule(seed: number, serial: number): Schedule {
@@ -146,7 +152,7 @@ export function drawSchedule(seed: number, serial: number): Schedule {
 
   const rules: Partial<Record<ServiceId, ServiceRule>> = {};
   for (const service of enabled) {
-    const deletableLabels = WIRE_STATES[service].deletable.map((s) => stateLabel(service, s));
+    const deletableLabels = wireStates(service).deletable.map((s) => stateLabel(service, s));
     const states = chance(0.25) ? deletableLabels.filter(() => chance(0.5)) : [];
     rules[service] = {
       olderThanDays: pick([2, 7, 30]),
@@ -168,7 +174,7 @@ export function drawSchedule(seed: number, serial: number): Schedule {
       const unique = `${serial}-${n}`;
       const stem = pick(NAME_STEMS);
       const stateKind = random();
-      const states = WIRE_STATES[service];
+      const states = wireStates(service);
       const state =
         stateKind < 0.6
           ? pick(states.deletable)
@@ -186,15 +192,9 @@ export function drawSchedule(seed: number, serial: number): Schedule {
       let id: string;
       let parentId: string | undefined;
       switch (service) {
-        case 'dcs-center-tasks':
-          id = chance(0.2) ? `c ${unique}/..%?#ü` : `c${unique}`;
-          break;
         case 'dcs-background-tasks':
           id = `bg-${unique}`;
           parentId = pick(DCS_INSTANCES);
-          break;
-        case 'modelarts-processor-tasks':
-          id = chance(0.2) ? `ma ${unique}/..%?#名` : `ma${unique}`;
           break;
         case 'oms-migration-tasks': {
           // Half of the ids are above 2^53, where a double would round them onto a neighbour.
@@ -207,7 +207,13 @@ export function drawSchedule(seed: number, serial: number): Schedule {
           // A stream holds at most 5 dump tasks (DIS.4357): spread them, at most 3 per stream.
           parentId = DIS_STREAMS[(i + seed) % DIS_STREAMS.length];
           break;
+        default: {
+          // A fifth of the ids must travel as one encoded path segment.
+          const prefix = service.split('-')[0] ?? 'x';
+          id = chance(0.2) ? `${prefix} ${unique}/..%?#ü名` : `${prefix}${unique}`;
+        }
       }
+      const sourceServer = drawSourceServer(service, random);
       const name = service === 'dis-dump-tasks' ? id : `${stem}${unique}`;
       tasks.push({
         service,
@@ -215,6 +221,7 @@ export function drawSchedule(seed: number, serial: number): Schedule {
         name,
         ...(parentId !== undefined ? { parentId } : {}),
         state,
+        ...(sourceServer !== undefined ? { sourceServer } : {}),
         age,
         ageMs,
       });
@@ -222,10 +229,9 @@ export function drawSchedule(seed: number, serial: number): Schedule {
   }
 
   const faults: Array<FaultTarget & FaultSettings> = [];
-  const hosts = ['iam', 'dcs', 'modelarts', 'oms', 'dis'] as const;
   const faultCount = int(0, 4);
   for (let i = 0; i < faultCount; i++) {
-    const target: FaultTarget = chance(0.35) ? { service: '*' } : { service: pick(hosts) };
+    const target: FaultTarget = chance(0.35) ? { service: '*' } : { service: pick(HOSTS) };
     const kind = random();
     let settings: FaultSettings;
     if (kind < 0.1) settings = { latencyMs: int(0, 15), latencyJitterMs: int(1, 40) };
@@ -250,7 +256,7 @@ export function drawSchedule(seed: number, serial: number): Schedule {
     else {
       const service = pick(enabled);
       faults.push({
-        service: CLOUD_OF[service],
+        service: TASK_APIS[service].host,
         pagingQuirk: pick(['repeat', 'lose', 'count-mismatch', 'over-limit', 'endless'] as const),
       });
       continue;
@@ -258,7 +264,7 @@ export function drawSchedule(seed: number, serial: number): Schedule {
     // An outage of everything makes a dull run: keep outages to one host, IAM now and then (a run that cannot
     // get a token or resolve its project id must still log its report).
     if (settings.outage && (target.service === '*' || (target.service === 'iam' && chance(0.7))))
-      target.service = CLOUD_OF[pick(enabled)] ?? 'dcs';
+      target.service = TASK_APIS[pick(enabled)].host;
     faults.push({ ...target, ...settings });
   }
 
@@ -275,7 +281,15 @@ export function drawSchedule(seed: number, serial: number): Schedule {
     ] as const);
     // A task added by a timer may land before the listing; only one added after it is surely unlisted.
     const at: Mutation['at'] = kind === 'add-unlisted' || chance(0.5) ? 'plan' : int(0, 400);
-    mutations.push({ at, kind, task, service: tasks[task]?.service ?? pick(enabled) });
+    const target = tasks[task];
+    const viaServer = kind === 'to-in-progress' && target?.sourceServer !== undefined && chance(0.5);
+    mutations.push({
+      at,
+      kind,
+      task,
+      service: target?.service ?? pick(enabled),
+      ...(viaServer ? { sourceServer: true } : {}),
+    });
   }
 
   const deadlineMs = chance(0.12) ? int(40, 400) : int(800, 3000);

@@ -77,11 +77,12 @@ describe('the summary table', () => {
       'kept',
     ]);
     expect(table).toMatch(/^! modelarts-processor-tasks +999999 +99999 +99990 +0 +1 +0 +12 +7$/m);
-    expect(table).toMatch(/^ {2}total +4999995 /m);
-    // Every row as wide as the header: the columns line up.
-    for (const row of lines.slice(0, 9)) expect(row.length).toBe(lines[0]?.length);
-    expect(table).toContain('skipped: inProgress 60');
-    expect(table).toContain('kept: tooYoung 35');
+    const services = SERVICE_IDS.length;
+    expect(table).toMatch(new RegExp(`^ {2}total +${999_999 * services} `, 'm'));
+    // Every row as wide as the header: the columns line up (header, rule, services, rule, total).
+    for (const row of lines.slice(0, services + 4)) expect(row.length).toBe(lines[0]?.length);
+    expect(table).toContain(`skipped: inProgress ${12 * services}`);
+    expect(table).toContain(`kept: tooYoung ${7 * services}`);
     expect(table).toContain(
       '! modelarts-processor-tasks: not listed, nothing deleted: GET /v2/p/processor-tasks answered 401',
     );

@@ -11,7 +11,7 @@ import {
 } from '../../lib/cloud/auth/aksk-signer';
 import { Secret } from '../../lib/cloud/secret';
 
-// The public documentation sample (REFERENCE §1.3.4), not a real credential.
+// The signing guide's public sample key pair (docs/api/auth.md), not a real credential.
 const DOC_AK = 'QTWAOYTTINDUT2QVKYUC';
 const DOC_SK = 'MFyfvK41ba2giqM7Uio6PznpdUKGpownRZlmVmHc';
 

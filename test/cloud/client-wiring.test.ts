@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createStaticTokenAuth } from '../../lib/cloud/auth/static-token';
 import { createCloudClient, type JanitorCloudClient } from '../../lib/cloud/client';
 import { Secret } from '../../lib/cloud/secret';
+import { perCloudService } from '../support/task-apis';
 import { makeDeps } from './helpers';
 
 interface Seen {
@@ -42,7 +43,7 @@ afterEach(async () => {
 
 function makeClient(baseUrl: string, deps: ReturnType<typeof makeDeps>['deps']): JanitorCloudClient {
   const client = createCloudClient(deps, {
-    endpoints: { iam: baseUrl, dcs: baseUrl, modelarts: baseUrl, oms: baseUrl, dis: baseUrl },
+    endpoints: perCloudService(() => baseUrl),
     auth: createStaticTokenAuth(new Secret('tok-secret-123')),
     region: 'eu-de',
     projectId: 'p1',
@@ -145,13 +146,7 @@ describe('createCloudClient over node-fetch (wiring)', () => {
     cleanups.push(server.close);
     const { deps } = makeDeps();
     const client = createCloudClient(deps, {
-      endpoints: {
-        iam: server.url,
-        dcs: server.url,
-        modelarts: server.url,
-        oms: server.url,
-        dis: server.url,
-      },
+      endpoints: perCloudService(() => server.url),
       auth: createStaticTokenAuth(new Secret('t')),
       region: 'eu-de',
       requestTimeoutMs: 200,
@@ -179,13 +174,7 @@ describe('createCloudClient error bodies that are not JSON (wiring)', () => {
     cleanups.push(server.close);
     const { deps, captured } = makeDeps();
     const client = createCloudClient(deps, {
-      endpoints: {
-        iam: server.url,
-        dcs: server.url,
-        modelarts: server.url,
-        oms: server.url,
-        dis: server.url,
-      },
+      endpoints: perCloudService(() => server.url),
       auth: createStaticTokenAuth(new Secret('t')),
       region: 'eu-de',
       maxAttempts: 1,
@@ -209,7 +198,7 @@ describe('createCloudClient network failures (wiring)', () => {
     await server.close(); // nothing listens there any more: ECONNREFUSED
     const { deps, captured } = makeDeps();
     const client = createCloudClient(deps, {
-      endpoints: { iam: url, dcs: url, modelarts: url, oms: url, dis: url },
+      endpoints: perCloudService(() => url),
       auth: createStaticTokenAuth(new Secret('t')),
       region: 'eu-de',
       maxAttempts: 2,

@@ -66,6 +66,37 @@ describe('examples/policy.yml', () => {
   });
 });
 
+describe('examples/policy.yml and SMS migrations', () => {
+  it('deletes finished ones only: a stopped one (ABORT) and a running one of a disconnected agent are kept', async () => {
+    const old = 400 * DAY_MS;
+    const server = (state: string, connected = true) => ({ state, connected });
+    for (const [name, state, sourceServer] of [
+      ['sms-succeeded', 'MIGRATE_SUCCESS', server('finished')],
+      ['sms-sync-failed', 'SYNC_FAIL', server('error', false)],
+      ['sms-stopped', 'ABORT', server('stopped')],
+      ['sms-running-disconnected', 'RUNNING', server('replicate', false)],
+      ['sms-outcome-server-syncing', 'MIGRATE_SUCCESS', server('syncing', false)],
+    ] as const) {
+      emulator.addTask({ service: 'sms-migration-tasks', name, state, sourceServer, ageMs: old });
+    }
+
+    const result = await runCli(
+      ['purge', '--policy', join(REPO_ROOT, 'examples/policy.yml'), '--apply', '--json'],
+      emulator.endpointEnv(),
+    );
+
+    expect(result.code, result.stderr).toBe(0);
+    const sms = emulator.deletions().filter((d) => d.service === 'sms-migration-tasks');
+    expect(sms.map((d) => d.name).sort()).toEqual(['sms-succeeded', 'sms-sync-failed']);
+    expect((JSON.parse(result.stdout) as Report).services['sms-migration-tasks']).toMatchObject({
+      listed: 5,
+      deleted: 2,
+      failed: 0,
+      skipped: { inProgress: 2 },
+    });
+  });
+});
+
 describe('a paused OMS migration', () => {
   it('is deleted when a policy names the paused state', async () => {
     const result = await runCli(['purge', '--apply'], {

@@ -14,6 +14,7 @@ import { parsePolicyText } from '../../lib/policy/load';
 import { type ProgressEvent, type PurgeResult, runPurge } from '../../lib/run-purge';
 import { SOURCES } from '../../lib/sources/index';
 import type { ServiceId } from '../../lib/types';
+import { isWireStale as isStaleAt } from '../support/task-apis';
 
 /** The fixed "now" of every e2e run (emulator ages and the engine's clock). */
 export const NOW_MS = Date.UTC(2025, 0, 1);
@@ -84,60 +85,12 @@ export async function startHarness(options: EmulatorOptions): Promise<Harness> {
   };
 }
 
-/** Wire states the test itself treats as deletable (issue 5's table, written out again on purpose). */
-export const WIRE_DELETABLE: Readonly<Record<ServiceId, ReadonlyArray<string | number>>> = {
-  'dcs-center-tasks': ['SUCCESS', 'FAILED', 'FAIL'],
-  'dcs-background-tasks': ['SUCCESS', 'FAILED', 'FAIL'],
-  'modelarts-processor-tasks': [2, 3, 4],
-  'oms-migration-tasks': [3, 4, 5],
-  'dis-dump-tasks': ['ERROR', 'ABNORMAL', 'PAUSED'],
-};
-
-/** Wire in-progress state to flip a task into, per service. */
-export const WIRE_IN_PROGRESS: Readonly<Record<ServiceId, string | number>> = {
-  'dcs-center-tasks': 'EXECUTING',
-  'dcs-background-tasks': 'EXECUTING',
-  'modelarts-processor-tasks': 1,
-  'oms-migration-tasks': 2,
-  'dis-dump-tasks': 'RUNNING',
-};
-
-function num(value: unknown): number | undefined {
-  return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
-}
-
-/** When the emulator's task ended, read from its own wire fields (independently of the sources' code). */
-export function wireEndedAtMs(task: EmulatedTask): number | undefined {
-  const f = task.fields;
-  switch (task.service) {
-    case 'dcs-center-tasks':
-    case 'dcs-background-tasks': {
-      const text = typeof f.updated_at === 'string' ? f.updated_at : f.created_at;
-      return typeof text === 'string' ? Date.parse(text) : undefined;
-    }
-    case 'modelarts-processor-tasks': {
-      const created = num(f.create_time);
-      const seconds = num(f.duration_seconds);
-      return created !== undefined && seconds !== undefined ? created + seconds * 1000 : undefined;
-    }
-    case 'oms-migration-tasks': {
-      const start = num(f.start_time);
-      const total = num(f.total_time);
-      return start !== undefined && total !== undefined ? start + total : undefined;
-    }
-    case 'dis-dump-tasks':
-      return num(f.last_transfer_timestamp) || num(f.create_time);
-  }
-}
-
+/** Deletable (the test's own reading of the emulator's states) and ended more than `olderThanMs` before NOW. */
 export function isWireStale(task: EmulatedTask, olderThanMs: number): boolean {
-  const ended = wireEndedAtMs(task);
-  return (
-    WIRE_DELETABLE[task.service].includes(task.state) && ended !== undefined && NOW_MS - ended > olderThanMs
-  );
+  return isStaleAt(task, olderThanMs, NOW_MS);
 }
 
-/** Identity of a task in the emulator's records (DIS names are unique per stream only). */
+/** Identity of a task within its API: ids are unique per parent only (DIS names per stream). */
 export function keyOf(task: { service: ServiceId; id: string; parentId?: string | undefined }): string {
-  return task.service === 'dis-dump-tasks' ? `${task.parentId ?? ''}\u0000${task.id}` : task.id;
+  return `${task.parentId ?? ''}\u0000${task.id}`;
 }

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EmulatedTask } from '../../emulator/types';
 import type { PurgeResult } from '../../lib/run-purge';
 import { SERVICE_IDS, type ServiceId } from '../../lib/types';
+import { TASK_APIS } from '../support/task-apis';
 import { DAY_MS, type Harness, NOW_MS, startHarness } from './harness';
 
 const OLD_MS = NOW_MS - 60 * DAY_MS;
@@ -25,69 +26,52 @@ const POLICY = {
 
 type Fields = Record<string, unknown>;
 
-/** Per service: a stale task with plausible times (deleted), then three whose age cannot be read. */
-const CASES: Readonly<
-  Record<ServiceId, { readonly stale: Fields; readonly implausible: Readonly<Record<string, Fields>> }>
-> = {
+/**
+ * Per service, a task whose own end field is present but unreadable while its start is fine: the one case that
+ * is each API's own (its end field is never replaced by the start).
+ */
+const UNREADABLE_END: Readonly<Record<ServiceId, { readonly label: string; readonly fields: Fields }>> = {
   'dcs-center-tasks': {
-    stale: { created_at: iso(OLD_MS) },
-    implausible: {
-      'seconds epoch': { created_at: iso(OLD_SECONDS) },
-      'far future': { created_at: iso(FUTURE_MS) },
-      'end time (updated_at) in seconds, start fine': {
-        created_at: iso(OLD_MS),
-        updated_at: iso(OLD_SECONDS),
-      },
-    },
+    label: 'end time (updated_at) in seconds, start fine',
+    fields: { created_at: iso(OLD_MS), updated_at: iso(OLD_SECONDS) },
   },
   'dcs-background-tasks': {
-    stale: { created_at: iso(OLD_MS) },
-    implausible: {
-      'seconds epoch': { created_at: iso(OLD_SECONDS) },
-      'far future': { created_at: iso(FUTURE_MS) },
-      'end time (updated_at) in seconds, start fine': {
-        created_at: iso(OLD_MS),
-        updated_at: iso(OLD_SECONDS),
-      },
-    },
+    label: 'end time (updated_at) in seconds, start fine',
+    fields: { created_at: iso(OLD_MS), updated_at: iso(OLD_SECONDS) },
   },
   'modelarts-processor-tasks': {
-    stale: { create_time: OLD_MS },
-    implausible: {
-      'seconds epoch': { create_time: OLD_SECONDS },
-      'far future': { create_time: FUTURE_MS },
-      'duration ending far in the future': { create_time: OLD_MS, duration_seconds: 1_000_000_000 },
-    },
+    label: 'duration ending far in the future',
+    fields: { create_time: OLD_MS, duration_seconds: 1_000_000_000 },
   },
   'oms-migration-tasks': {
-    stale: { start_time: OLD_MS },
-    implausible: {
-      'seconds epoch': { start_time: OLD_SECONDS },
-      'far future': { start_time: FUTURE_MS },
-      'total time ending far in the future': { start_time: OLD_MS, total_time: 1_000_000_000_000 },
-    },
+    label: 'total time ending far in the future',
+    fields: { start_time: OLD_MS, total_time: 1_000_000_000_000 },
   },
   'dis-dump-tasks': {
-    stale: { create_time: OLD_MS },
-    implausible: {
-      'seconds epoch': { create_time: OLD_SECONDS },
-      'far future': { create_time: FUTURE_MS },
-      // A present last transfer is never replaced by the creation time.
-      'last transfer in seconds, creation fine': {
-        create_time: OLD_MS,
-        last_transfer_timestamp: OLD_SECONDS,
-      },
+    label: 'last transfer in seconds, creation fine',
+    fields: { create_time: OLD_MS, last_transfer_timestamp: OLD_SECONDS },
+  },
+  'sms-migration-tasks': {
+    label: 'last sub-task end in seconds, creation fine',
+    fields: {
+      create_date: OLD_MS,
+      sub_tasks: [
+        { id: 1, name: 'MIGRATE', progress: 100, start_date: OLD_MS, end_date: OLD_MS + 60_000 },
+        { id: 2, name: 'SSL_CONFIG', progress: 100, start_date: OLD_MS, end_date: OLD_SECONDS },
+      ],
     },
   },
 };
 
-const WIRE_STATE: Readonly<Record<ServiceId, string | number>> = {
-  'dcs-center-tasks': 'SUCCESS',
-  'dcs-background-tasks': 'FAILED',
-  'modelarts-processor-tasks': 2,
-  'oms-migration-tasks': 5,
-  'dis-dump-tasks': 'ERROR',
+/** Ages the emulator writes into each API's own time fields: stale, and two that cannot be a task's time. */
+const STALE_AGE_MS = NOW_MS - OLD_MS;
+const IMPLAUSIBLE_AGES_MS = {
+  // The task ended at OLD_SECONDS read as milliseconds.
+  'seconds epoch': NOW_MS - OLD_SECONDS,
+  'far future': NOW_MS - FUTURE_MS,
 };
+
+const endedState = (service: ServiceId) => TASK_APIS[service].states.ended[0];
 
 const keyOf = (t: { service: ServiceId; id: string }) => `${t.service}:${t.id}`;
 
@@ -101,11 +85,11 @@ describe('implausible task times are unknown ages, never ages (every service)', 
   beforeAll(async () => {
     h = await startHarness({ seed: 11, tasks: 0 });
     for (const service of SERVICE_IDS) {
-      const { stale: staleFields, implausible: cases } = CASES[service];
-      stale.push(h.emulator.addTask({ service, state: WIRE_STATE[service], fields: staleFields }));
-      for (const fields of Object.values(cases)) {
-        implausible.push(h.emulator.addTask({ service, state: WIRE_STATE[service], fields }));
-      }
+      const state = endedState(service);
+      stale.push(h.emulator.addTask({ service, state, ageMs: STALE_AGE_MS }));
+      for (const ageMs of Object.values(IMPLAUSIBLE_AGES_MS))
+        implausible.push(h.emulator.addTask({ service, state, ageMs }));
+      implausible.push(h.emulator.addTask({ service, state, fields: UNREADABLE_END[service].fields }));
     }
     dry = await h.run({ ...POLICY, dryRun: true });
     applied = await h.run(POLICY);
@@ -149,13 +133,10 @@ describe('a task re-read right before its delete with an implausible time is kep
     await h?.close();
   });
 
-  // ModelArts and DIS do not refuse to delete a running task, so the engine re-reads each one first.
-  it.each([
-    ['modelarts-processor-tasks', { create_time: OLD_SECONDS }],
-    ['dis-dump-tasks', { create_time: OLD_MS, last_transfer_timestamp: OLD_SECONDS }],
-  ] as const)('%s', async (service, rereadFields) => {
+  // The APIs that delete a running task are read right before each delete.
+  it.each(SERVICE_IDS.filter((service) => TASK_APIS[service].deletesRunningTasks))('%s', async (service) => {
     const deletionsBefore = h.emulator.deletions().length;
-    const task = h.emulator.addTask({ service, state: WIRE_STATE[service], fields: CASES[service].stale });
+    const task = h.emulator.addTask({ service, state: endedState(service), ageMs: STALE_AGE_MS });
     const logsBefore = h.logs.length;
 
     const result = await h.run(
@@ -165,7 +146,15 @@ describe('a task re-read right before its delete with an implausible time is kep
           // Listed and planned as stale; from now on the API answers with a time in seconds.
           if (event.phase !== 'plan') return;
           h.emulator.removeTask(service, task.id, task.parentId);
-          h.emulator.addTask({ ...task, fields: { ...task.fields, ...rereadFields } });
+          const { id, name, state, parentId } = task;
+          h.emulator.addTask({
+            service,
+            id,
+            name,
+            state,
+            ...(parentId !== undefined ? { parentId } : {}),
+            ageMs: IMPLAUSIBLE_AGES_MS['seconds epoch'],
+          });
         },
       },
     );
@@ -193,25 +182,27 @@ describe('exclude: ["*"] keeps tasks with an empty or missing name', () => {
     await h?.close();
   });
 
-  it.each(['dcs-center-tasks', 'modelarts-processor-tasks', 'oms-migration-tasks'] as const)(
-    '%s',
-    async (service) => {
-      const fields = CASES[service].stale;
-      h.emulator.addTask({ service, name: '', state: WIRE_STATE[service], fields });
-      h.emulator.addTask({ service, state: WIRE_STATE[service], fields: { ...fields, name: null } });
-      h.emulator.addTask({ service, name: 'named', state: WIRE_STATE[service], fields });
-      const deletionsBefore = h.emulator.deletions().length;
+  it.each([
+    'dcs-center-tasks',
+    'modelarts-processor-tasks',
+    'oms-migration-tasks',
+    'sms-migration-tasks',
+  ] as const)('%s', async (service) => {
+    const state = endedState(service);
+    h.emulator.addTask({ service, name: '', state, ageMs: STALE_AGE_MS });
+    h.emulator.addTask({ service, state, ageMs: STALE_AGE_MS, fields: { name: null } });
+    h.emulator.addTask({ service, name: 'named', state, ageMs: STALE_AGE_MS });
+    const deletionsBefore = h.emulator.deletions().length;
 
-      const result = await h.run({
-        ...POLICY,
-        services: { [service]: { olderThan: '30d', exclude: ['*'] } },
-      });
+    const result = await h.run({
+      ...POLICY,
+      services: { [service]: { olderThan: '30d', exclude: ['*'] } },
+    });
 
-      const entry = result.report.services[service];
-      expect(entry?.listed).toBe(3);
-      expect(entry?.skipped.excluded).toBe(3);
-      expect(entry?.deleted).toBe(0);
-      expect(h.emulator.deletions()).toHaveLength(deletionsBefore);
-    },
-  );
+    const entry = result.report.services[service];
+    expect(entry?.listed).toBe(3);
+    expect(entry?.skipped.excluded).toBe(3);
+    expect(entry?.deleted).toBe(0);
+    expect(h.emulator.deletions()).toHaveLength(deletionsBefore);
+  });
 });

@@ -1,5 +1,5 @@
 /**
- * Issue 5 "Done when", end to end over HTTP: more stale tasks than fit in three pages for every service;
+ * The engine's promises end to end over HTTP: more stale tasks than fit in three pages for every service;
  * a dry run plans exactly what the applied run then deletes; the emulator shows exactly the expected set
  * gone. The expected set is computed here from the emulator's own records, not by the sources' code.
  */
@@ -9,25 +9,26 @@ import type { PurgeResult } from '../../lib/run-purge';
 import { SERVICE_IDS, type ServiceId } from '../../lib/types';
 import { DAY_MS, type Harness, isWireStale, keyOf, NOW_MS, startHarness } from './harness';
 
-const OLDER_THAN_DAYS: Record<ServiceId, number> = {
-  'dcs-center-tasks': 30,
-  'dcs-background-tasks': 30,
-  'modelarts-processor-tasks': 14,
-  'oms-migration-tasks': 30,
-  'dis-dump-tasks': 90,
+interface Rule {
+  readonly olderThan: string;
+  readonly exclude?: readonly string[];
+  readonly streams?: readonly string[];
+}
+
+/** Every service at 30 days, but these. */
+const OWN_RULES: Partial<Record<ServiceId, Rule>> = {
+  'modelarts-processor-tasks': { olderThan: '14d' },
+  'oms-migration-tasks': { olderThan: '30d', exclude: ['keep-*'] },
+  'dis-dump-tasks': { olderThan: '90d', streams: ['dis-*'] },
 };
+const ruleOf = (service: ServiceId): Rule => OWN_RULES[service] ?? { olderThan: '30d' };
+const olderThanMs = (service: ServiceId): number => Number.parseInt(ruleOf(service).olderThan, 10) * DAY_MS;
 
 const POLICY = {
   version: 1,
   dryRun: true,
   maxDeletesPerRun: 1_000_000,
-  services: {
-    'dcs-center-tasks': { olderThan: '30d' },
-    'dcs-background-tasks': { olderThan: '30d' },
-    'modelarts-processor-tasks': { olderThan: '14d' },
-    'oms-migration-tasks': { olderThan: '30d', exclude: ['keep-*'] },
-    'dis-dump-tasks': { olderThan: '90d', streams: ['dis-*'] },
-  },
+  services: Object.fromEntries(SERVICE_IDS.map((service) => [service, ruleOf(service)])),
 };
 
 /** Values that must travel as one encoded path segment. */
@@ -37,6 +38,7 @@ const AWKWARD = {
   modelarts: 'ma/..%?# 名',
   stream: 'dis-ü ?#/%..',
   dump: 'dump/..%?# ü',
+  sms: 'sms a/b ..%?# ü',
   /** Never addressable: URL parsers resolve `%2E%2E` as `..`. */
   dotDot: '..',
 };
@@ -46,7 +48,7 @@ const iso = (ms: number): string => new Date(ms).toISOString();
 /** What the policy selects, from the emulator's records and the test's own reading of the state table. */
 function expectedSelection(tasks: readonly EmulatedTask[]): EmulatedTask[] {
   return tasks.filter((task) => {
-    if (!isWireStale(task, OLDER_THAN_DAYS[task.service] * DAY_MS)) return false;
+    if (!isWireStale(task, olderThanMs(task.service))) return false;
     if (task.service === 'oms-migration-tasks' && task.name.startsWith('keep-')) return false;
     if (task.service === 'dis-dump-tasks' && !(task.parentId ?? '').startsWith('dis-')) return false;
     if (task.id === '..' || task.id === '.') return false;
@@ -62,7 +64,7 @@ const sortedKeys = (
   tasks: ReadonlyArray<{ service: ServiceId; id: string; parentId?: string | undefined }>,
 ) => tasks.map((t) => `${t.service}:${keyOf(t)}`).sort();
 
-describe('purge end to end (issue 5)', () => {
+describe('purge end to end', () => {
   let h: Harness;
   let before: EmulatedTask[];
   let expected: EmulatedTask[];
@@ -78,6 +80,7 @@ describe('purge end to end (issue 5)', () => {
         'modelarts-processor-tasks': 800,
         'oms-migration-tasks': 800,
         'dis-dump-tasks': 2000,
+        'sms-migration-tasks': 1500,
       },
     });
     const e = h.emulator;
@@ -131,6 +134,12 @@ describe('purge end to end (issue 5)', () => {
       fields: { create_time: old },
     });
     e.addTask({
+      service: 'sms-migration-tasks',
+      id: AWKWARD.sms,
+      state: 'MIGRATE_FAIL',
+      fields: { create_date: old },
+    });
+    e.addTask({
       service: 'dis-dump-tasks',
       id: AWKWARD.dotDot,
       parentId: AWKWARD.stream,
@@ -175,6 +184,7 @@ describe('purge end to end (issue 5)', () => {
     ).toBeGreaterThan(3 * 1000);
     expect(count('modelarts-processor-tasks')).toBeGreaterThan(3 * 100);
     expect(count('oms-migration-tasks')).toBeGreaterThan(3 * 100);
+    expect(count('sms-migration-tasks')).toBeGreaterThan(3 * 200);
     const streamsWithStale = new Set(
       expected.filter((t) => t.service === 'dis-dump-tasks').map((t) => t.parentId),
     );
@@ -246,6 +256,7 @@ describe('purge end to end (issue 5)', () => {
       ],
       ['DeleteProcessorTask', `/v2/${projectId}/processor-tasks/{}`, [AWKWARD.modelarts]],
       ['DeleteTransferTask', `/v2/${projectId}/streams/{}/transfer-tasks/{}`, [AWKWARD.stream, AWKWARD.dump]],
+      ['DeleteTask', '/v3/tasks/{}', [AWKWARD.sms]],
     ];
     for (const [operation, template, values] of cases) {
       const raw = deletePath(operation, ...values);

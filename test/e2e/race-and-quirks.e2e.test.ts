@@ -1,21 +1,14 @@
 /**
- * Issue 5/8 targeted cases over HTTP: a task that turns in-progress between listing and deleting is skipped
+ * Targeted cases over HTTP: a task that turns in-progress between listing and deleting is skipped
  * and still there; each paging quirk of the emulator makes that service's listing a reported ListingError
  * with no deletion for it.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { EmulatedTask, FaultSettings } from '../../emulator/types';
-import type { CloudService, ServiceId } from '../../lib/types';
+import type { ServiceId } from '../../lib/types';
 import { SERVICE_IDS } from '../../lib/types';
-import { DAY_MS, type Harness, isWireStale, NOW_MS, startHarness, WIRE_IN_PROGRESS } from './harness';
-
-const HOST: Record<ServiceId, CloudService> = {
-  'dcs-center-tasks': 'dcs',
-  'dcs-background-tasks': 'dcs',
-  'modelarts-processor-tasks': 'modelarts',
-  'oms-migration-tasks': 'oms',
-  'dis-dump-tasks': 'dis',
-};
+import { TASK_APIS } from '../support/task-apis';
+import { DAY_MS, type Harness, isWireStale, NOW_MS, startHarness } from './harness';
 
 const policyFor = (services: readonly ServiceId[], dryRun = false) => ({
   version: 1,
@@ -38,7 +31,7 @@ describe('a task that turns in-progress between listing and deleting', () => {
     const flipped: EmulatedTask[] = SERVICE_IDS.flatMap((service) =>
       stale.filter((t) => t.service === service).slice(0, 3),
     );
-    expect(flipped).toHaveLength(15);
+    expect(flipped).toHaveLength(3 * SERVICE_IDS.length);
     const flippedIds = new Set(flipped.map((t) => `${t.service}:${t.id}`));
 
     const result = await h.run(policyFor(SERVICE_IDS), {
@@ -46,7 +39,7 @@ describe('a task that turns in-progress between listing and deleting', () => {
         // The plan is made (listing over), no delete has started: the tasks start running now.
         if (event.phase !== 'plan') return;
         for (const t of flipped)
-          h.emulator.setTaskState(t.service, t.id, WIRE_IN_PROGRESS[t.service], t.parentId);
+          h.emulator.setTaskState(t.service, t.id, TASK_APIS[t.service].states.resumed, t.parentId);
       },
     });
 
@@ -54,7 +47,7 @@ describe('a task that turns in-progress between listing and deleting', () => {
     expect(deleted.filter((d) => flippedIds.has(`${d.service}:${d.id}`))).toEqual([]);
     for (const t of flipped) {
       const now = h.emulator.tasks(t.service).find((x) => x.id === t.id && x.parentId === t.parentId);
-      expect(now?.state, `${t.service} ${t.id}`).toBe(WIRE_IN_PROGRESS[t.service]);
+      expect(now?.state, `${t.service} ${t.id}`).toBe(TASK_APIS[t.service].states.resumed);
     }
     for (const service of SERVICE_IDS) {
       const entry = result.report.services[service];
@@ -71,7 +64,7 @@ describe('paging quirks', () => {
   let h: Harness;
   beforeAll(async () => {
     // Every listing spans several pages: DCS center > 1000, one DCS instance > 1000 tasks, ModelArts and OMS
-    // > 200, DIS > 100 streams.
+    // > 200, DIS > 100 streams, SMS > 400.
     h = await startHarness({
       seed: 9,
       tasksPerService: {
@@ -80,6 +73,7 @@ describe('paging quirks', () => {
         'modelarts-processor-tasks': 260,
         'oms-migration-tasks': 260,
         'dis-dump-tasks': 420,
+        'sms-migration-tasks': 450,
       },
     });
     const instance = 'abcdabcd-1111-2222-3333-444444444444';
@@ -112,7 +106,7 @@ describe('paging quirks', () => {
     const stale = h.emulator.tasks(service).filter((t) => isWireStale(t, 30 * DAY_MS));
     expect(stale.length).toBeGreaterThan(0);
     const deletionsBefore = h.emulator.deletions().length;
-    h.emulator.setFaults({ service: HOST[service], operation: '*' }, { pagingQuirk: quirk });
+    h.emulator.setFaults({ service: TASK_APIS[service].host, operation: '*' }, { pagingQuirk: quirk });
 
     const result = await h.run(policyFor([service]));
 

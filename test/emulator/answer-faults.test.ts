@@ -13,7 +13,7 @@ import type {
   FaultTarget,
   RequestLogEntry,
 } from '../../emulator/types';
-import type { CloudService, ServiceId } from '../../lib/types';
+import { TASK_APIS, taskPath } from '../support/task-apis';
 import { type CallResult, call, getToken } from './helpers';
 
 const started: Emulator[] = [];
@@ -27,50 +27,22 @@ async function start(options: EmulatorOptions = {}): Promise<{ emu: Emulator; to
   return { emu, token: await getToken(emu) };
 }
 
-const HOST: Record<ServiceId, CloudService> = {
-  'dcs-center-tasks': 'dcs',
-  'dcs-background-tasks': 'dcs',
-  'modelarts-processor-tasks': 'modelarts',
-  'oms-migration-tasks': 'oms',
-  'dis-dump-tasks': 'dis',
-};
-
-const DELETE_OPERATION = {
-  'dcs-center-tasks': 'DeleteCenterTask',
-  'dcs-background-tasks': 'DeleteBackgroundTask',
-  'modelarts-processor-tasks': 'DeleteProcessorTask',
-  'oms-migration-tasks': 'DeleteMigrationTask',
-  'dis-dump-tasks': 'DeleteTransferTask',
-} as const;
-
-/** The delete path of a task, relative to `/v2/{project_id}`. */
-function deletePath(task: EmulatedTask): string {
-  const id = encodeURIComponent(task.id);
-  const parent = encodeURIComponent(task.parentId ?? '');
-  switch (task.service) {
-    case 'dcs-center-tasks':
-    case 'oms-migration-tasks':
-      return `/tasks/${id}`;
-    case 'dcs-background-tasks':
-      return `/instances/${parent}/tasks/${id}`;
-    case 'modelarts-processor-tasks':
-      return `/processor-tasks/${id}`;
-    case 'dis-dump-tasks':
-      return `/streams/${parent}/transfer-tasks/${id}`;
-  }
-}
-
 function deleteTask(
   emu: Emulator,
   token: string,
   task: EmulatedTask,
   init: RequestInit = {},
 ): Promise<CallResult> {
-  return call(emu, HOST[task.service], token, deletePath(task), { method: 'DELETE', ...init });
+  const api = TASK_APIS[task.service];
+  return call(emu, api.host, token, taskPath(api.delete, task, emu.account.projectId), {
+    method: 'DELETE',
+    ...init,
+  });
 }
 
 function deleteTarget(task: EmulatedTask): FaultTarget {
-  return { service: HOST[task.service], operation: DELETE_OPERATION[task.service] };
+  const api = TASK_APIS[task.service];
+  return { service: api.host, operation: api.delete.operation };
 }
 
 function stillThere(emu: Emulator, task: EmulatedTask): EmulatedTask | undefined {

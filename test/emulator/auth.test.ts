@@ -24,7 +24,7 @@ describe('AK/SK verifier', () => {
   };
   const sk = 'MFyfvK41ba2giqM7Uio6PznpdUKGpownRZlmVmHc';
 
-  it('reproduces the documented test vector of REFERENCE §1.3.4', () => {
+  it("reproduces the signing guide's documented test vector", () => {
     const canonical = buildCanonicalRequest(vector, ['content-type', 'host', 'x-sdk-date']);
     expect(signatureFor(sk, '20191115T033655Z', canonical)).toBe(
       '7be6668032f70418fcc22abc52071e57aff61b84a1d2381bb430d6870f4f6ebe',
@@ -137,7 +137,7 @@ describe('AK/SK over HTTP, cross-checked with the official SDK signer', () => {
   it('verifies a few hundred generated requests signed by the SDK, and refuses tampered ones', async () => {
     const rng = createRng(2024);
     // Legacy url.parse (inside the SDK signer) pre-escapes ' and friends, which the SDK then encodes twice
-    // (REFERENCE §1.3.2 caveat), so generated path segments avoid them.
+    // (the Node SDK encodes an already-encoded segment again; docs/api/auth.md), so generated path segments avoid them.
     const segChars = 'ABCxyz019-._~!$()*+,;=:@é';
     const qChars = "abcXYZ019-._~ !'()*é/?";
     const word = (chars: string, max: number): string => {

@@ -10,6 +10,7 @@ import { DELETABLE_STATES } from '../../lib/policy/states';
 import type { PlanAccount } from '../../lib/saved-plan';
 import { descriptorOf, hostOf } from '../../lib/sources/catalog';
 import type { DeleteOutcome, ServiceId, SourceContext, StateClass, Task, TaskSource } from '../../lib/types';
+import { perCloudService } from '../support/task-apis';
 
 export const NOW = new Date('2025-01-01T00:00:00Z');
 export const NOW_MS = NOW.getTime();
@@ -20,13 +21,7 @@ export const PLAN_ACCOUNT: PlanAccount = {
   cloud: 'huaweicloud',
   region: 'eu-de',
   projectId: 'p-1',
-  endpointHosts: {
-    iam: 'iam.eu-de.myhuaweicloud.com',
-    dcs: 'dcs.eu-de.myhuaweicloud.com',
-    modelarts: 'modelarts.eu-de.myhuaweicloud.com',
-    oms: 'oms.eu-de.myhuaweicloud.com',
-    dis: 'dis.eu-de.myhuaweicloud.com',
-  },
+  endpointHosts: perCloudService((service) => `${service}.eu-de.myhuaweicloud.com`),
 };
 
 export interface LogCall {
@@ -163,6 +158,11 @@ export function createFakeSource(id: ServiceId, options: FakeSourceOptions = {})
         notFound: [{ status: 400, codes: [FAKE_GONE] }],
         inProgress: [{ status: 400, codes: [FAKE_REFUSED] }],
       },
+    },
+    // The fake's own reading, as makeTask's: a deletable state label, or in progress.
+    classifyWireState: (wire) => {
+      const label = String(wire);
+      return { state: label, stateClass: DELETABLE_STATES[id].includes(label) ? 'deletable' : 'in-progress' };
     },
     async *list(ctx) {
       state.listCalls += 1;

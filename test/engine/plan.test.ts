@@ -5,7 +5,7 @@ import type { ServiceId, StateClass } from '../../lib/types';
 import { servicePolicy } from '../support/policy';
 import { DAY_MS, makeTask, NOW_MS } from './fakes';
 
-// Issue 5's state table, row by row: the source's classification of each wire state, and what the engine does.
+// The state table (docs/decisions/0005-state-table.md), row by row: the source's classification of each wire state, and what the engine does.
 const STATE_TABLE: readonly (readonly [ServiceId, string, StateClass, 'delete' | 'keep'])[] = [
   ['dcs-center-tasks', 'SUCCESS', 'deletable', 'delete'],
   ['dcs-center-tasks', 'FAILED', 'deletable', 'delete'],
@@ -37,6 +37,12 @@ const STATE_TABLE: readonly (readonly [ServiceId, string, StateClass, 'delete' |
   ['dis-dump-tasks', 'STARTING', 'in-progress', 'keep'],
   ['dis-dump-tasks', 'RUNNING', 'in-progress', 'keep'],
   ['dis-dump-tasks', 'DELETED', 'unknown', 'keep'],
+  ['sms-migration-tasks', 'MIGRATE_SUCCESS', 'deletable', 'delete'],
+  ['sms-migration-tasks', 'ABORT', 'deletable', 'delete'],
+  // An outcome whose source server still works: the listing classes it in progress.
+  ['sms-migration-tasks', 'MIGRATE_SUCCESS', 'in-progress', 'keep'],
+  ['sms-migration-tasks', 'RUNNING', 'in-progress', 'keep'],
+  ['sms-migration-tasks', 'PREPARING', 'unknown', 'keep'],
 ];
 
 describe('evaluateTask', () => {

@@ -17,6 +17,7 @@ import {
   taskKey,
   toSavedPlanTask,
 } from '../../lib/saved-plan';
+import { perCloudService } from '../support/task-apis';
 import { makeTask, NOW, NOW_MS, PLAN_ACCOUNT } from './fakes';
 
 const POLICY = parsePolicyText(`
@@ -197,13 +198,7 @@ describe('saved plans (version 2)', () => {
 });
 
 describe('binding a plan to its account', () => {
-  const endpoints = {
-    iam: 'https://iam.eu-de.myhuaweicloud.com',
-    dcs: 'https://dcs.eu-de.myhuaweicloud.com',
-    modelarts: 'https://modelarts.eu-de.myhuaweicloud.com',
-    oms: 'https://oms.eu-de.myhuaweicloud.com',
-    dis: 'https://dis.eu-de.myhuaweicloud.com',
-  };
+  const endpoints = perCloudService((service) => `https://${service}.eu-de.myhuaweicloud.com`);
   const same: RunAccount = { cloud: 'huaweicloud', region: 'eu-de', projectId: 'p-1', endpoints };
 
   it.each([

@@ -17,17 +17,13 @@ import type {
   FunctionGraphHandlerOptions,
 } from '../../handlers/functiongraph/index';
 import type { Report } from '../../lib/report';
-import { classifyDcsState } from '../../lib/sources/dcs-common';
-import { classifyDisState } from '../../lib/sources/dis-dump-tasks';
-import { classifyModelArtsStatus } from '../../lib/sources/modelarts-processor-tasks';
-import { classifyOmsStatus } from '../../lib/sources/oms-migration-tasks';
-import type { ServiceId, StateClass } from '../../lib/types';
 import { SERVICE_IDS } from '../../lib/types';
 import { packageFunctionGraph } from '../../scripts/package-functiongraph';
 import { getToken } from '../emulator/helpers';
 import { reportOf } from '../support/function-result';
 import { FUNCTIONGRAPH_TIMER_EXAMPLE } from '../support/platform-events';
 import { leakedSecrets } from '../support/secret-forms';
+import { expectedClass, expectedClassOf } from '../support/task-apis';
 
 /** What the bundle exports (its types are the source's; its code is the built one). */
 interface BuiltModule {
@@ -38,14 +34,6 @@ interface BuiltModule {
 }
 
 type LogLine = Record<string, unknown> & { msg?: string };
-
-const classify: Record<ServiceId, (state: unknown) => { stateClass: StateClass }> = {
-  'dcs-center-tasks': classifyDcsState,
-  'dcs-background-tasks': classifyDcsState,
-  'modelarts-processor-tasks': classifyModelArtsStatus,
-  'oms-migration-tasks': classifyOmsStatus,
-  'dis-dump-tasks': classifyDisState,
-};
 
 /** The documented timer event (FG-NODE fg-events/fg-timer-event/resources/timer_event.json) with our user_event. */
 function makeTimerEvent(userEvent: string): Record<string, string> {
@@ -169,7 +157,7 @@ describe('FunctionGraph handler (built index.js) against the emulator', () => {
     const inProgressBefore = SERVICE_IDS.flatMap((service) =>
       emu
         .tasks(service)
-        .filter((task) => classify[service](task.state).stateClass === 'in-progress')
+        .filter((task) => expectedClassOf(task) === 'in-progress')
         .map((task) => `${service}/${task.parentId ?? ''}/${task.id}`),
     );
     emu.clearRequestLog();
@@ -190,7 +178,7 @@ describe('FunctionGraph handler (built index.js) against the emulator', () => {
     expect(report.totals.deleted).toBeGreaterThan(0);
     expect(report.totals.deleted).toBe(emu.deletions().length);
     for (const deletion of emu.deletions()) {
-      expect(classify[deletion.service](deletion.state).stateClass).toBe('deletable');
+      expect(expectedClass(deletion.service, deletion.state, deletion.sourceServer)).toBe('deletable');
     }
     const remaining = new Set(
       SERVICE_IDS.flatMap((service) =>

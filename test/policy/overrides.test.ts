@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parsePolicyText } from '../../lib/policy/load';
 import { applyOverrides, enabledServices, parseManualEvent } from '../../lib/policy/overrides';
+import { SERVICE_IDS } from '../../lib/types';
 import { problemsOf } from '../support/config-error';
 
 const DAY_MS = 86_400_000;
@@ -85,7 +86,7 @@ describe('applyOverrides', () => {
 });
 
 describe('parseManualEvent', () => {
-  it('reads the example event of issue 6', () => {
+  it('reads the manual event of the README', () => {
     expect(
       parseManualEvent({
         dryRun: false,
@@ -112,7 +113,7 @@ describe('parseManualEvent', () => {
     [
       'an unknown service',
       { services: ['sms'] },
-      'services[0]: unknown service "sms"; expected one of dcs-center-tasks, dcs-background-tasks, modelarts-processor-tasks, oms-migration-tasks, dis-dump-tasks',
+      `services[0]: unknown service "sms"; expected one of ${SERVICE_IDS.join(', ')}`,
     ],
     [
       'a bad duration',

@@ -1,5 +1,5 @@
 /**
- * Property-based tests (issue 8): the duration, policy and event parsers either return a valid value or
+ * Property-based tests: the duration, policy and event parsers either return a valid value or
  * throw a ConfigError whose every problem names a field; never another exception. Overrides never widen.
  */
 import fc from 'fast-check';

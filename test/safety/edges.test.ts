@@ -15,11 +15,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startEmulator } from '../../emulator/index';
 import type { Emulator, EmulatorOptions, RequestLogEntry } from '../../emulator/types';
 import { AuthError, FullRunFailureError, InterruptError } from '../../lib/errors';
-import type { ServiceId } from '../../lib/types';
+import { SERVICE_IDS, type ServiceId } from '../../lib/types';
+import { TASK_APIS } from '../support/task-apis';
 import { runInvocation } from './helpers';
 
 const DAY_MS = 86_400_000;
-const OLD_MS = Date.now() - 400 * DAY_MS;
 
 const emulators: Emulator[] = [];
 const servers: Server[] = [];
@@ -68,56 +68,15 @@ async function emulatorWith(options: EmulatorOptions = {}): Promise<Emulator> {
   return emulator;
 }
 
-let added = 0;
-
-/** A finished, long-stale task of `service`, in its wire form (OMS ids must be digits: the index is used). */
+/** A finished, long-stale task of `service` named `name` (also its id, but for OMS, whose ids are digits). */
 function addStale(emulator: Emulator, service: ServiceId, name: string): void {
-  added += 1;
-  const id = service === 'oms-migration-tasks' ? String(191297407830000 + added) : name;
-  switch (service) {
-    case 'dis-dump-tasks':
-      emulator.addTask({
-        service,
-        id,
-        name: id,
-        // A stream holds at most five dump tasks.
-        parentId: `stream-${Math.floor(added / 5)}`,
-        state: 'ERROR',
-        fields: { create_time: OLD_MS, last_transfer_timestamp: 0 },
-      });
-      return;
-    case 'modelarts-processor-tasks':
-      emulator.addTask({
-        service,
-        id,
-        name: id,
-        state: 4,
-        fields: { create_time: OLD_MS, duration_seconds: 5 },
-      });
-      return;
-    case 'oms-migration-tasks':
-      emulator.addTask({ service, id, name: id, state: 5, fields: { start_time: OLD_MS, total_time: 1000 } });
-      return;
-    case 'dcs-center-tasks':
-      emulator.addTask({
-        service,
-        id,
-        name: id,
-        state: 'SUCCESS',
-        fields: { created_at: new Date(OLD_MS).toISOString(), updated_at: null },
-      });
-      return;
-    case 'dcs-background-tasks':
-      emulator.addTask({
-        service,
-        id,
-        name: id,
-        parentId: 'inst-0001',
-        state: 'SUCCESS',
-        fields: { created_at: new Date(OLD_MS).toISOString(), updated_at: null },
-      });
-      return;
-  }
+  emulator.addTask({
+    service,
+    ...(service === 'oms-migration-tasks' ? {} : { id: name }),
+    name,
+    state: TASK_APIS[service].states.ended[0],
+    ageMs: 400 * DAY_MS,
+  });
 }
 
 function policyFor(...services: ServiceId[]): object {
@@ -133,19 +92,21 @@ function ops(emulator: Emulator, ...operations: string[]): RequestLogEntry[] {
 }
 
 describe('a retry after the re-check (APIs that do not refuse a running task)', () => {
-  it.each([
-    ['dis-dump-tasks', 'DeleteTransferTask', 'ShowTransferTask', { serverErrorShare: 1 }],
-    ['dis-dump-tasks', 'DeleteTransferTask', 'ShowTransferTask', { throttleShare: 1 }],
-    ['modelarts-processor-tasks', 'DeleteProcessorTask', 'ShowProcessorTask', { serverErrorShare: 1 }],
-    ['modelarts-processor-tasks', 'DeleteProcessorTask', 'ShowProcessorTask', { throttleShare: 1 }],
-  ] as const)(
-    '%s: a task its owner resumes after a failed %s is read again and kept, never deleted (%j)',
-    async (service, deleteOp, showOp, failure) => {
+  const guarded = SERVICE_IDS.filter((service) => TASK_APIS[service].deletesRunningTasks);
+  it.each(
+    guarded.flatMap((service) =>
+      [{ serverErrorShare: 1 }, { throttleShare: 1 }].map((failure) => [service, failure] as const),
+    ),
+  )(
+    '%s: a task its owner resumes after a failed delete is read again and kept, never deleted (%j)',
+    async (service, failure) => {
+      const { host, delete: del, read } = TASK_APIS[service];
+      const [deleteOp, showOp] = [del.operation, read?.operation ?? 'none'];
       const emulator = await emulatorWith();
       addStale(emulator, service, 'resumed-1');
       // Every DELETE fails, and the owner resumes the task right after each failed answer.
       emulator.setFaults(
-        { service: service === 'dis-dump-tasks' ? 'dis' : 'modelarts', operation: deleteOp },
+        { service: host, operation: deleteOp },
         { ...failure, resumeOnFailedDeleteShare: 1 },
       );
 
@@ -180,14 +141,11 @@ describe('a retry after the re-check (APIs that do not refuse a running task)', 
 });
 
 describe('"not found" is only the documented answer', () => {
-  it.each([
-    ['oms-migration-tasks', 'oms', 'DeleteMigrationTask'],
-    ['dis-dump-tasks', 'dis', 'DeleteTransferTask'],
-    ['modelarts-processor-tasks', 'modelarts', 'DeleteProcessorTask'],
-    ['dcs-center-tasks', 'dcs', 'DeleteCenterTask'],
-  ] as const)(
+  it.each(SERVICE_IDS)(
     '%s: a proxy answering HTML 404 to every DELETE is a failure, not "already gone"',
-    async (service, host, op) => {
+    async (service) => {
+      const { host, delete: del } = TASK_APIS[service];
+      const op = del.operation;
       const emulator = await emulatorWith();
       for (let i = 0; i < 3; i++) addStale(emulator, service, `t-${i}`);
       emulator.setFaults({ service: host, operation: op }, { proxyNotFoundShare: 1 });
@@ -312,17 +270,13 @@ describe('a run cut short accounts exactly for what the cloud did', () => {
     expect((oms?.deleted ?? 0) + (oms?.skipped.deadline ?? 0)).toBe(40);
   });
 
-  it.each([
-    ['oms-migration-tasks', 'oms', 'DeleteMigrationTask'],
-    ['dis-dump-tasks', 'dis', 'DeleteTransferTask'],
-    ['modelarts-processor-tasks', 'modelarts', 'DeleteProcessorTask'],
-    ['dcs-background-tasks', 'dcs', 'DeleteBackgroundTask'],
-  ] as const)(
+  it.each(SERVICE_IDS)(
     '%s: a DELETE the cloud carried out whose answer was lost counts as deleted',
-    async (service, host, op) => {
+    async (service) => {
+      const { host, delete: del } = TASK_APIS[service];
       const emulator = await emulatorWith();
       for (let i = 0; i < 3; i++) addStale(emulator, service, `t-${i}`);
-      emulator.setFaults({ service: host, operation: op }, { lostAnswerShare: 1 });
+      emulator.setFaults({ service: host, operation: del.operation }, { lostAnswerShare: 1 });
 
       const { report } = await runInvocation(emulator, { policy: policyFor(service) });
 

@@ -1,5 +1,5 @@
 /**
- * Endpoints (issue 8): plain `http://` only for loopback hosts, and TLS certificate verification never turned
+ * Endpoints: plain `http://` only for loopback hosts, and TLS certificate verification never turned
  * off: not by configuration, not anywhere in the shipped code, and not at run time (a self-signed server is
  * refused by the real client).
  */

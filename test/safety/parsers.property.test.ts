@@ -1,5 +1,5 @@
 /**
- * Property-based tests that complete test/policy/properties.test.ts (issue 8): the two platform event parsers
+ * Property-based tests that complete test/policy/properties.test.ts: the two platform event parsers
  * (EventBridge/manual on Lambda, TIMER `user_event` on FunctionGraph) either parse or fail with a ConfigError
  * whose every problem names a field; a parsed policy never selects more than its document says; and no
  * policy, whatever it says, selects a task outside the deletable-state table, even when a source wrongly

@@ -1,5 +1,5 @@
 /**
- * Invariant 4 of issue 8, "the run logged its report", where the chaos suite found it broken: when the
+ * Chaos invariant 4 (docs/decisions/0015-chaos-invariants.md), "the run logged its report", where the chaos suite found it broken: when the
  * project id cannot be resolved (IAM down, no TASK_JANITOR_PROJECT_ID), the run used to end with only an
  * error line: no report, no metrics, so a ListingFailed alarm never fired.
  */

@@ -1,5 +1,5 @@
 /**
- * No credential leaks (issue 8): a full purge with each credential kind, through 5xx, throttling and (for
+ * No credential leaks: a full purge with each credential kind, through 5xx, throttling and (for
  * tokens) expiry, then every log line, the report and any thrown error are scanned for each secret value, its
  * base64 forms, every token the emulator received and every request signature it received.
  * (test/cloud/client-emulator.test.ts scans the client alone; this goes through invokePurge and the report.)

@@ -7,11 +7,13 @@ import { classifyDisState, disEndedAtMs } from '../../lib/sources/dis-dump-tasks
 import { getSource, SOURCES } from '../../lib/sources/index';
 import { classifyModelArtsStatus, modelArtsEndedAtMs } from '../../lib/sources/modelarts-processor-tasks';
 import { classifyOmsStatus, omsEndedAtMs, readOmsId } from '../../lib/sources/oms-migration-tasks';
+import { classifySmsTask, smsEndedAtMs } from '../../lib/sources/sms-migration-tasks';
 import { answerMeaning, isAnswer } from '../../lib/sources/wire';
 import type { AnswerMeaning, ServiceId, SourceContext, Task } from '../../lib/types';
 import { SERVICE_IDS } from '../../lib/types';
+import { TASK_APIS, taskPath } from '../support/task-apis';
 
-describe('state table (issue 5)', () => {
+describe('state table', () => {
   it.each([
     ['SUCCESS', 'SUCCESS', 'deletable'],
     ['FAILED', 'FAILED', 'deletable'],
@@ -67,17 +69,44 @@ describe('state table (issue 5)', () => {
     expect(classifyDisState(state)).toEqual({ state, stateClass });
   });
 
+  // Both gates: the task's own state and its source server's (docs/api/sms.md "States").
+  it.each<[string, unknown, string]>([
+    ['MIGRATE_SUCCESS', 'finished', 'deletable'],
+    ['SYNC_F_ROLLBACK_SUCCESS', 'stopped', 'deletable'],
+    ['ABORT', 'unavailable', 'deletable'],
+    ['MIGRATE_SUCCESS', 'syncing', 'in-progress'],
+    ['MIGRATE_FAIL', 'premiging', 'in-progress'],
+    ['RUNNING', 'finished', 'in-progress'],
+    ['READY', 'waiting', 'in-progress'],
+    ['PREPARING', 'replicate', 'in-progress'],
+    ['PREPARING', 'finished', 'unknown'],
+    ['MIGRATE_SUCCESS', 'locked', 'unknown'],
+    ['MIGRATE_SUCCESS', '', 'unknown'],
+    ['MIGRATE_SUCCESS', undefined, 'unknown'],
+    ['MIGRATE_SUCCESS', 7, 'unknown'],
+    ['migrate_success', 'finished', 'unknown'],
+  ])('SMS state %s, source server %j → %s', (state, serverState, stateClass) => {
+    const item = { state, source_server: serverState === undefined ? {} : { state: serverState } };
+    expect(classifySmsTask(item).stateClass).toBe(stateClass);
+  });
+
+  it('SMS without a source server object is unknown', () => {
+    expect(classifySmsTask({ state: 'MIGRATE_SUCCESS' }).stateClass).toBe('unknown');
+    expect(classifySmsTask({ state: 'MIGRATE_SUCCESS', source_server: 'finished' }).stateClass).toBe(
+      'unknown',
+    );
+  });
+
   it.each(SERVICE_IDS)("%s's deletable states are the policy's DELETABLE_STATES", (id) => {
     expect([...getSource(id).descriptor.states.deletable]).toEqual([...DELETABLE_STATES[id]]);
   });
 
   it('registers one source per service id, in order', () => {
     expect(SOURCES.map((s) => s.descriptor.id)).toEqual([...SERVICE_IDS]);
-    // The APIs that do not refuse a running task: every DELETE follows a read.
-    expect(SOURCES.filter((s) => !s.descriptor.refusesInProgress).map((s) => s.descriptor.id)).toEqual([
-      'modelarts-processor-tasks',
-      'dis-dump-tasks',
-    ]);
+    // The APIs that delete a running task (the emulator models which): every DELETE follows a read.
+    expect(SOURCES.filter((s) => !s.descriptor.refusesInProgress).map((s) => s.descriptor.id)).toEqual(
+      SERVICE_IDS.filter((id) => TASK_APIS[id].deletesRunningTasks),
+    );
     for (const source of SOURCES.filter((s) => !s.descriptor.refusesInProgress))
       expect(source.readTask).toBeDefined();
   });
@@ -132,6 +161,34 @@ describe('age: when a task ended', () => {
     ['DIS nothing', {}, undefined],
   ])('%s', (_label, item, expected) => {
     expect(disEndedAtMs(item)).toBe(expected);
+  });
+
+  const sub = (end_date: unknown) => ({ id: 1, name: 'MIGRATE', progress: 100, end_date });
+  it.each<[string, Record<string, unknown>, number | undefined]>([
+    [
+      'SMS latest sub-task end',
+      { create_date: 1606372570023, sub_tasks: [sub(1606372580023), sub(1606372590023), sub(1606372585023)] },
+      1606372590023,
+    ],
+    [
+      'SMS creation when no sub-task ended',
+      { create_date: 1606372570023, sub_tasks: [sub(null), { id: 2, name: 'MIGRATE', progress: 40 }] },
+      1606372570023,
+    ],
+    [
+      'SMS creation when there are no sub-tasks',
+      { create_date: 1606372570023, sub_tasks: [] },
+      1606372570023,
+    ],
+    [
+      'SMS a sub-task end in seconds is unknown',
+      { create_date: 1606372570023, sub_tasks: [sub(1606372590)] },
+      undefined,
+    ],
+    ['SMS creation in seconds', { create_date: 1606372570 }, undefined],
+    ['SMS nothing', {}, undefined],
+  ])('%s', (_label, item, expected) => {
+    expect(smsEndedAtMs(item)).toBe(expected);
   });
 });
 
@@ -196,11 +253,13 @@ function taskOf(service: ServiceId): Task {
 
 describe('delete requests', () => {
   it.each(SERVICE_IDS)('%s: a DELETE with no body, every dynamic segment one encoded segment', (service) => {
-    const request = getSource(service).deleteRequest(taskOf(service), 'p/1');
+    const task = taskOf(service);
+    const request = getSource(service).deleteRequest(task, 'p/1');
     expect(request.method).toBe('DELETE');
     expect(request.body).toBeUndefined();
-    expect(request.path.startsWith('/v2/p%2F1/')).toBe(true);
-    if (service === 'oms-migration-tasks') expect(request.path).toBe('/v2/p%2F1/tasks/9007199254740993');
+    // The path the emulator routes for this task's delete.
+    expect(request.path).toBe(taskPath(TASK_APIS[service].delete, task, 'p/1'));
+    if (service === 'oms-migration-tasks') expect(request.path).toMatch(/\/tasks\/9007199254740993$/);
     else expect(request.path).toContain('a%2Fb%20..%25%3F%23%C3%BC');
   });
 
@@ -242,6 +301,14 @@ describe('what an error answer to a delete means (status and code, as documented
     ['dis-dump-tasks', 404, 'DIS.4354', undefined],
     ['dis-dump-tasks', 404, undefined, undefined],
     ['dis-dump-tasks', 500, 'DIS.5000', undefined],
+    // SMS documents no not-found code: an SMS error to a delete may mean "gone", settled by a listing.
+    ['sms-migration-tasks', 400, 'SMS.2015', 'refused-in-progress'],
+    ['sms-migration-tasks', 404, 'SMS.9999', 'ambiguous-not-found'],
+    ['sms-migration-tasks', 400, 'SMS.9001', 'ambiguous-not-found'],
+    ['sms-migration-tasks', 403, 'SMS.9004', undefined],
+    ['sms-migration-tasks', 500, 'SMS.2007', undefined],
+    ['sms-migration-tasks', 404, undefined, undefined],
+    ['sms-migration-tasks', 404, 'APIG.0101', undefined],
   ])('%s answered %i %s → %s', (service, status, errorCode, expected) => {
     expect(answerMeaning(getSource(service).descriptor, { status, errorCode })).toBe(expected);
   });
@@ -254,12 +321,14 @@ describe('what an error answer to a delete means (status and code, as documented
     ['dis-dump-tasks', 404, undefined, false],
     ['oms-migration-tasks', 400, 'OMS.1009', true],
     ['oms-migration-tasks', 404, undefined, false],
+    ['sms-migration-tasks', 404, 'SMS.9999', false],
+    ['sms-migration-tasks', 400, 'SMS.9999', false],
   ])('a read of %s answered %i %s is "gone": %s', (service, status, errorCode, expected) => {
     expect(isAnswer({ status, errorCode }, getSource(service).descriptor.answers.notFound)).toBe(expected);
   });
 });
 
-describe('DCS task-center listing on a cloud without it (OTC, REFERENCE §0.3)', () => {
+describe('DCS task-center listing on a cloud without it (OTC documents no task-center list)', () => {
   it('reports a 404 as a clear ListingError for that service, not a crash', async () => {
     const { client } = scriptedClient({ status: 404, code: 'APIG.0101' });
     const ctx: SourceContext = {

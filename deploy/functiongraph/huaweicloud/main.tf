@@ -11,7 +11,9 @@
 #   docs/resources/fgs_function_trigger.md (type TIMER, event_data = {name, schedule_type, schedule, user_event})
 #   docs/resources/identity_agency.md + services/iam/resource_huaweicloud_identity_agency.go
 #     (delegated_service_name must start with op_svc_; roles are matched by display name)
-#   docs/resources/identity_role.md (type XA = project-level custom policy, policy = JSON document)
+#   docs/resources/identity_role.md (type XA = project-level custom policy, AX = global-service custom policy,
+#     policy = JSON document); identity_agency.md (domain_roles: roles granted on the whole account, which is
+#     where a global service such as SMS looks)
 # FunctionGraph's service name for agencies is op_svc_cff (provider acceptance tests and the IAM service list).
 
 locals {
@@ -66,6 +68,23 @@ resource "huaweicloud_identity_role" "purge" {
   })
 }
 
+# SMS is a global service: its actions need a global policy, granted to the agency on the domain.
+resource "huaweicloud_identity_role" "purge_global" {
+  count       = length(var.global_agency_actions) == 0 ? 0 : 1
+  name        = "${var.function_name}-purge-global"
+  description = "task-janitor: list, read and delete finished SMS migration tasks"
+  type        = "AX"
+  policy = jsonencode({
+    Version = "1.1"
+    Statement = [
+      {
+        Effect = "Allow"
+        Action = var.global_agency_actions
+      },
+    ]
+  })
+}
+
 resource "huaweicloud_identity_agency" "function" {
   name                   = "${var.function_name}-agency"
   description            = "Lets the task-janitor function list and delete stale tasks in ${var.region}"
@@ -79,6 +98,8 @@ resource "huaweicloud_identity_agency" "function" {
       roles   = [huaweicloud_identity_role.purge.name]
     }
   }
+
+  domain_roles = [for role in huaweicloud_identity_role.purge_global : role.name]
 }
 
 resource "huaweicloud_fgs_function" "janitor" {

@@ -104,7 +104,7 @@ variable "timeout_seconds" {
 }
 
 variable "agency_actions" {
-  description = "IAM actions granted to the function's agency: list and delete of the four task APIs, nothing else. See main.tf for which names are confirmed by the documentation."
+  description = "IAM actions of regional services granted to the function's agency in its region's project: list and delete of the DCS, ModelArts, OMS and DIS task APIs, nothing else. See main.tf for which names are confirmed by the documentation."
   type        = list(string)
   default = [
     # DCS: confirmed in the "Authorization Information" of ListBackgroundTask / DeleteBackgroundTask /
@@ -130,6 +130,18 @@ variable "agency_actions" {
     "dis:transferTasks:list",
     "dis:transferTasks:get",
     "dis:transferTasks:delete",
+  ]
+}
+
+variable "global_agency_actions" {
+  description = "IAM actions of global services granted to the function's agency (a global custom policy assigned to the domain): list, read and delete of SMS migration tasks."
+  type        = list(string)
+  default = [
+    # SMS API reference, the identity-policy authorization tables of ListTasks / ShowTask / DeleteTask. SMS is a
+    # global service: its actions go in a global (AX) policy, not in the project-level role above.
+    "sms:server:listTask",
+    "sms:server:getTask",
+    "sms:server:deleteTask",
   ]
 }
 

@@ -12,6 +12,7 @@ export const dcsBackgroundTasksDescriptor = {
     "instances by record offset (limit ≤ 1000, `instance_num`), then each instance's tasks likewise (`task_count`)",
   states: { deletable: ['SUCCESS', 'FAILED', 'FAIL'], inProgress: ['EXECUTING'] },
   parent: { kind: 'DCS instance', policyKey: 'instances' },
+  ageLabel: 'end time, else creation',
   ageFrom: 'end time (`updated_at`), else creation (`created_at`) when there is no end time',
   refusesInProgress: true,
   answers: {

@@ -7,7 +7,7 @@
 import { apiPath } from '../../cloud/api-path';
 import { JanitorError } from '../../errors';
 import { type SourceContext, type Task, type TaskSource, taskKey } from '../../types';
-import { DCS_PAGE_LIMIT, type DcsParent, toDcsTask } from '../dcs-common';
+import { classifyDcsState, DCS_PAGE_LIMIT, type DcsParent, toDcsTask } from '../dcs-common';
 import { DEFAULT_PAGE_CONCURRENCY, listOffsetPaged, type Page, readListPage, runPool } from '../paging';
 import {
   answerOf,
@@ -86,6 +86,7 @@ async function listInstanceTasks(ctx: SourceContext, instance: DcsParent): Promi
 
 export const dcsBackgroundTasks: TaskSource = {
   descriptor,
+  classifyWireState: classifyDcsState,
 
   async *list(ctx: SourceContext): AsyncIterable<Task> {
     const instances: DcsParent[] = [];

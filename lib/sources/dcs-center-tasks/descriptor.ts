@@ -14,6 +14,7 @@ export const dcsCenterTasksDescriptor = {
   paging: 'record offset, limit ≤ 1000, total in `task_count` (a string)',
   // DCS documents no status enumeration: only the observed terminal ones are deletable.
   states: { deletable: ['SUCCESS', 'FAILED', 'FAIL'], inProgress: ['EXECUTING'] },
+  ageLabel: 'end time, else creation',
   ageFrom: 'end time (`updated_at`), else creation (`created_at`) when there is no end time',
   refusesInProgress: true,
   answers: {

@@ -6,7 +6,7 @@
 import { apiPath } from '../../cloud/api-path';
 import { ListingError } from '../../errors';
 import { type SourceContext, type Task, type TaskSource, taskKey } from '../../types';
-import { DCS_PAGE_LIMIT, toDcsTask } from '../dcs-common';
+import { classifyDcsState, DCS_PAGE_LIMIT, toDcsTask } from '../dcs-common';
 import { listOffsetPaged, type Page, readListPage } from '../paging';
 import { apiErrorOf, deleteRequestOf, requireAddressable } from '../wire';
 import { dcsCenterTasksDescriptor as descriptor } from './descriptor';
@@ -54,6 +54,7 @@ function listCenterTasks(ctx: SourceContext): AsyncIterable<Task> {
 
 export const dcsCenterTasks: TaskSource = {
   descriptor,
+  classifyWireState: classifyDcsState,
 
   list: listCenterTasks,
 

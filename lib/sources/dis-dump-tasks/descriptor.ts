@@ -12,6 +12,7 @@ export const disDumpTasksDescriptor = {
     "streams by an exclusive `start_stream_name` marker while `has_more_streams` (limit ≤ 100); each stream's tasks unpaged",
   states: { deletable: ['ERROR', 'ABNORMAL', 'PAUSED'], inProgress: ['STARTING', 'RUNNING'] },
   parent: { kind: 'DIS stream', policyKey: 'streams' },
+  ageLabel: 'last transfer, else creation',
   ageFrom:
     'the last transfer (`last_transfer_timestamp`), else creation (`create_time`) when nothing was ever transferred; not when the task entered its state',
   // Nothing documents that a running dump task is refused.

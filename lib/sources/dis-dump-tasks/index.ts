@@ -178,6 +178,7 @@ function transferTaskPath(projectId: string, task: Task, operation: string): str
 
 export const disDumpTasks: TaskSource = {
   descriptor,
+  classifyWireState: classifyDisState,
 
   async *list(ctx: SourceContext): AsyncIterable<Task> {
     const streams = (await listStreamNames(ctx)).filter((name) => {

@@ -11,6 +11,7 @@ export const modelArtsProcessorTasksDescriptor = {
   paging:
     'page index (`offset` counts pages, unconfirmed: checked for repeats and the total), limit ≤ 100, `count`',
   states: { deletable: ['completed', 'failed', 'stopped'], inProgress: ['initialized', 'running'] },
+  ageLabel: 'end time',
   ageFrom: '`create_time` + `duration_seconds` (no end-time field exists)',
   // Nothing documents that a running processing task is refused.
   refusesInProgress: false,

@@ -80,6 +80,7 @@ async function fetchPage(ctx: SourceContext, pageIndex: number): Promise<Page<Ta
 
 export const modelArtsProcessorTasks: TaskSource = {
   descriptor,
+  classifyWireState: classifyModelArtsStatus,
 
   list(ctx: SourceContext): AsyncIterable<Task> {
     return listOffsetPaged({

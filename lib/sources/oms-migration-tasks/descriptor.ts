@@ -13,6 +13,7 @@ export const omsMigrationTasksDescriptor = {
     deletable: ['paused', 'failed', 'succeeded'],
     inProgress: ['pending', 'waiting', 'executing', 'retrying', 'pausing'],
   },
+  ageLabel: 'end time',
   ageFrom: '`start_time` + `total_time` (there is no creation or end time field)',
   // OMS.0063: "the task is in progress"; it is skipped, never stopped.
   refusesInProgress: true,

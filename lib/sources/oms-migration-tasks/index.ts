@@ -95,6 +95,7 @@ async function fetchPage(ctx: SourceContext, offset: number): Promise<Page<Task>
 
 export const omsMigrationTasks: TaskSource = {
   descriptor,
+  classifyWireState: classifyOmsStatus,
 
   list(ctx: SourceContext): AsyncIterable<Task> {
     return listOffsetPaged({
