@@ -267,43 +267,7 @@ export function loadConfig(env: Record<string, string | undefined>, options: Loa
     problems.push(`TASK_JANITOR_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${logLevelRaw}"`);
   }
 
-  const requestTimeoutMs = parsePositiveInt(
-    env,
-    'TASK_JANITOR_REQUEST_TIMEOUT_MS',
-    CONFIG_DEFAULTS.requestTimeoutMs,
-    problems,
-    { max: 900_000 },
-  );
-  const concurrencyPerHost = parsePositiveInt(
-    env,
-    'TASK_JANITOR_CONCURRENCY',
-    CONFIG_DEFAULTS.concurrencyPerHost,
-    problems,
-    { max: 256 },
-  );
-  const maxAttempts = parsePositiveInt(
-    env,
-    'TASK_JANITOR_MAX_ATTEMPTS',
-    CONFIG_DEFAULTS.maxAttempts,
-    problems,
-    {
-      max: 20,
-    },
-  );
-  const targetConcurrency = parsePositiveInt(
-    env,
-    'TASK_JANITOR_TARGET_CONCURRENCY',
-    CONFIG_DEFAULTS.targetConcurrency,
-    problems,
-    { max: 64 },
-  );
-  const maxRetryTimeMs = parsePositiveInt(
-    env,
-    'TASK_JANITOR_MAX_RETRY_TIME_MS',
-    CONFIG_DEFAULTS.maxRetryTimeMs,
-    problems,
-    { max: 900_000 },
-  );
+  const limits = readLimits(env, problems);
 
   if (problems.length > 0 || cloud === undefined || region === undefined || !credentials || !logLevel) {
     throw new ConfigError(problems);
@@ -315,10 +279,25 @@ export function loadConfig(env: Record<string, string | undefined>, options: Loa
     endpoints,
     credentials: Object.freeze(credentials),
     logLevel,
-    requestTimeoutMs,
-    concurrencyPerHost,
-    targetConcurrency,
-    maxAttempts,
-    maxRetryTimeMs,
+    ...limits,
   });
+}
+
+/** The numeric limits, each an integer in its range or its default. */
+const LIMITS = [
+  ['requestTimeoutMs', 'TASK_JANITOR_REQUEST_TIMEOUT_MS', 900_000],
+  ['concurrencyPerHost', 'TASK_JANITOR_CONCURRENCY', 256],
+  ['targetConcurrency', 'TASK_JANITOR_TARGET_CONCURRENCY', 64],
+  ['maxAttempts', 'TASK_JANITOR_MAX_ATTEMPTS', 20],
+  ['maxRetryTimeMs', 'TASK_JANITOR_MAX_RETRY_TIME_MS', 900_000],
+] as const;
+
+type Limits = Pick<Config, (typeof LIMITS)[number][0]>;
+
+function readLimits(env: Record<string, string | undefined>, problems: string[]): Limits {
+  const limits = {} as Record<keyof Limits, number>;
+  for (const [key, variable, max] of LIMITS) {
+    limits[key] = parsePositiveInt(env, variable, CONFIG_DEFAULTS[key], problems, { max });
+  }
+  return limits;
 }

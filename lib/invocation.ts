@@ -1,36 +1,18 @@
-/**
- * The shell logic every entry point shares, written once: the Lambda and FunctionGraph handlers, the CLI and the
- * demo only translate their input into these calls, and describe their platform in one `Platform` value
- * (`lib/platform.ts`: event parsing, credentials it holds, a metrics sink).
- *
- * Two phases, so that nothing invalid ever reaches the cloud:
- * 1. `prepareInvocation`: settings, policy and overrides are read and validated together (pure apart from
- *    reading the policy file); every problem is reported in one `ConfigError`.
- * 2. `executeInvocation`: builds the client, turns the time budget into a deadline and an `AbortSignal`, runs
- *    the purge, logs the report line and its metrics, and decides whether the run failed.
- *
- * Settings come from an env-like getter (`(key) => process.env[key]` on Lambda, `context.getUserData` on
- * FunctionGraph): `lib/` never reads `process.env` itself.
- */
-import { readFile } from 'node:fs/promises';
 import type { CloudClientOptions, JanitorCloudClient } from './cloud/client';
 import { createCloudClientFromConfig } from './cloud/from-config';
-import { type CloudName, type Config, type LogLevel, loadConfig, readEndpoints } from './config';
+import type { Config, LogLevel } from './config';
 import type { Deps } from './deps';
 import { CloudApiError, ConfigError, FullRunFailureError } from './errors';
-import type { Platform } from './platform';
-import { isInlinePolicy, loadPolicy } from './policy/load';
-import { applyOverrides, enabledServices, parseManualEvent } from './policy/overrides';
-import { regionsOf } from './policy/targets';
-import type { Policy, PolicyOverrides, TargetNarrowing } from './policy/types';
+import { enabledServices } from './policy/overrides';
+import type { Policy } from './policy/types';
+import { type PreparedInvocation, type PrepareInvocationOptions, prepareInvocation } from './prepare';
 import { ReportRecorder } from './recorder';
-import { redactUrl } from './redact-url';
-import { describeUnknownRegion, REGIONS } from './regions';
+import { describeUnknownRegion } from './regions';
 import { type Report, type RunTarget, shouldFail } from './report';
 import type { ProgressEvent, PurgeResult, RunSignals } from './run-purge';
 import { CLOCK_SKEW_WARNING_MS, CLOSE_GRACE_MS, createRunStops } from './run-stops';
 import type { SavedPlan, SavedPlanTask } from './saved-plan';
-import { descriptorOf, hostOf } from './sources/catalog';
+import { hostOf } from './sources/catalog';
 import { SOURCES } from './sources/index';
 import { runTargetOf } from './targets/combine';
 import { resolveTargets } from './targets/resolve';
@@ -39,192 +21,23 @@ import { orderTargets, type ResolvedTarget, rotationOf } from './targets/select'
 import type { ServiceId } from './types';
 
 export {
+  type EnvGetter,
+  POLICY_ENV,
+  type PreparedInvocation,
+  type PrepareInvocationOptions,
+  prepareInvocation,
+  toEnvRecord,
+} from './prepare';
+export {
   CLOCK_SKEW_WARNING_MS,
   CLOSE_GRACE_MS,
   INTERRUPT_IN_FLIGHT_MS,
   INTERRUPT_SETTLE_MS,
 } from './run-stops';
 
-/** Reads one setting; `undefined` (or an empty string) means "not set". */
-export type EnvGetter = (key: string) => string | undefined;
-
-/** The variable that holds the policy: a path to a packaged file, or the policy itself (YAML/JSON). */
-export const POLICY_ENV = 'TASK_JANITOR_POLICY';
-
 /** Margin kept between the run's deadline and the platform's hard timeout: `max(10 s, 5 %)` of the budget. */
 export const MIN_SAFETY_MARGIN_MS = 10_000;
 export const SAFETY_MARGIN_SHARE = 0.05;
-
-export interface PrepareInvocationOptions {
-  readonly env: EnvGetter;
-  /** Narrowing overrides (CLI flags). @default {} */
-  readonly overrides?: PolicyOverrides;
-  /**
-   * A platform event, turned into overrides by `platform.overridesOf` (wins over `overrides`); its `ConfigError`
-   * is reported with every other problem.
-   */
-  readonly event?: unknown;
-  /** Where the run happens: its event shapes, the credentials it holds, its metrics. @default none of them */
-  readonly platform?: Platform;
-  /** A policy path or inline text that wins over `TASK_JANITOR_POLICY` (the CLI's `--policy`). */
-  readonly policySource?: string;
-  /** How the report names where the policy came from, instead of the path or `inline` (a plan file's). */
-  readonly policySourceLabel?: string;
-  /** @default fs.readFile(path, 'utf8') */
-  readonly readTextFile?: (path: string) => Promise<string>;
-}
-
-/** Everything validated: what `executeInvocation` needs besides the side effects. */
-export interface PreparedInvocation {
-  readonly config: Config;
-  /** The effective policy (overrides applied). */
-  readonly policy: Policy;
-  /** Where the policy came from, for the report: its file path, `inline`, or a plan file's label. */
-  readonly policySource: string;
-  /** Every region the run may go to: the policy's target regions, or the configured one. */
-  readonly regions: readonly string[];
-  /** The endpoints of each of `regions` (their overrides validated here). */
-  readonly regionEndpoints: ReadonlyMap<string, Config['endpoints']>;
-  /** The operator's narrowing of the targets (CLI `--region`/`--project`, the event's `targets`/`target`). */
-  readonly narrowing: TargetNarrowing | undefined;
-  /** The event asked to list the targets only (`enumerateInvocation`). */
-  readonly enumerate: boolean;
-}
-
-/**
- * Reads and validates the settings, the policy and the overrides, reporting every problem at once.
- * Sends nothing anywhere.
- * @throws ConfigError listing every problem, each prefixed by where it came from.
- */
-export async function prepareInvocation(options: PrepareInvocationOptions): Promise<PreparedInvocation> {
-  const env = toEnvRecord(options.env);
-  const problems: string[] = [];
-  const collect = (subject: string, error: unknown): void => {
-    if (!(error instanceof ConfigError)) throw error;
-    for (const problem of error.problems) problems.push(`${subject}: ${problem}`);
-  };
-
-  let config: Config | undefined;
-  try {
-    const credentials = options.platform?.credentials;
-    const platformCredentials = credentials?.provide();
-    config = loadConfig(env, {
-      ...(platformCredentials ? { platformCredentials } : {}),
-      ...(credentials ? { noCredentialsHint: credentials.hint } : {}),
-    });
-  } catch (error) {
-    collect('environment', error);
-  }
-
-  let overrides: PolicyOverrides | undefined = options.overrides ?? {};
-  if ('event' in options) {
-    try {
-      overrides = (options.platform?.overridesOf ?? parseManualEvent)(options.event);
-    } catch (error) {
-      overrides = undefined;
-      collect('event', error);
-    }
-  }
-
-  let policy: Policy | undefined;
-  const source = options.policySource ?? env[POLICY_ENV];
-  if (source === undefined || source.trim() === '') {
-    problems.push(`policy: no policy given: set ${POLICY_ENV} to a policy file path or inline YAML/JSON`);
-  } else {
-    const read = options.readTextFile ?? ((path: string) => readFile(path, 'utf8'));
-    let loaded: Policy | undefined;
-    try {
-      loaded = await loadPolicy(source, read);
-    } catch (error) {
-      collect('policy', error);
-    }
-    if (loaded !== undefined && overrides !== undefined) {
-      try {
-        policy = applyOverrides(loaded, overrides);
-      } catch (error) {
-        collect('overrides', error);
-      }
-    }
-  }
-
-  const narrowing = overrides?.targets;
-  let regions: readonly string[] = [];
-  const regionEndpoints = new Map<string, Config['endpoints']>();
-  if (config !== undefined && policy !== undefined) {
-    regions = policy.targets === undefined ? [config.region] : regionsOf(policy.targets);
-    problems.push(...checkNarrowing(narrowing, regions, config.cloud));
-    const endpointProblems: string[] = [];
-    for (const region of regions) {
-      const configured = region === config.region;
-      const endpoints = configured
-        ? config.endpoints
-        : readEndpoints(env, config.cloud, region, { configured }, endpointProblems);
-      regionEndpoints.set(region, endpoints);
-    }
-    problems.push(...endpointProblems.map((problem) => `environment: ${problem}`));
-  }
-  if (config !== undefined && policy !== undefined) problems.push(...servicesOffCloud(policy, config.cloud));
-  if (problems.length > 0 || config === undefined || policy === undefined || source === undefined) {
-    throw new ConfigError(problems);
-  }
-  const policySource = options.policySourceLabel ?? (isInlinePolicy(source) ? 'inline' : redactUrl(source));
-  return {
-    config,
-    policy,
-    policySource,
-    regions,
-    regionEndpoints,
-    narrowing,
-    enumerate: overrides?.enumerate === true,
-  };
-}
-
-/**
- * What can be checked of a narrowing before anything is sent: it names only regions the run may go to, and the
- * configured cloud. Projects are checked once IAM has listed them (`lib/targets/resolve.ts`).
- */
-function checkNarrowing(
-  narrowing: TargetNarrowing | undefined,
-  regions: readonly string[],
-  cloud: CloudName,
-): string[] {
-  if (narrowing === undefined) return [];
-  const problems: string[] = [];
-  const outside = (region: string) => !regions.includes(region);
-  const known = regions.join(', ');
-  for (const region of (narrowing.regions ?? []).filter(outside)) {
-    problems.push(
-      `command line: --region ${region}: not among the policy's regions (${known}); it can only narrow them`,
-    );
-  }
-  (narrowing.selectors ?? []).forEach((selector, index) => {
-    for (const region of selector.regions.filter(outside)) {
-      problems.push(
-        `event: targets[${index}].regions: ${region} is not among the policy's regions (${known})`,
-      );
-    }
-  });
-  const single = narrowing.single;
-  if (single !== undefined && outside(single.region)) {
-    problems.push(`event: target.region: ${single.region} is not among the policy's regions (${known})`);
-  }
-  if (single?.cloud !== undefined && single.cloud !== cloud) {
-    problems.push(
-      `event: target.cloud: ${single.cloud}, but this function runs on ${cloud} (TASK_JANITOR_CLOUD)`,
-    );
-  }
-  return problems;
-}
-
-/** An enabled service its cloud does not offer (OMS, SMS and the DCS task center on OTC): refused, not tried. */
-function servicesOffCloud(policy: Policy, cloud: CloudName): string[] {
-  return enabledServices(policy)
-    .filter((service) => !descriptorOf(service).clouds.includes(cloud))
-    .map(
-      (service) =>
-        `policy: services.${service}: ${descriptorOf(service).title}: not offered on ${REGIONS[cloud].label} (TASK_JANITOR_CLOUD=${cloud}); remove the service or set enabled: false`,
-    );
-}
 
 export interface ExecuteInvocationOptions {
   readonly deps: Deps;
@@ -576,18 +389,4 @@ export async function invokePurge(options: InvokePurgeOptions): Promise<Invocati
     deps.log.error({ err: error }, 'purge failed');
     throw error;
   }
-}
-
-/**
- * `loadConfig` takes a record; the platform hands over a getter. A read-only view that asks the getter per key,
- * treating an empty string as unset (deploy tools write `""` for an optional value left out).
- */
-export function toEnvRecord(env: EnvGetter): Record<string, string | undefined> {
-  return new Proxy({} as Record<string, string | undefined>, {
-    get: (_target, key) => {
-      if (typeof key !== 'string') return undefined;
-      const value = env(key);
-      return value === '' ? undefined : value;
-    },
-  });
 }

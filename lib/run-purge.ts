@@ -253,6 +253,15 @@ async function listAndPlan(
   };
 
   const listed = await Promise.all(enabledServices(policy).map(listService));
+  return { plans: acceptListings(listed, recorder, savedPlan !== undefined), foundPlanned };
+}
+
+/** The services' plans that may be carried out, each told to the recorder; an ambiguous one is a failure. */
+function acceptListings(
+  listed: readonly (ServicePlan | undefined)[],
+  recorder: ReportRecorder,
+  fromSavedPlan: boolean,
+): ServicePlan[] {
   const plans: ServicePlan[] = [];
   for (const plan of listed) {
     if (plan === undefined) continue;
@@ -268,11 +277,11 @@ async function listAndPlan(
     recorder.listed(
       plan.service,
       { listed: plan.listed, stale: plan.candidates.length, kept: plan.kept },
-      { savedPlan: savedPlan !== undefined },
+      { savedPlan: fromSavedPlan },
     );
     plans.push(plan);
   }
-  return { plans, foundPlanned };
+  return plans;
 }
 
 /** A listing cut by the run's stop says so, instead of the abort's technical error. */

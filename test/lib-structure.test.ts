@@ -15,18 +15,11 @@ const ROOT = join(import.meta.dirname, '..');
 const MAX_FILE_LINES = 400;
 const MAX_FUNCTION_LINES = 80;
 
-/** Files of `lib/` allowed over 400 lines for now (their length when the rule came). */
-const LONG_FILES_ALLOWED: ReadonlySet<string> = new Set([
-  'lib/invocation.ts', // 419
-]);
+/** Files of `lib/` allowed over 400 lines: none (one that must be lists itself here, with why). */
+const LONG_FILES_ALLOWED: ReadonlySet<string> = new Set<string>([]);
 
-/** Files of `lib/` allowed a function over 80 lines for now (the longest when the rule came). */
-const LONG_FUNCTIONS_ALLOWED: ReadonlySet<string> = new Set([
-  'lib/cloud/auth/iam-token.ts', // 104: createPasswordAuth
-  'lib/config.ts', // 92: loadConfig
-  'lib/invocation.ts', // 104: executeInvocation
-  'lib/run-purge.ts', // 84: listAndPlan
-]);
+/** Files of `lib/` allowed a function over 80 lines: none (as above). */
+const LONG_FUNCTIONS_ALLOWED: ReadonlySet<string> = new Set<string>([]);
 
 /** Files that may still cite documents outside the repository: none (a new one lists itself here, with why). */
 const CITATIONS_ALLOWED: ReadonlySet<string> = new Set<string>([]);

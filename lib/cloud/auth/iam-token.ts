@@ -52,6 +52,61 @@ function raceSignal<T>(promise: Promise<T>, signal: AbortSignal | undefined): Pr
   });
 }
 
+/** `POST /v3/auth/tokens` with the password, scoped to the project (by id, else by name). */
+async function mintToken(
+  context: AuthContext,
+  options: PasswordAuthOptions,
+  refreshMarginMs: number,
+): Promise<CachedToken> {
+  const issuedAtMs = options.now().getTime();
+  const response = await context.sendIam({
+    secrets: [options.password.reveal()],
+    operation: 'CreateToken',
+    method: 'POST',
+    path: '/v3/auth/tokens',
+    query: { nocatalog: 'true' },
+    body: {
+      auth: {
+        identity: {
+          methods: ['password'],
+          password: {
+            user: {
+              name: options.userName,
+              password: options.password.reveal(),
+              domain: { name: options.domainName },
+            },
+          },
+        },
+        scope: {
+          project:
+            options.projectId !== undefined ? { id: options.projectId } : { name: options.projectName },
+        },
+      },
+    },
+  });
+  const token = response.headers.get('x-subject-token');
+  const body = response.body;
+  const tokenBody = isRecord(body) && isRecord(body.token) ? body.token : undefined;
+  const expiresAtMs =
+    typeof tokenBody?.expires_at === 'string' ? Date.parse(tokenBody.expires_at) : Number.NaN;
+  if (!token || tokenBody === undefined || Number.isNaN(expiresAtMs)) {
+    throw new MalformedResponseError(
+      'POST /v3/auth/tokens: answer lacks X-Subject-Token or token.expires_at',
+      {
+        method: 'POST',
+        path: '/v3/auth/tokens',
+      },
+    );
+  }
+  const project = isRecord(tokenBody.project) ? tokenBody.project : undefined;
+  const lifetimeMs = Math.max(0, expiresAtMs - issuedAtMs);
+  return {
+    token,
+    refreshAtMs: expiresAtMs - Math.min(refreshMarginMs, lifetimeMs / 10),
+    projectId: typeof project?.id === 'string' ? project.id : undefined,
+  };
+}
+
 export function createPasswordAuth(options: PasswordAuthOptions): AuthProvider & {
   /** Tokens minted so far (for tests and the run summary). */
   readonly mintCount: () => number;
@@ -63,50 +118,7 @@ export function createPasswordAuth(options: PasswordAuthOptions): AuthProvider &
 
   async function mint(context: AuthContext): Promise<CachedToken> {
     mints += 1;
-    const issuedAtMs = options.now().getTime();
-    const response = await context.sendIam({
-      secrets: [options.password.reveal()],
-      operation: 'CreateToken',
-      method: 'POST',
-      path: '/v3/auth/tokens',
-      query: { nocatalog: 'true' },
-      body: {
-        auth: {
-          identity: {
-            methods: ['password'],
-            password: {
-              user: {
-                name: options.userName,
-                password: options.password.reveal(),
-                domain: { name: options.domainName },
-              },
-            },
-          },
-          scope: {
-            project:
-              options.projectId !== undefined ? { id: options.projectId } : { name: options.projectName },
-          },
-        },
-      },
-    });
-    const token = response.headers.get('x-subject-token');
-    const body = response.body;
-    const tokenBody = isRecord(body) && isRecord(body.token) ? body.token : undefined;
-    const expiresAtMs =
-      typeof tokenBody?.expires_at === 'string' ? Date.parse(tokenBody.expires_at) : Number.NaN;
-    if (!token || tokenBody === undefined || Number.isNaN(expiresAtMs)) {
-      throw new MalformedResponseError(
-        'POST /v3/auth/tokens: answer lacks X-Subject-Token or token.expires_at',
-        { method: 'POST', path: '/v3/auth/tokens' },
-      );
-    }
-    const project = isRecord(tokenBody.project) ? tokenBody.project : undefined;
-    const lifetimeMs = Math.max(0, expiresAtMs - issuedAtMs);
-    return {
-      token,
-      refreshAtMs: expiresAtMs - Math.min(refreshMarginMs, lifetimeMs / 10),
-      projectId: typeof project?.id === 'string' ? project.id : undefined,
-    };
+    return mintToken(context, options, refreshMarginMs);
   }
 
   /** The cached token when it stays usable for `aheadMs` more, else a fresh one (one mint for all callers). */
