@@ -9,8 +9,8 @@
  * - settings: `context.getUserData(KEY)` with the same names as everywhere else, `RUNTIME_PROJECT_ID` as the
  *   fallback project id, relative policy paths resolved against the code directory;
  * - credentials: explicit ones in the (encrypted) user data win; otherwise the function's agency, handed to
- *   `lib/` as the platform's credentials: `context.getToken()` as X-Auth-Token (asked again when it expires),
- *   else the temporary AK/SK + security token;
+ *   `lib/` as the platform's credentials: the temporary AK/SK + security token, else `context.getToken()` as
+ *   X-Auth-Token (asked again when it expires);
  * - deadline from `context.getRemainingTimeInMilliSeconds()`; logs as JSON lines on stdout, which LTS collects.
  */
 import { readFile } from 'node:fs/promises';
@@ -117,37 +117,39 @@ export function functionGraphSettings(
       overridesOf: overridesFromFunctionGraphEvent,
       credentials: {
         provide: () => agency?.credentials,
-        hint: 'or give the function an agency (its token or temporary AK/SK are used when the user data names no credentials)',
+        hint: 'or give the function an agency (its temporary AK/SK or token are used when the user data names no credentials)',
       },
     },
   };
 }
 
 /**
- * The agency's credentials: its token if there is one (a getter, asked again when the token expires), else its
- * temporary AK/SK with the security token.
+ * The agency's credentials: its temporary AK/SK with the security token when FunctionGraph hands them over, else
+ * its token (a getter, asked again when the token expires). The AK/SK come first because a token is scoped to the
+ * function's own project, while a signature names the project per request (`X-Project-Id`): a policy with
+ * `targets` reaches every project the agency's role covers.
  */
 function agencyCredentials(
   context: FunctionGraphContextLike,
 ): { source: 'agency-token' | 'agency-aksk'; credentials: Credentials } | undefined {
-  if (nonEmpty(call(() => context.getToken())) !== undefined) {
-    return {
-      source: 'agency-token',
-      credentials: { kind: 'token', token: () => nonEmpty(call(() => context.getToken())) ?? '' },
-    };
-  }
   const accessKey = nonEmpty(call(() => context.getSecurityAccessKey()));
   const secretKey = nonEmpty(call(() => context.getSecuritySecretKey()));
   const securityToken = nonEmpty(call(() => context.getSecurityToken()));
-  if (accessKey === undefined || secretKey === undefined || securityToken === undefined) return undefined;
+  if (accessKey !== undefined && secretKey !== undefined && securityToken !== undefined) {
+    return {
+      source: 'agency-aksk',
+      credentials: {
+        kind: 'aksk',
+        accessKey,
+        secretKey: new Secret(secretKey),
+        securityToken: new Secret(securityToken),
+      },
+    };
+  }
+  if (nonEmpty(call(() => context.getToken())) === undefined) return undefined;
   return {
-    source: 'agency-aksk',
-    credentials: {
-      kind: 'aksk',
-      accessKey,
-      secretKey: new Secret(secretKey),
-      securityToken: new Secret(securityToken),
-    },
+    source: 'agency-token',
+    credentials: { kind: 'token', token: () => nonEmpty(call(() => context.getToken())) ?? '' },
   };
 }
 

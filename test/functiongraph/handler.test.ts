@@ -223,7 +223,7 @@ describe('FunctionGraph handler (built index.js) against the emulator', () => {
     }
   });
 
-  it('signs with the temporary AK/SK and security token when the agency gives no token', async () => {
+  it('signs with the temporary AK/SK and security token', async () => {
     const { tempAccessKey, tempSecretKey, securityToken } = emu.account;
 
     const report = reportOf(
@@ -241,6 +241,28 @@ describe('FunctionGraph handler (built index.js) against the emulator', () => {
     expect(log.every((entry) => entry.auth === 'aksk' && entry.status < 400)).toBe(true);
     expect(report.dryRun).toBe(true);
     expect(emu.deletions()).toEqual([]);
+    expect(lines.find((line) => line.msg === 'purge report')).toMatchObject({
+      credentialSource: 'agency-aksk',
+    });
+  });
+
+  it("with both, signs with the agency's temporary AK/SK (which reach every project), not its one-project token", async () => {
+    const { tempAccessKey, tempSecretKey, securityToken } = emu.account;
+    const agencyToken = await getToken(emu);
+    emu.clearRequestLog();
+
+    await handler(
+      makeTimerEvent(''),
+      makeContext({
+        userData: userDataFor(emu),
+        token: agencyToken,
+        tempAkSk: { accessKey: tempAccessKey, secretKey: tempSecretKey, securityToken },
+      }),
+    );
+
+    const log = emu.requestLog();
+    expect(log.length).toBeGreaterThan(0);
+    expect(log.every((entry) => entry.auth === 'aksk')).toBe(true);
     expect(lines.find((line) => line.msg === 'purge report')).toMatchObject({
       credentialSource: 'agency-aksk',
     });
