@@ -99,7 +99,8 @@ SIGTERM); a second Ctrl-C at least a second later quits at once.
 
 Exit codes: 0 done (including nothing to do, a dry run, and an aborted confirmation), 1 some operation
 failed, 2 invalid input or configuration (the message says whether anything was sent: nothing, or only IAM
-to resolve the project id), 130 interrupted by Ctrl-C (SIGINT), 143 stopped by SIGTERM.
+to resolve the project id), 130 interrupted by Ctrl-C (SIGINT), 143 stopped by SIGTERM, 129 the
+terminal closed (SIGHUP); each writes the report of what was done.
 Cloud settings come from the environment (TASK_JANITOR_REGION, credentials, ...): see README.md.`;
 
 const PURGE_OPTIONS = {
@@ -225,13 +226,6 @@ function parsePurgeArgs(args: readonly string[]): ReadCommandLine {
     if (values[key] === '') problems.push(`--${key}: expected a file path, got ""`);
   }
   const nonEmpty = (text: string | undefined): string | undefined => (text === '' ? undefined : text);
-  if (
-    values.report !== undefined &&
-    values.report !== '' &&
-    (values.report === values['plan-out'] || values.report === values.plan)
-  ) {
-    problems.push(`--report: ${values.report} is also the plan file; give each its own file`);
-  }
 
   return {
     command: {

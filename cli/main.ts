@@ -531,9 +531,14 @@ function describeError(error: unknown): string {
   return redactUrlsInText(error instanceof Error ? `${error.name}: ${error.message}` : String(error));
 }
 
-/** Exit 1 when any operation failed: a delete, or a service that could not be listed. */
+/**
+ * Exit 1 when any operation failed or its outcome is unknown: a delete that failed, a delete neither answered nor
+ * settled by a later read (`unknown`: someone must look), or a service that could not be listed, in any target.
+ */
 export function hasFailures(report: Report): boolean {
-  return report.totals.failed > 0 || report.totals.failedServices > 0;
+  const { totals } = report;
+  if (totals.failed > 0 || totals.unknown > 0 || totals.failedServices > 0) return true;
+  return (report.targets ?? []).some((target) => target.totals.failedServices > 0);
 }
 
 /**
@@ -571,7 +576,7 @@ export function createTerminalQuestion(
 }
 
 /**
- * The process wrapper: real streams that a closed pipe cannot stop, real env, Ctrl-C and SIGTERM handling, the
+ * The process wrapper: real streams that a closed pipe cannot stop, real env, Ctrl-C, SIGTERM and SIGHUP handling, the
  * question on a terminal; sets `process.exitCode`.
  */
 export async function runCli(argv: readonly string[] = process.argv.slice(2)): Promise<void> {
@@ -589,6 +594,7 @@ export async function runCli(argv: readonly string[] = process.argv.slice(2)): P
   // a listener (Node would die of it, and tsx's fallback listener exits 130 instead of the run's code).
   process.on('SIGINT', () => onSignal('SIGINT'));
   process.on('SIGTERM', () => onSignal('SIGTERM'));
+  process.on('SIGHUP', () => onSignal('SIGHUP'));
   const terminal = process.stdin.isTTY === true && process.stderr.isTTY === true;
   process.exitCode = await main(argv, {
     stdout,

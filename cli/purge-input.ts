@@ -5,8 +5,8 @@
  * reaches the cloud from a run that would stop anyway.
  */
 import { constants } from 'node:fs';
-import { access, readFile, stat } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { access, readFile, realpath, stat } from 'node:fs/promises';
+import { basename, dirname, resolve } from 'node:path';
 import { loadConfig } from '../lib/config';
 import { ConfigError } from '../lib/errors';
 import {
@@ -120,8 +120,60 @@ export async function checkPurgeInput(
     if (problem !== undefined) problems.push(`${flag} ${path}: ${problem}`);
   }
 
+  problems.push(...(await checkDistinctFiles(command)));
+
   if (problems.length > 0 || prepared === undefined) throw new ConfigError(problems, { subject: 'input' });
   return { prepared, savedPlan };
+}
+
+/**
+ * An output that is also another output or an input (`--report ./plan.json --plan plan.json`, a symlink to the
+ * policy) would overwrite what the run reads or writes: refused, whatever the spelling of the paths.
+ */
+export async function checkDistinctFiles(
+  command: Pick<PurgeCommand, 'reportPath' | 'planOutPath' | 'planPath' | 'policyPath'>,
+): Promise<string[]> {
+  const files = [
+    ['--report', command.reportPath, 'output'],
+    ['--plan-out', command.planOutPath, 'output'],
+    ['--plan', command.planPath, 'input'],
+    ['--policy', command.policyPath, 'input'],
+  ] as const;
+  const given = await Promise.all(
+    files
+      .filter(([, path]) => path !== undefined && path !== '')
+      .map(async ([flag, path, role]) => ({
+        flag,
+        path: path ?? '',
+        role,
+        real: await realPathOf(path ?? ''),
+      })),
+  );
+  const problems: string[] = [];
+  given.forEach((file, index) => {
+    if (file.role !== 'output') return;
+    const other = given.find((candidate, j) => j !== index && candidate.real === file.real);
+    if (other !== undefined && !(other.role === 'output' && given.indexOf(other) < index)) {
+      problems.push(
+        `${file.flag} ${file.path}: the same file as ${other.flag} ${other.path}; give each its own file`,
+      );
+    }
+  });
+  return problems;
+}
+
+/** The file a path names, links followed where it exists (a new file: its folder's real path and its name). */
+async function realPathOf(path: string): Promise<string> {
+  const absolute = resolve(path);
+  try {
+    return await realpath(absolute);
+  } catch {
+    try {
+      return resolve(await realpath(dirname(absolute)), basename(absolute));
+    } catch {
+      return absolute;
+    }
+  }
 }
 
 /** The engine names overrides as event keys; on the command line they are the flags the operator typed. */

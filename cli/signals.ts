@@ -1,5 +1,6 @@
 /**
- * Ctrl-C and SIGTERM. One press is one interrupt: under `npm run purge` the terminal's SIGINT reaches this
+ * Ctrl-C, SIGTERM and SIGHUP (the terminal closed: a dropped ssh session must not leave a run half-reported, nor
+ * kill it without its report). One press is one interrupt: under `npm run purge` the terminal's SIGINT reaches this
  * process directly and again through npm and tsx, which forward it, so one press arrives two or three times
  * within milliseconds. A signal within `REPEAT_SIGNAL_WINDOW_MS` of the first is that same press; one that
  * comes later is a second press and quits at once.
@@ -7,7 +8,11 @@
 import { InterruptError, type InterruptSignal } from '../lib/errors';
 
 /** 128 + the signal number, as shells report a process stopped by that signal. */
-export const EXIT_CODE_OF_SIGNAL: Readonly<Record<InterruptSignal, number>> = { SIGINT: 130, SIGTERM: 143 };
+export const EXIT_CODE_OF_SIGNAL: Readonly<Record<InterruptSignal, number>> = {
+  SIGHUP: 129,
+  SIGINT: 130,
+  SIGTERM: 143,
+};
 
 /** Repeats of the first signal closer than this are forwarded copies of it, not a second press. */
 export const REPEAT_SIGNAL_WINDOW_MS = 1000;

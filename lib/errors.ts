@@ -199,7 +199,8 @@ export class FullRunFailureError extends JanitorError {
 }
 
 /** The signals an operator stops a run with. */
-export type InterruptSignal = 'SIGINT' | 'SIGTERM';
+/** Ctrl-C, a stop request (SIGTERM), or the terminal going away (SIGHUP: an ssh session dropped). */
+export type InterruptSignal = 'SIGINT' | 'SIGTERM' | 'SIGHUP';
 
 /**
  * The operator interrupted the run (Ctrl-C, or SIGTERM). The shell aborts the run's signal with it, so the

@@ -3,16 +3,18 @@
  * pipe cannot stop, the output-path check, and the flags-against-plan check.
  */
 import { EventEmitter } from 'node:events';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readCommandLine } from '../../cli/args';
-import { checkFlagsAgainstPlan, checkOutputPath } from '../../cli/purge-input';
+import { hasFailures } from '../../cli/main';
+import { checkDistinctFiles, checkFlagsAgainstPlan, checkOutputPath } from '../../cli/purge-input';
 import { createSafeOutput } from '../../cli/safe-output';
 import { createInterruptHandler, interruptOf, type SignalAction } from '../../cli/signals';
 import { InterruptError, type InterruptSignal } from '../../lib/errors';
 import { parsePolicyText } from '../../lib/policy/load';
+import { createReport, finishReport, serviceReportOf } from '../../lib/report';
 
 describe('the signal listener', () => {
   it.each<[string, Array<[InterruptSignal, number]>, SignalAction[], number | undefined]>([
@@ -206,5 +208,95 @@ services:
     expected.forEach((pattern, i) => {
       expect(problems[i]).toMatch(pattern);
     });
+  });
+});
+
+describe('the exit code of a finished run', () => {
+  const base = () =>
+    createReport({
+      dryRun: false,
+      startedAt: new Date(0),
+      policy: { digest: 'd', maxDeletesPerRun: 10 },
+      services: ['oms-migration-tasks'],
+    });
+
+  it('is 0 (no failure) when every delete was done, gone or skipped', () => {
+    const report = finishReport(base(), new Date(1));
+    expect(hasFailures(report)).toBe(false);
+  });
+
+  it('is 1 when a delete failed, or its outcome is unknown (someone must look at the task)', () => {
+    const failed = base();
+    serviceReportOf(failed, 'oms-migration-tasks').failed = 1;
+    const unknown = base();
+    serviceReportOf(unknown, 'oms-migration-tasks').unknown = 1;
+    expect(hasFailures(finishReport(failed, new Date(1)))).toBe(true);
+    expect(hasFailures(finishReport(unknown, new Date(1)))).toBe(true);
+  });
+
+  it('is 1 when a service could not be listed in one target, even though the others listed it', () => {
+    const report = finishReport(base(), new Date(1));
+    const totals = { ...report.totals, failedServices: 1 };
+    report.targets = [
+      {
+        cloud: 'huaweicloud',
+        region: 'cn-north-4',
+        projectId: 'a',
+        status: 'done',
+        services: {},
+        totals: report.totals,
+      },
+      {
+        cloud: 'huaweicloud',
+        region: 'ap-southeast-3',
+        projectId: 'b',
+        status: 'failed',
+        services: {},
+        totals,
+      },
+    ];
+    expect(hasFailures(report)).toBe(true);
+  });
+});
+
+describe('outputs that would overwrite another file of the run', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'task-janitor-paths-'));
+    await writeFile(join(dir, 'policy.yml'), 'version: 1\n');
+    await symlink(join(dir, 'policy.yml'), join(dir, 'link.yml'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it.each<[string, Record<string, string>, RegExp[]]>([
+    [
+      '--report and --plan-out, spelt differently',
+      { reportPath: 'X/out.json', planOutPath: 'X/./sub/../out.json' },
+      [/^--report .*: the same file as --plan-out/],
+    ],
+    [
+      '--report over the plan it applies',
+      { reportPath: 'X/plan.json', planPath: 'X/plan.json' },
+      [/^--report .*: the same file as --plan/],
+    ],
+    [
+      '--report over the policy through a symlink',
+      { reportPath: 'X/link.yml', policyPath: 'X/policy.yml' },
+      [/^--report .*: the same file as --policy/],
+    ],
+    ['distinct files', { reportPath: 'X/r.json', planOutPath: 'X/p.json', policyPath: 'X/policy.yml' }, []],
+  ])('%s', async (_name, paths, expected) => {
+    const command = Object.fromEntries(Object.entries(paths).map(([k, v]) => [k, v.replace('X', dir)]));
+    const problems = await checkDistinctFiles({
+      reportPath: undefined,
+      planOutPath: undefined,
+      planPath: undefined,
+      policyPath: undefined,
+      ...command,
+    });
+    expect(problems).toHaveLength(expected.length);
+    expected.forEach((pattern, i) => expect(problems[i]).toMatch(pattern));
   });
 });

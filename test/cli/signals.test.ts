@@ -160,6 +160,17 @@ describe('signals', () => {
     expect(run.output().stderr).toContain('SIGTERM: stopping');
   });
 
+  it('SIGHUP (the terminal closed) stops like the first Ctrl-C: the report is written, exit 129', async () => {
+    emulator.setFaults({ service: 'oms', operation: 'ListMigrationTasks' }, { latencyMs: SLOW_MS });
+    const run = start(['purge', '--apply', '--report', reportPath], cliEnv('password'));
+    await waitFor(arrived('ListMigrationTasks'), 'the listing to start');
+
+    run.child.kill('SIGHUP');
+
+    await expectInterruptedCleanly(run, 129);
+    expect(run.output().stderr).toContain('SIGHUP: stopping');
+  });
+
   it('an interrupted --plan-out writes no plan: its listing is incomplete', async () => {
     emulator.setFaults({ service: 'oms', operation: 'ListMigrationTasks' }, { latencyMs: SLOW_MS });
     const planPath = join(dir, 'plan.json');
