@@ -10,8 +10,8 @@ import type { Emulator } from '../../emulator/types';
 import { loadConfig } from '../../lib/config';
 import { ConfigError } from '../../lib/errors';
 import { redactUrl, redactUrlsInText } from '../../lib/redact-url';
+import { runInvocation } from '../support/emulator-run';
 import { LEAKY_ENDPOINTS, leakedSecrets } from '../support/secret-forms';
-import { runInvocation } from './helpers';
 
 describe('redactUrl', () => {
   it.each([
