@@ -1,23 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { createLogger, redactSecrets } from '../lib/logger';
-
-function capture(): { lines: () => Record<string, unknown>[]; destination: { write(line: string): void } } {
-  const raw: string[] = [];
-  return {
-    lines: () => raw.map((line) => JSON.parse(line) as Record<string, unknown>),
-    destination: { write: (line: string) => void raw.push(line) },
-  };
-}
+import { captureLog } from './support/log-capture';
 
 describe('createLogger redaction', () => {
   it('censors secret keys at the top level and one and two levels deep', () => {
-    const out = capture();
+    const out = captureLog();
     const log = createLogger({ destination: out.destination });
     log.info(
       { password: 'p', a: { token: 't', b: { 'X-Auth-Token': 'x', keep: 1 } }, list: [{ sk: 's' }] },
       'm',
     );
-    const [line] = out.lines();
+    const [line] = out.records();
     expect(line).toMatchObject({
       password: '[REDACTED]',
       a: { token: '[REDACTED]', b: { 'X-Auth-Token': '[REDACTED]', keep: 1 } },
@@ -27,10 +20,10 @@ describe('createLogger redaction', () => {
   });
 
   it('censors child bindings and base fields', () => {
-    const out = capture();
+    const out = captureLog();
     const log = createLogger({ destination: out.destination, base: { requestId: 'r', secretKey: 'k' } });
     log.child({ authorization: 'a', service: 'oms' }).info({ n: 1 });
-    expect(out.lines()[0]).toMatchObject({
+    expect(out.records()[0]).toMatchObject({
       requestId: 'r',
       secretKey: '[REDACTED]',
       authorization: '[REDACTED]',

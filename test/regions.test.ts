@@ -4,6 +4,7 @@ import type { Emulator } from '../emulator/types';
 import { loadConfig } from '../lib/config';
 import { describeUnknownRegion, isKnownRegion, REGIONS, regionEndpoint } from '../lib/regions';
 import { runCli } from './cli/run-cli';
+import { parseLogText } from './support/log-capture';
 
 describe('the region table', () => {
   it.each([
@@ -107,10 +108,7 @@ describe('a run in a region its cloud does not document', () => {
     const message =
       'TASK_JANITOR_REGION "eu-de" is not a documented Huawei Cloud region (it is a region of Open Telekom Cloud: set TASK_JANITOR_CLOUD=otc)';
     expect(result.stderr.split('\n')[0]).toContain(`task-janitor: warning: ${message}`);
-    const logLines = result.stderr
-      .split('\n')
-      .filter((line) => line.startsWith('{'))
-      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    const logLines = parseLogText(result.stderr);
     expect(logLines[0]).toMatchObject({ level: 'warn', cloud: 'huaweicloud', region: 'eu-de' });
     expect(String(logLines[0]?.msg)).toContain(message);
     expect(JSON.parse(result.stdout)).toMatchObject({ target: { region: 'eu-de' } });

@@ -24,8 +24,9 @@
 
 import { MAX_LISTED_FAILURES, sumOfColumns } from '../../lib/report';
 import type { ServiceId } from '../../lib/types';
+import type { LogRecord } from '../support/log-capture';
 import { TASK_APIS } from '../support/task-apis';
-import { type LogRecord, type Outcome, policySelects, taskKey } from './run-schedule';
+import { type Outcome, policySelects, taskKey } from './run-schedule';
 import { isWireDeletable, stateLabel } from './schedule';
 
 /**

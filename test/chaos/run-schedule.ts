@@ -1,7 +1,7 @@
 /**
  * Runs one chaos schedule against a shared emulator: resets the account, seeds its tasks and faults, runs a
- * purge through `invokePurge` (real config, real client over loopback HTTP, a pino logger kept in memory) and
- * returns everything the invariants need, read from the emulator's own records.
+ * purge through `runInvocation` (`invokePurge`: real config, real client over loopback HTTP, a pino logger kept
+ * in memory) and returns everything the invariants need, read from the emulator's own records.
  */
 import type {
   EmulatedTask,
@@ -12,13 +12,13 @@ import type {
   RequestLogEntry,
 } from '../../emulator/types';
 import { nodeFetchLike, sleep } from '../../lib/default-deps';
-import type { Deps, FetchLike } from '../../lib/deps';
+import type { FetchLike } from '../../lib/deps';
 import { InterruptError } from '../../lib/errors';
-import { type InvokePurgeOptions, invokePurge } from '../../lib/invocation';
-import { createLogger } from '../../lib/logger';
 import type { Report } from '../../lib/report';
 import { SERVICE_IDS, type ServiceId } from '../../lib/types';
+import { runInvocation } from '../support/emulator-run';
 import { mintToken } from '../support/iam-token';
+import type { LogRecord } from '../support/log-capture';
 import { TASK_APIS } from '../support/task-apis';
 import {
   createRandom,
@@ -44,12 +44,6 @@ export interface AppliedMutation {
   readonly atMs: number | undefined;
   readonly key: string;
   readonly newState?: string | number;
-}
-
-export interface LogRecord {
-  readonly level: string;
-  readonly msg?: string;
-  readonly [field: string]: unknown;
 }
 
 /** One request as the client sent it and (when it did) read the answer: the client's side of the wire. */
@@ -116,10 +110,13 @@ export function emptyAccount(emulator: Emulator): void {
   }
 }
 
-function envFor(emulator: Emulator, schedule: Schedule, token: string | undefined): Record<string, string> {
-  const env: Record<string, string> = {
-    ...emulator.endpointEnv(),
-    TASK_JANITOR_POLICY: JSON.stringify(policyDocument(schedule)),
+/** The schedule's settings on top of the emulator's environment (`undefined`: the variable is removed). */
+function envFor(
+  emulator: Emulator,
+  schedule: Schedule,
+  token: string | undefined,
+): Record<string, string | undefined> {
+  const env: Record<string, string | undefined> = {
     TASK_JANITOR_REQUEST_TIMEOUT_MS: String(schedule.requestTimeoutMs),
     TASK_JANITOR_MAX_ATTEMPTS: String(schedule.maxAttempts),
     TASK_JANITOR_MAX_RETRY_TIME_MS: '1500',
@@ -127,16 +124,16 @@ function envFor(emulator: Emulator, schedule: Schedule, token: string | undefine
     TASK_JANITOR_LOG_LEVEL: 'info',
   };
   if (schedule.credentials !== 'password') {
-    delete env.OS_USERNAME;
-    delete env.OS_PASSWORD;
-    delete env.OS_DOMAIN_NAME;
+    env.OS_USERNAME = undefined;
+    env.OS_PASSWORD = undefined;
+    env.OS_DOMAIN_NAME = undefined;
   }
   if (schedule.credentials === 'aksk') {
     env.HUAWEICLOUD_SDK_AK = emulator.account.accessKey;
     env.HUAWEICLOUD_SDK_SK = emulator.account.secretKey;
   }
   if (schedule.credentials === 'token' && token !== undefined) env.TASK_JANITOR_AUTH_TOKEN = token;
-  if (schedule.resolveProjectId) delete env.TASK_JANITOR_PROJECT_ID;
+  if (schedule.resolveProjectId) env.TASK_JANITOR_PROJECT_ID = undefined;
   return env;
 }
 
@@ -240,7 +237,6 @@ export async function runSchedule({
     }
   };
 
-  const lines: string[] = [];
   const random = createRandom(schedule.seed ^ 0x5bd1e995);
   const fetches: FetchRecord[] = [];
   // The client's side of the wire: what was sent, and which answers were read (invariants 3 and 4).
@@ -257,22 +253,6 @@ export async function runSchedule({
     record.status = response.status;
     return response;
   };
-  const buildDeps: InvokePurgeOptions['buildDeps'] = ({ logLevel, logBase }) => {
-    const deps: Deps = {
-      fetch: recordingFetch,
-      now: () => new Date(),
-      // Backoff and Retry-After waits, compressed a hundredfold: 200 schedules must fit in a minute.
-      sleep: (ms, signal) => sleep(Math.min(Math.ceil(ms / 100), 20), signal),
-      random,
-      log: createLogger({
-        level: logLevel,
-        destination: { write: (line: string) => void lines.push(line) },
-        ...(logBase ? { base: logBase } : {}),
-      }),
-    };
-    return deps;
-  };
-
   const env = envFor(emulator, schedule, token);
   const timers: NodeJS.Timeout[] = [];
   const startMs = Date.now();
@@ -298,24 +278,27 @@ export async function runSchedule({
   }
   const stateChangesBefore = emulator.stateChanges().length;
   const foreignBefore = emulator.foreignRequests().length;
-  let thrown: unknown;
-  try {
-    await invokePurge({
-      env: (key) => env[key],
-      buildDeps,
-      signal: interrupt.signal,
-      remainingTimeMs: () => 10_000 + schedule.deadlineMs,
-      onProgress: (event) => {
-        if (event.phase !== 'plan') return;
-        schedule.mutations.forEach((mutation, index) => {
-          if (mutation.at === 'plan') apply(mutation, index);
-        });
-      },
-    });
-  } catch (error) {
-    thrown = error;
-  }
-  const endMs = Date.now();
+  const {
+    thrown,
+    endedAtMs: endMs,
+    logs,
+    lines,
+  } = await runInvocation(emulator, {
+    policy: policyDocument(schedule),
+    env,
+    fetch: recordingFetch,
+    // Backoff and Retry-After waits, compressed a hundredfold: 200 schedules must fit in a minute.
+    sleep: (ms, signal) => sleep(Math.min(Math.ceil(ms / 100), 20), signal),
+    random,
+    signal: interrupt.signal,
+    remainingTimeMs: 10_000 + schedule.deadlineMs,
+    onProgress: (event) => {
+      if (event.phase !== 'plan') return;
+      schedule.mutations.forEach((mutation, index) => {
+        if (mutation.at === 'plan') apply(mutation, index);
+      });
+    },
+  });
   for (const timer of timers) clearTimeout(timer);
   // Anything of this run still on its way (a straggling request, a timer) would reach the emulator now.
   await sleep(30);
@@ -323,7 +306,7 @@ export async function runSchedule({
   const deadlineAtMs = startMs + schedule.deadlineMs;
   const stops = [deadlineAtMs, interruptedAtMs].filter((t): t is number => t !== undefined && t < endMs);
 
-  const logs = lines.map((line) => JSON.parse(line) as LogRecord);
+  // The report as logged, not as returned: invariant 4 is that the run logged it.
   const reportLine = logs.find((l) => l.msg === 'purge report');
   return {
     schedule,

@@ -12,6 +12,7 @@ import { startEmulator } from '../../emulator/index';
 import type { Emulator } from '../../emulator/types';
 import type { Report } from '../../lib/report';
 import type { SavedPlan } from '../../lib/saved-plan';
+import { parseLogText } from '../support/log-capture';
 import { runCli } from './run-cli';
 
 const POLICY = `version: 1
@@ -105,11 +106,9 @@ describe('every output names the target', () => {
     });
 
     expect(result.code).toBe(1);
-    const reportLine = result.stderr
-      .split('\n')
-      .filter((line) => line.startsWith('{'))
-      .map((line) => JSON.parse(line) as { msg?: string; report?: Report })
-      .find((line) => line.msg === 'purge report');
+    const reportLine = parseLogText<{ msg?: string; report?: Report }>(result.stderr).find(
+      (line) => line.msg === 'purge report',
+    );
     expect(reportLine?.report).toMatchObject({
       dryRun: true,
       target: { cloud: 'huaweicloud', region: emulator.account.region },

@@ -9,8 +9,9 @@ import { loadConfig } from '../../lib/config';
 import { sleep } from '../../lib/default-deps';
 import type { Deps } from '../../lib/deps';
 import { ConfigError, RunStoppedError } from '../../lib/errors';
+import { makeDeps } from '../support/deps';
 import { mintToken } from '../support/iam-token';
-import { type CapturedLog, makeDeps } from './helpers';
+import type { LogCapture } from '../support/log-capture';
 
 type CredentialKind = 'password' | 'aksk' | 'aksk-temporary' | 'token';
 
@@ -61,7 +62,7 @@ function envFor(
 
 interface Harness {
   client: JanitorCloudClient;
-  captured: CapturedLog;
+  log: LogCapture;
   sleeps: number[];
   deps: Deps;
 }
@@ -77,7 +78,7 @@ function makeClient(
   }: {
     kind?: CredentialKind;
     env?: Record<string, string | undefined>;
-    deps?: Partial<Deps>;
+    deps?: Partial<Omit<Deps, 'log'>>;
     onSleep?: (ms: number) => void;
     backoffBaseMs?: number;
     maxRetryTimeMs?: number;
@@ -89,7 +90,7 @@ function makeClient(
 ): Harness {
   const { token, ...overrides } = clientOverrides;
   const sleeps: number[] = [];
-  const { deps, captured } = makeDeps(depsOverrides);
+  const { deps, log } = makeDeps(depsOverrides);
   const sleepingDeps: Deps = {
     ...deps,
     sleep: (ms, signal) => {
@@ -101,7 +102,7 @@ function makeClient(
   const config = loadConfig({ ...envFor(emulator, kind, token === undefined ? {} : { token }), ...env });
   const client = createCloudClientFromConfig(sleepingDeps, config, { backoffBaseMs: 5, ...overrides });
   cleanups.push(() => client.close());
-  return { client, captured, sleeps, deps: sleepingDeps };
+  return { client, log, sleeps, deps: sleepingDeps };
 }
 
 function listCenterTasks(emulator: Emulator, extra: Partial<CloudRequest> = {}): CloudRequest {
@@ -131,7 +132,7 @@ describe('createCloudClient against the emulator: retries', () => {
     ['429 APIG.0308 throttling', { throttleShare: 1 }, 'throttle'],
   ])('retries a %s and recovers', async (_name, fault, faultKind) => {
     const emulator = await makeEmulator({ faults: [{ ...target, ...fault }] });
-    const { client, captured } = makeClient(emulator, {
+    const { client, log } = makeClient(emulator, {
       requestTimeoutMs: 300,
       onSleep: () => emulator.clearFaults(),
     });
@@ -143,7 +144,7 @@ describe('createCloudClient against the emulator: retries', () => {
     expect(calls).toHaveLength(2);
     expect(calls[0]?.fault).toBe(faultKind);
     expect(calls[1]).toMatchObject({ status: 200 });
-    const failures = captured.records().filter((line) => line.operation === 'ListCenterTasks');
+    const failures = log.records().filter((line) => line.operation === 'ListCenterTasks');
     expect(failures).toEqual([expect.objectContaining({ level: 'warn', attempt: 1, willRetry: true })]);
   });
 
@@ -176,7 +177,7 @@ describe('createCloudClient against the emulator: retries', () => {
     ],
   ])('fails %s at once, with one request', async (_name, build, status) => {
     const emulator = await makeEmulator();
-    const { client, captured, sleeps } = makeClient(emulator);
+    const { client, log, sleeps } = makeClient(emulator);
     const req = build(emulator);
 
     await expect(client.request(req)).rejects.toMatchObject({
@@ -189,7 +190,7 @@ describe('createCloudClient against the emulator: retries', () => {
 
     expect(opLog(emulator, req.operation)).toHaveLength(1);
     expect(sleeps).toEqual([]);
-    const lines = captured.records().filter((line) => line.operation === req.operation);
+    const lines = log.records().filter((line) => line.operation === req.operation);
     expect(lines).toEqual([
       expect.objectContaining({ level: 'error', status, willRetry: false, attempt: 1 }),
     ]);
@@ -257,7 +258,7 @@ describe('createCloudClient against the emulator: retries', () => {
 
   it('gives up at once when the next delay would overrun the retry time budget', async () => {
     const emulator = await makeEmulator({ faults: [{ ...target, outage: true }] });
-    const { client, sleeps, captured } = makeClient(emulator, {
+    const { client, sleeps, log } = makeClient(emulator, {
       backoffBaseMs: 20_000,
       maxRetryTimeMs: 1_000,
       deps: { random: () => 0.99 },
@@ -268,19 +269,19 @@ describe('createCloudClient against the emulator: retries', () => {
       attempts: 1,
     });
     expect(sleeps).toEqual([]);
-    expect(captured.records()).toEqual([expect.objectContaining({ level: 'error', willRetry: false })]);
+    expect(log.records()).toEqual([expect.objectContaining({ level: 'error', willRetry: false })]);
   });
 
   it('stops after maxAttempts when a host keeps failing', async () => {
     const emulator = await makeEmulator({ faults: [{ ...target, outage: true }] });
-    const { client, captured } = makeClient(emulator, { env: { TASK_JANITOR_MAX_ATTEMPTS: '3' } });
+    const { client, log } = makeClient(emulator, { env: { TASK_JANITOR_MAX_ATTEMPTS: '3' } });
 
     await expect(client.request(listCenterTasks(emulator))).rejects.toMatchObject({
       status: 503,
       attempts: 3,
     });
     expect(opLog(emulator, 'ListCenterTasks')).toHaveLength(3);
-    expect(captured.records().map((line) => [line.level, line.attempt, line.willRetry])).toEqual([
+    expect(log.records().map((line) => [line.level, line.attempt, line.willRetry])).toEqual([
       ['warn', 1, true],
       ['warn', 2, true],
       ['error', 3, false],
@@ -293,7 +294,7 @@ describe('createCloudClient against the emulator: tokens', () => {
     let serverNowMs = Date.parse('2025-01-01T00:00:00Z');
     const clientNowMs = serverNowMs;
     const emulator = await makeEmulator({ nowMs: () => serverNowMs, tokenTtlSeconds: 3600 });
-    const { client, captured } = makeClient(emulator, { deps: { now: () => new Date(clientNowMs) } });
+    const { client, log } = makeClient(emulator, { deps: { now: () => new Date(clientNowMs) } });
     await client.request(listCenterTasks(emulator));
     expect(opLog(emulator, 'CreateToken')).toHaveLength(1);
 
@@ -311,7 +312,7 @@ describe('createCloudClient against the emulator: tokens', () => {
     const expired = lists.filter((e) => e.status === 401 && e.errorCode === 'APIG.0307');
     expect(expired.length).toBeGreaterThanOrEqual(1);
     expect(lists.filter((e) => e.status === 200)).toHaveLength(33);
-    const refreshLines = captured.records().filter((line) => line.tokenRefresh === true);
+    const refreshLines = log.records().filter((line) => line.tokenRefresh === true);
     expect(refreshLines).toHaveLength(expired.length);
     expect(refreshLines[0]).toMatchObject({ level: 'warn', status: 401, errorCode: 'APIG.0307' });
   });
@@ -471,16 +472,16 @@ describe('createCloudClient against the emulator: error payloads and logs', () =
     ],
   ])('%s → one log line with its fields', async (_name, build, expected, fault) => {
     const emulator = await makeEmulator(fault ? { faults: [{ service: 'dcs', ...fault }] } : {});
-    const { client, captured } = makeClient(emulator, { env: { TASK_JANITOR_MAX_ATTEMPTS: '1' } });
+    const { client, log } = makeClient(emulator, { env: { TASK_JANITOR_MAX_ATTEMPTS: '1' } });
     const req = build(emulator);
 
     await expect(client.request(req)).rejects.toMatchObject(
       expected.status === 401 ? {} : { status: expected.status },
     );
 
-    const lines = captured.records().filter((line) => line.operation === req.operation);
+    const lines = log.records().filter((line) => line.operation === req.operation);
     expect(lines).toHaveLength(1);
-    const line = lines[0] ?? {};
+    const line: Record<string, unknown> = lines[0] ?? {};
     expect(line).toMatchObject({
       level: 'error',
       service: req.service,
@@ -502,7 +503,7 @@ describe('createCloudClient against the emulator: error payloads and logs', () =
       faults: [{ service: 'dcs', operation: 'ListCenterTasks', throttleShare: 1 }],
     });
     // Retry-After waits are compressed a hundredfold: the throttled attempts come quickly.
-    const { client, captured } = makeClient(emulator, {
+    const { client, log } = makeClient(emulator, {
       env: { TASK_JANITOR_MAX_ATTEMPTS: '1' },
       deps: { sleep: (ms, signal) => sleep(Math.ceil(ms / 100), signal) },
     });
@@ -519,7 +520,7 @@ describe('createCloudClient against the emulator: error payloads and logs', () =
     await expect(result).rejects.toMatchObject({ cause: { status: 429, errorCode: 'APIG.0308' } });
     const sent = opLog(emulator, 'ListCenterTasks');
     expect(sent.length).toBeGreaterThanOrEqual(4);
-    const lines = captured.records().filter((line) => line.operation === 'ListCenterTasks');
+    const lines = log.records().filter((line) => line.operation === 'ListCenterTasks');
     expect(lines).toHaveLength(sent.length);
     for (const line of lines) {
       expect(line).toMatchObject({
@@ -535,7 +536,7 @@ describe('createCloudClient against the emulator: error payloads and logs', () =
 
   it('IAM {error: {code, message, title}} → one log line; the caller sees the IAM AuthError', async () => {
     const emulator = await makeEmulator();
-    const { client, captured } = makeClient(emulator, { env: { OS_PASSWORD: 'wrong-password-value' } });
+    const { client, log } = makeClient(emulator, { env: { OS_PASSWORD: 'wrong-password-value' } });
 
     await expect(client.request(listCenterTasks(emulator))).rejects.toMatchObject({
       name: 'AuthError',
@@ -543,7 +544,7 @@ describe('createCloudClient against the emulator: error payloads and logs', () =
       operation: 'CreateToken',
       status: 401,
     });
-    expect(captured.records()).toEqual([
+    expect(log.records()).toEqual([
       expect.objectContaining({
         level: 'error',
         service: 'iam',
@@ -556,7 +557,7 @@ describe('createCloudClient against the emulator: error payloads and logs', () =
         errorExtMsg: 'Unauthorized',
       }),
     ]);
-    expect(captured.raw.join('')).not.toContain('wrong-password-value');
+    expect(log.lines.join('')).not.toContain('wrong-password-value');
     expect(opLog(emulator, 'ListCenterTasks')).toHaveLength(0);
   });
 
@@ -586,7 +587,7 @@ describe('createCloudClient against the emulator: error payloads and logs', () =
         if (minted) secrets.add(minted);
         return response;
       };
-      const { client, captured } = makeClient(emulator, {
+      const { client, log } = makeClient(emulator, {
         kind,
         token: staticToken,
         env: { TASK_JANITOR_PROJECT_ID: undefined, TASK_JANITOR_LOG_LEVEL: 'debug' },
@@ -615,7 +616,7 @@ describe('createCloudClient against the emulator: error payloads and logs', () =
         await client.request(listCenterTasks(emulator));
         serverNowMs = Date.now();
       }
-      allLogs.push(...captured.raw);
+      allLogs.push(...log.lines);
     }
 
     expect(allLogs.length).toBeGreaterThan(8);
@@ -746,12 +747,12 @@ describe('createCloudClient against the emulator: pacing and the retry budget', 
 
   it('stops retrying a host that is down, then sends it only probes and fails the other calls fast', async () => {
     const emulator = await makeEmulator({ faults: [{ service: 'dcs', outage: true }] });
-    const { client, captured } = makeClient(emulator, { retryBudget: { probeIntervalMs: 200 } });
+    const { client, log } = makeClient(emulator, { retryBudget: { probeIntervalMs: 200 } });
 
     await drainBudget(client, emulator);
     // 5 attempts per call without a budget (100 requests); with it, ten failures end the retries.
     expect(opLog(emulator, 'ListCenterTasks').length).toBeLessThanOrEqual(20 + 10);
-    expect(captured.records().some((line) => line.retryBudgetExhausted === true)).toBe(true);
+    expect(log.records().some((line) => line.retryBudgetExhausted === true)).toBe(true);
     emulator.clearRequestLog();
 
     const outcomes = await Promise.all(
@@ -769,7 +770,7 @@ describe('createCloudClient against the emulator: pacing and the retry budget', 
 
   it('lets the calls the breaker held through once a probe is answered: a short outage fails nothing more', async () => {
     const emulator = await makeEmulator({ faults: [{ service: 'dcs', outage: true }] });
-    const { client, captured } = makeClient(emulator, { retryBudget: { probeIntervalMs: 200 } });
+    const { client, log } = makeClient(emulator, { retryBudget: { probeIntervalMs: 200 } });
     await drainBudget(client, emulator);
     emulator.clearFaults();
 
@@ -781,7 +782,7 @@ describe('createCloudClient against the emulator: pacing and the retry budget', 
     emulator.setFaults({ service: 'dcs', operation: 'ListCenterTasks' }, { serverErrorShare: 1 });
     for (let i = 0; i < 12; i++) await client.request(listCenterTasks(emulator)).catch(() => undefined);
     // The budget refilled as calls succeeded: retries are allowed again.
-    const retried = captured
+    const retried = log
       .records()
       .some(
         (line) =>
@@ -796,7 +797,7 @@ describe('createCloudClient against the emulator: throttling is not failure', ()
     const emulator = await makeEmulator({
       faults: [{ service: 'dcs', fixedWindowLimit: 4, fixedWindowSeconds: 1 }],
     });
-    const { client, captured } = makeClient(emulator, { env: { TASK_JANITOR_MAX_ATTEMPTS: '1' } });
+    const { client, log } = makeClient(emulator, { env: { TASK_JANITOR_MAX_ATTEMPTS: '1' } });
 
     const results = await Promise.allSettled(
       Array.from({ length: 10 }, () => client.request(listCenterTasks(emulator))),
@@ -806,7 +807,7 @@ describe('createCloudClient against the emulator: throttling is not failure', ()
     const throttled = opLog(emulator, 'ListCenterTasks').filter((e) => e.status === 429);
     expect(throttled.length).toBeGreaterThan(0);
     // Each 429 is one warn line that says the call goes on; none is an error.
-    const lines = captured.records().filter((line) => line.operation === 'ListCenterTasks');
+    const lines = log.records().filter((line) => line.operation === 'ListCenterTasks');
     expect(lines).toHaveLength(throttled.length);
     expect(lines.every((line) => line.level === 'warn' && line.willRetry === true && line.throttled)).toBe(
       true,

@@ -4,8 +4,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createStaticTokenAuth } from '../../lib/cloud/auth/static-token';
 import { createCloudClient, type JanitorCloudClient } from '../../lib/cloud/client';
 import { Secret } from '../../lib/cloud/secret';
+import { makeDeps } from '../support/deps';
 import { perCloudService } from '../support/task-apis';
-import { makeDeps } from './helpers';
 
 interface Seen {
   method: string;
@@ -66,7 +66,7 @@ describe('createCloudClient over node-fetch (wiring)', () => {
       res.end(JSON.stringify({ tasks: [] }));
     });
     cleanups.push(server.close);
-    const { deps, captured } = makeDeps();
+    const { deps, log } = makeDeps();
     const client = makeClient(server.url, deps);
 
     const response = await client.request({
@@ -83,7 +83,7 @@ describe('createCloudClient over node-fetch (wiring)', () => {
     expect(server.seen[0]?.headers['x-auth-token']).toBe('tok-secret-123');
     expect(server.seen[0]?.headers.connection).toBe('keep-alive');
     expect(server.seen[0]?.socket).toBe(server.seen[1]?.socket);
-    const lines = captured.records();
+    const lines = log.records();
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatchObject({
       level: 'warn',
@@ -98,7 +98,7 @@ describe('createCloudClient over node-fetch (wiring)', () => {
       attempt: 1,
       willRetry: true,
     });
-    expect(captured.raw.join('')).not.toContain('tok-secret-123');
+    expect(log.lines.join('')).not.toContain('tok-secret-123');
   });
 
   it('fails a 400 at once with one request, as a typed error', async () => {
@@ -109,7 +109,7 @@ describe('createCloudClient over node-fetch (wiring)', () => {
       );
     });
     cleanups.push(server.close);
-    const { deps, captured } = makeDeps();
+    const { deps, log } = makeDeps();
     const client = makeClient(server.url, deps);
 
     const result = client.request({
@@ -132,7 +132,7 @@ describe('createCloudClient over node-fetch (wiring)', () => {
       path: '/v2/p1/tasks/x',
     });
     expect(server.seen).toHaveLength(1);
-    expect(captured.records()).toEqual([
+    expect(log.records()).toEqual([
       expect.objectContaining({ level: 'error', status: 400, willRetry: false }),
     ]);
   });
@@ -172,7 +172,7 @@ describe('createCloudClient error bodies that are not JSON (wiring)', () => {
       res.end(body);
     });
     cleanups.push(server.close);
-    const { deps, captured } = makeDeps();
+    const { deps, log } = makeDeps();
     const client = createCloudClient(deps, {
       endpoints: perCloudService(() => server.url),
       auth: createStaticTokenAuth(new Secret('t')),
@@ -184,7 +184,7 @@ describe('createCloudClient error bodies that are not JSON (wiring)', () => {
     await expect(
       client.request({ service: 'dis', operation: 'ListStreams', method: 'GET', path: '/v2/p/streams' }),
     ).rejects.toMatchObject({ name: 'CloudApiError', status: 502, errorCode: undefined, errorMsg });
-    const lines = captured.records();
+    const lines = log.records();
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatchObject({ level: 'error', status: 502, willRetry: false, service: 'dis' });
     expect(lines[0]?.errorMsg).toBe(errorMsg);
@@ -196,7 +196,7 @@ describe('createCloudClient network failures (wiring)', () => {
     const server = await startServer(() => undefined);
     const url = server.url;
     await server.close(); // nothing listens there any more: ECONNREFUSED
-    const { deps, captured } = makeDeps();
+    const { deps, log } = makeDeps();
     const client = createCloudClient(deps, {
       endpoints: perCloudService(() => url),
       auth: createStaticTokenAuth(new Secret('t')),
@@ -209,7 +209,7 @@ describe('createCloudClient network failures (wiring)', () => {
     await expect(
       client.request({ service: 'oms', operation: 'ListMigrationTasks', method: 'GET', path: '/v2/p/tasks' }),
     ).rejects.toMatchObject({ name: 'NetworkError', code: 'ECONNREFUSED' });
-    expect(captured.records().map((line) => [line.level, line.code, line.attempt, line.willRetry])).toEqual([
+    expect(log.records().map((line) => [line.level, line.code, line.attempt, line.willRetry])).toEqual([
       ['warn', 'ECONNREFUSED', 1, true],
       ['error', 'ECONNREFUSED', 2, false],
     ]);

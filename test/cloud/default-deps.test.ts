@@ -1,11 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createDefaultDeps, sleep } from '../../lib/default-deps';
 import { createLogger } from '../../lib/logger';
-
-function makeSink(): { lines: string[]; write: (line: string) => void } {
-  const lines: string[] = [];
-  return { lines, write: (line: string) => void lines.push(line) };
-}
+import { captureLog } from '../support/log-capture';
 
 describe('sleep', () => {
   it('resolves after the delay', async () => {
@@ -32,8 +28,12 @@ describe('sleep', () => {
 
 describe('createDefaultDeps', () => {
   it('builds frozen real deps whose logger writes JSON lines at the level asked for', () => {
-    const sink = makeSink();
-    const deps = createDefaultDeps({ logLevel: 'warn', destination: sink, logBase: { requestId: 'r-1' } });
+    const sink = captureLog();
+    const deps = createDefaultDeps({
+      logLevel: 'warn',
+      destination: sink.destination,
+      logBase: { requestId: 'r-1' },
+    });
 
     deps.log.info({ a: 1 }, 'hidden');
     deps.log.warn({ service: 'dcs' }, 'shown');
@@ -42,7 +42,7 @@ describe('createDefaultDeps', () => {
     expect(deps.now()).toBeInstanceOf(Date);
     expect(deps.random()).toBeGreaterThanOrEqual(0);
     expect(sink.lines).toHaveLength(1);
-    expect(JSON.parse(sink.lines[0] ?? '{}')).toMatchObject({
+    expect(sink.records()[0]).toMatchObject({
       level: 'warn',
       service: 'dcs',
       requestId: 'r-1',
@@ -53,8 +53,8 @@ describe('createDefaultDeps', () => {
 
 describe('createLogger redaction (the second line of defence)', () => {
   it('censors secret-bearing keys at the top level and nested', () => {
-    const sink = makeSink();
-    const log = createLogger({ level: 'debug', destination: sink });
+    const sink = captureLog();
+    const log = createLogger({ level: 'debug', destination: sink.destination });
 
     log.info({
       authorization: 'SDK-HMAC-SHA256 Access=AK, Signature=abc',

@@ -8,8 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EmulatedTask } from '../../emulator/types';
 import type { PurgeResult } from '../../lib/run-purge';
 import { SERVICE_IDS, type ServiceId } from '../../lib/types';
+import { DAY_MS, type Harness, NOW_MS, startHarness } from '../support/emulator-run';
 import { TASK_APIS } from '../support/task-apis';
-import { DAY_MS, type Harness, NOW_MS, startHarness } from './harness';
 
 const OLD_MS = NOW_MS - 60 * DAY_MS;
 /** The same stale instant as an epoch in seconds: read as ms it is January 1970. */
@@ -137,7 +137,7 @@ describe('a task re-read right before its delete with an implausible time is kep
   it.each(SERVICE_IDS.filter((service) => TASK_APIS[service].deletesRunningTasks))('%s', async (service) => {
     const deletionsBefore = h.emulator.deletions().length;
     const task = h.emulator.addTask({ service, state: endedState(service), ageMs: STALE_AGE_MS });
-    const logsBefore = h.logs.length;
+    const logsBefore = h.log.lines.length;
 
     const result = await h.run(
       { ...POLICY, services: { [service]: { olderThan: '30d' } } },
@@ -166,10 +166,11 @@ describe('a task re-read right before its delete with an implausible time is kep
     expect(entry?.skipped.changed).toBe(0);
     expect(h.emulator.deletions()).toHaveLength(deletionsBefore);
     expect(h.emulator.tasks(service).map((t) => t.id)).toContain(task.id);
-    const decisions = h.logs.slice(logsBefore).filter((line) => line.msg === 'task decision');
-    expect(decisions.map((line) => (line.obj as { reason?: unknown }).reason)).toContain(
-      'unknown-age-on-recheck',
-    );
+    const decisions = h.log
+      .records()
+      .slice(logsBefore)
+      .filter((line) => line.msg === 'task decision');
+    expect(decisions.map((line) => line.reason)).toContain('unknown-age-on-recheck');
   });
 });
 

@@ -7,8 +7,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { EmulatedTask, FaultSettings } from '../../emulator/types';
 import type { ServiceId } from '../../lib/types';
 import { SERVICE_IDS } from '../../lib/types';
+import { DAY_MS, type Harness, isWireStale, NOW_MS, startHarness } from '../support/emulator-run';
 import { TASK_APIS } from '../support/task-apis';
-import { DAY_MS, type Harness, isWireStale, NOW_MS, startHarness } from './harness';
 
 const policyFor = (services: readonly ServiceId[], dryRun = false) => ({
   version: 1,

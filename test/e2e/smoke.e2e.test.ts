@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SOURCES } from '../../lib/sources/index';
 import type { Task } from '../../lib/types';
-import { type Harness, startHarness } from './harness';
+import { type Harness, startHarness } from '../support/emulator-run';
 
 describe('sources against the emulator', () => {
   let h: Harness;

@@ -8,8 +8,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EmulatedTask, NewTask, RequestLogEntry, SmsSourceServer } from '../../emulator/types';
 import type { PurgeResult } from '../../lib/run-purge';
+import { DAY_MS, type Harness, NOW_MS, startHarness } from '../support/emulator-run';
 import { expectedClass, TASK_APIS, taskPath } from '../support/task-apis';
-import { DAY_MS, type Harness, NOW_MS, startHarness } from './harness';
 
 const SMS = 'sms-migration-tasks';
 const API = TASK_APIS[SMS];
@@ -153,9 +153,9 @@ describe('SMS: one account, a dry run, then the applied run', () => {
       kept: { tooYoung: TOO_YOUNG.length },
     });
     expect(names(dry.plannedDeletes)).toEqual(names(STALE));
-    const wouldDelete = h.logs.filter(
-      (l) => l.msg === 'task decision' && 'action' in l.obj && l.obj.action === 'would-delete',
-    );
+    const wouldDelete = h.log
+      .records()
+      .filter((l) => l.msg === 'task decision' && l.action === 'would-delete');
     expect(wouldDelete).toHaveLength(STALE.length);
   });
 
@@ -282,7 +282,7 @@ describe('SMS: what changes between the listing and the delete', () => {
 
   it('a task removed by someone else before the read is confirmed gone by a listing: already gone, never failed', async () => {
     h.emulator.clearRequestLog();
-    const logsBefore = h.logs.length;
+    const logsBefore = h.log.lines.length;
     const [vanishing, staying] = addAll(h, [stale('vanishing'), stale('staying')]);
     if (!vanishing || !staying) throw new Error('fixtures missing');
 
@@ -299,9 +299,10 @@ describe('SMS: what changes between the listing and the delete', () => {
     // The listing after that answer is what proved it gone; it never got a DELETE.
     expect(log.slice(readOfVanishing).some((e) => e.operation === 'ListTasks')).toBe(true);
     expect(ops(log, API.delete.operation).map((e) => e.rawPath)).toEqual([pathOf(staying)]);
-    const decision = h.logs
+    const decision = h.log
+      .records()
       .slice(logsBefore)
-      .findLast((l) => l.msg === 'task decision' && 'taskId' in l.obj && l.obj.taskId === vanishing.id);
-    expect(decision?.obj).toMatchObject({ action: 'already-gone' });
+      .findLast((l) => l.msg === 'task decision' && l.taskId === vanishing.id);
+    expect(decision).toMatchObject({ action: 'already-gone' });
   });
 });

@@ -1,12 +1,12 @@
 /**
  * A purge against a host whose quota is spent for the rest of the run (a fixed window without Retry-After):
  * throttled deletes wait for capacity until the run's deadline, and what is left is reported
- * `skipped: deadline`, never `failed` (the shells' code path: prepareInvocation + executeInvocation).
+ * `skipped: deadline`, never `failed` (the cloud functions' code path: `invokePurge`).
  */
 import { afterEach, expect, it } from 'vitest';
 import { type Emulator, startEmulator } from '../../emulator/index';
-import { createDefaultDeps } from '../../lib/default-deps';
-import { executeInvocation, prepareInvocation } from '../../lib/invocation';
+import { sleep } from '../../lib/default-deps';
+import { runInvocation } from '../support/emulator-run';
 
 let emulator: Emulator | undefined;
 afterEach(async () => {
@@ -22,33 +22,18 @@ it('a delete still throttled at the deadline is skipped for the deadline, not fa
     // One hour's quota of 6 requests: the listing and a few deletes, then 429s without Retry-After.
     faults: [{ service: 'oms', fixedWindowLimit: 6, fixedWindowSeconds: 3600 }],
   });
-  const env: Record<string, string> = {
-    ...emulator.endpointEnv(),
-    TASK_JANITOR_MAX_ATTEMPTS: '2',
-    TASK_JANITOR_MAX_RETRY_TIME_MS: '1000',
-  };
-  const lines: string[] = [];
-  const deps = createDefaultDeps({
-    logLevel: 'info',
-    destination: { write: (line) => void lines.push(line) },
-  });
-  const prepared = await prepareInvocation({
-    env: (key) => env[key],
-    policySource: JSON.stringify({
-      version: 1,
-      dryRun: false,
-      services: { 'oms-migration-tasks': { olderThan: '1d' } },
-    }),
-  });
-
-  // The run's deadline is the budget less its 10 s margin: 3 s.
-  const { report } = await executeInvocation(prepared, {
-    deps,
+  // Real waits and jitter: the throttled deletes wait for capacity until the deadline, as in production.
+  const { report, logs, thrown } = await runInvocation(emulator, {
+    env: { TASK_JANITOR_MAX_ATTEMPTS: '2', TASK_JANITOR_MAX_RETRY_TIME_MS: '1000' },
+    policy: { version: 1, dryRun: false, services: { 'oms-migration-tasks': { olderThan: '1d' } } },
+    // The run's deadline is the budget less its 10 s margin: 3 s.
     remainingTimeMs: 13_000,
     throwOnFullFailure: false,
+    sleep,
   });
 
-  const oms = report.services['oms-migration-tasks'];
+  expect(thrown).toBeUndefined();
+  const oms = report?.services['oms-migration-tasks'];
   expect(oms?.stale).toBeGreaterThan(10);
   expect(oms?.failed).toBe(0);
   expect(oms?.deleted).toBeGreaterThan(0);
@@ -56,6 +41,5 @@ it('a delete still throttled at the deadline is skipped for the deadline, not fa
   expect((oms?.deleted ?? 0) + (oms?.skipped.deadline ?? 0)).toBe(oms?.stale);
   const throttled = emulator.requestLog().filter((e) => e.status === 429);
   expect(throttled.length).toBeGreaterThan(0);
-  const parsed = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
-  expect(parsed.filter((line) => line.level === 'error')).toEqual([]);
+  expect(logs.filter((line) => line.level === 'error')).toEqual([]);
 }, 20_000);

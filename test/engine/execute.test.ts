@@ -7,7 +7,8 @@ import { parsePolicyText } from '../../lib/policy/load';
 import { ReportRecorder } from '../../lib/recorder';
 import type { Report } from '../../lib/report';
 import type { DeleteOutcome, ServiceId, Task } from '../../lib/types';
-import { createFakeSource, DAY_MS, makeDeps, makeTask, NOW, NOW_MS, unusedClient } from './fakes';
+import type { LogCapture } from '../support/log-capture';
+import { createFakeSource, DAY_MS, makeTask, NOW, NOW_MS, offlineDeps, unusedClient } from './fakes';
 
 const policy = parsePolicyText(`
 version: 1
@@ -47,11 +48,11 @@ async function run(
   options: {
     deadlineAtMs?: number;
     concurrency?: number;
-    deps?: ReturnType<typeof makeDeps>;
+    testDeps?: ReturnType<typeof offlineDeps>;
     signal?: AbortSignal;
   } = {},
-): Promise<{ report: Report; deps: ReturnType<typeof makeDeps> }> {
-  const deps = options.deps ?? makeDeps();
+): Promise<{ report: Report; log: LogCapture }> {
+  const { deps, log } = options.testDeps ?? offlineDeps();
   const services = [...new Set(tasks.map((t) => t.service))] as ServiceId[];
   const recorder = new ReportRecorder(deps, { dryRun: false, startedAt: NOW, policy, services });
   const byService = new Map(fakes.map((fake) => [fake.source.descriptor.id, fake] as const));
@@ -71,7 +72,7 @@ async function run(
     onOutcome: (candidate, outcome) => recorder.outcome(candidate, outcome),
     ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
   });
-  return { report: recorder.finish(NOW), deps };
+  return { report: recorder.finish(NOW), log };
 }
 
 describe('executePlan', () => {
@@ -105,18 +106,15 @@ describe('executePlan', () => {
       deleteResult: (t) => (t.id === 'bad' ? apiError(400, 'OMS.0001', 'bad request') : 'deleted'),
     });
 
-    const { report, deps } = await run([fake], tasks);
+    const { report, log } = await run([fake], tasks);
 
     expect(fake.state.deleted).toEqual(['good']);
     expect(report.services['oms-migration-tasks']).toMatchObject({ deleted: 1, failed: 1 });
     expect(report.services['oms-migration-tasks']?.failures).toEqual([
       { taskId: 'bad', name: 'n-bad', status: 400, errorCode: 'OMS.0001', errorMsg: 'bad request' },
     ]);
-    expect(deps.log.calls).toContainEqual(
-      expect.objectContaining({
-        level: 'warn',
-        obj: expect.objectContaining({ taskId: 'bad', action: 'failed', status: 400 }),
-      }),
+    expect(log.records()).toContainEqual(
+      expect.objectContaining({ level: 'warn', taskId: 'bad', action: 'failed', status: 400 }),
     );
   });
 
@@ -126,12 +124,12 @@ describe('executePlan', () => {
       deleteResult: () => apiError(400, 'OMS.0001', 'bad request'),
     });
 
-    const { report, deps } = await run([fake], tasks);
+    const { report, log } = await run([fake], tasks);
 
     const entry = report.services['oms-migration-tasks'];
     expect(entry).toMatchObject({ failed: 130, failuresNotListed: 30 });
     expect(entry?.failures).toHaveLength(100);
-    const failedLines = deps.log.calls.filter((c) => (c.obj as { action?: string }).action === 'failed');
+    const failedLines = log.records().filter((line) => line.action === 'failed');
     expect(failedLines).toHaveLength(130);
   });
 
@@ -160,7 +158,7 @@ describe('executePlan', () => {
   });
 
   it('checks the deadline before each delete and reports the rest as skipped for the deadline', async () => {
-    const deps = makeDeps();
+    const testDeps = offlineDeps();
     const tasks = [
       makeTask({ id: '1' }),
       makeTask({ id: '2' }),
@@ -170,19 +168,25 @@ describe('executePlan', () => {
     // Each delete moves the clock 10 s on; the deadline is 15 s away: two deletes start, two do not.
     const fake = createFakeSource('oms-migration-tasks', {
       deleteResult: () => {
-        deps.clock.ms += 10_000;
+        testDeps.clock.ms += 10_000;
         return 'deleted';
       },
     });
 
-    const { report } = await run([fake], tasks, { deps, deadlineAtMs: NOW_MS + 15_000, concurrency: 1 });
+    const { report, log } = await run([fake], tasks, {
+      testDeps,
+      deadlineAtMs: NOW_MS + 15_000,
+      concurrency: 1,
+    });
 
     expect(fake.state.deleteCalls).toEqual(['1', '2']);
     expect(report.services['oms-migration-tasks']).toMatchObject({ deleted: 2, skipped: { deadline: 2 } });
-    expect(deps.log.calls.filter((c) => c.obj.reason === 'deadline').map((c) => c.obj.taskId)).toEqual([
-      '3',
-      '4',
-    ]);
+    expect(
+      log
+        .records()
+        .filter((line) => line.reason === 'deadline')
+        .map((line) => line.taskId),
+    ).toEqual(['3', '4']);
   });
 
   it('starts nothing once the signal is aborted', async () => {

@@ -1,15 +1,15 @@
 /**
  * Small in-memory collaborators for engine tests: a TaskSource fake (dependency injection through the
- * TaskSource interface, no module mocking), a recording logger and fixed-clock deps.
+ * TaskSource interface, no module mocking) and offline deps on a test clock.
  */
 import { describeAttempt } from '../../lib/cloud/retry-policy';
 import type { CloudClient, CloudRequest, CloudResponse } from '../../lib/cloud/types';
-import type { Deps, Logger } from '../../lib/deps';
 import { CloudApiError } from '../../lib/errors';
 import { DELETABLE_STATES } from '../../lib/policy/states';
 import type { PlanAccount } from '../../lib/saved-plan';
 import { descriptorOf, hostOf } from '../../lib/sources/catalog';
 import type { DeleteOutcome, ServiceId, SourceContext, StateClass, Task, TaskSource } from '../../lib/types';
+import { makeDeps, OFFLINE, type TestDeps } from '../support/deps';
 import { perCloudService } from '../support/task-apis';
 
 export const NOW = new Date('2025-01-01T00:00:00Z');
@@ -24,44 +24,9 @@ export const PLAN_ACCOUNT: PlanAccount = {
   endpointHosts: perCloudService((service) => `${service}.eu-de.myhuaweicloud.com`),
 };
 
-export interface LogCall {
-  readonly level: 'debug' | 'info' | 'warn' | 'error';
-  readonly obj: Record<string, unknown>;
-  readonly msg: string | undefined;
-}
-
-/** A Logger that records every call (children write to the same list, with their bindings merged in). */
-export function createCaptureLogger(
-  calls: LogCall[] = [],
-  bindings: Record<string, unknown> = {},
-): Logger & { calls: LogCall[] } {
-  const at =
-    (level: LogCall['level']) =>
-    (obj: object, msg?: string): void => {
-      calls.push({ level, obj: { ...bindings, ...(obj as Record<string, unknown>) }, msg });
-    };
-  return {
-    calls,
-    debug: at('debug'),
-    info: at('info'),
-    warn: at('warn'),
-    error: at('error'),
-    child: (more) => createCaptureLogger(calls, { ...bindings, ...more }),
-  };
-}
-
-/** Deps with a clock that the test controls (`clock.ms`); no network. */
-export function makeDeps(
-  clock = { ms: NOW_MS },
-): Deps & { log: ReturnType<typeof createCaptureLogger>; clock: { ms: number } } {
-  return {
-    clock,
-    fetch: () => Promise.reject(new Error('no network in unit tests')),
-    now: () => new Date(clock.ms),
-    sleep: () => Promise.resolve(),
-    random: () => 0.5,
-    log: createCaptureLogger(),
-  };
+/** Deps for the engine tests: offline (no network, no waiting), the clock at `clock.ms`, which a test may move. */
+export function offlineDeps(clock = { ms: NOW_MS }): TestDeps & { readonly clock: { ms: number } } {
+  return { ...makeDeps({ ...OFFLINE, now: () => new Date(clock.ms) }), clock };
 }
 
 export const unusedClient: CloudClient = {

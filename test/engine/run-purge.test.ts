@@ -7,7 +7,7 @@ import { type Report, sumOfColumns } from '../../lib/report';
 import { type ProgressEvent, type RunPurgeOptions, type RunSignals, runPurge } from '../../lib/run-purge';
 import { createSavedPlan, type SavedPlan } from '../../lib/saved-plan';
 import type { Task, TaskSource } from '../../lib/types';
-import { createFakeSource, fakeCloudFor, makeDeps, makeTask, NOW, NOW_MS, PLAN_ACCOUNT } from './fakes';
+import { createFakeSource, fakeCloudFor, makeTask, NOW, NOW_MS, offlineDeps, PLAN_ACCOUNT } from './fakes';
 
 const POLICY_TEXT = `
 version: 1
@@ -86,7 +86,7 @@ function options(
 describe('runPurge', () => {
   it('deletes exactly the stale tasks and counts everything else by reason', async () => {
     const { policy, oms, dis, dcs, modelarts, sources } = setup();
-    const deps = makeDeps();
+    const { deps } = offlineDeps();
 
     const { report } = await runPurge(deps, options(policy, sources));
 
@@ -117,13 +117,13 @@ describe('runPurge', () => {
 
   it('never deletes while a listing is still running', async () => {
     const { policy, oms, sources } = setup();
-    await runPurge(makeDeps(), options(policy, sources));
+    await runPurge(offlineDeps().deps, options(policy, sources));
     expect(oms.state.deletesWhileListing).toBe(0);
   });
 
   it('passes the parent globs to the source as includeParent', async () => {
     const { policy, dis, oms, sources } = setup();
-    await runPurge(makeDeps(), options(policy, sources));
+    await runPurge(offlineDeps().deps, options(policy, sources));
     const include = dis.state.contexts[0]?.includeParent;
     expect(include?.('prod-x')).toBe(true);
     expect(include?.('dev-x')).toBe(false);
@@ -135,11 +135,11 @@ describe('runPurge', () => {
     const base = parsePolicyText(POLICY_TEXT.replace('maxDeletesPerRun: 1000', 'maxDeletesPerRun: 3'));
     const dry = setup();
     const dryResult = await runPurge(
-      makeDeps(),
+      offlineDeps().deps,
       options(applyOverrides(base, { dryRun: true }), dry.sources),
     );
     const applied = setup();
-    const appliedResult = await runPurge(makeDeps(), options(base, applied.sources));
+    const appliedResult = await runPurge(offlineDeps().deps, options(base, applied.sources));
 
     const deletedByApplied = [
       ...applied.oms.state.deleted,
@@ -200,7 +200,7 @@ describe('runPurge', () => {
       const { policy, oms, dcs, sources } = setup(POLICY_TEXT, {
         dcs: { tasks: stale, listError: error, failAfter: 1 },
       });
-      const deps = makeDeps();
+      const { deps, log } = offlineDeps();
 
       const { report } = await runPurge(deps, options(policy, sources));
 
@@ -209,22 +209,22 @@ describe('runPurge', () => {
       expect(report.services['dcs-center-tasks']).toMatchObject({ listed: 1, stale: 0, deleted: 0 });
       expect(oms.state.deleted).toHaveLength(2);
       expect(report.totals.failedServices).toBe(1);
-      expect(deps.log.calls).toContainEqual(
-        expect.objectContaining({
-          level: 'error',
-          obj: expect.objectContaining({ service: 'dcs-center-tasks' }),
-        }),
+      expect(log.records()).toContainEqual(
+        expect.objectContaining({ level: 'error', service: 'dcs-center-tasks' }),
       );
     },
   );
 
   it('logs each planned delete before any delete is sent', async () => {
     const { policy, sources } = setup();
-    const deps = makeDeps();
+    const { deps, log } = offlineDeps();
 
     await runPurge(deps, options(policy, sources));
 
-    const actions = deps.log.calls.map((c) => c.obj.action).filter((a) => a === 'delete' || a === 'deleted');
+    const actions = log
+      .records()
+      .map((line) => line.action)
+      .filter((a) => a === 'delete' || a === 'deleted');
     expect(actions).toEqual([
       'delete',
       'delete',
@@ -235,8 +235,8 @@ describe('runPurge', () => {
       'deleted',
       'deleted',
     ]);
-    const planned = deps.log.calls.find((c) => c.obj.action === 'delete');
-    expect(planned?.obj).toMatchObject({
+    const planned = log.records().find((line) => line.action === 'delete');
+    expect(planned).toMatchObject({
       service: expect.any(String),
       taskId: expect.any(String),
       name: expect.any(String),
@@ -249,7 +249,7 @@ describe('runPurge', () => {
 
   it('stops starting deletes at the deadline: every planned delete is skipped for it', async () => {
     const { policy, sources, oms } = setup();
-    const deps = makeDeps();
+    const { deps } = offlineDeps();
 
     const { report } = await runPurge(deps, options(policy, sources, { deadlineAtMs: NOW_MS }));
 
@@ -263,7 +263,7 @@ describe('runPurge', () => {
     interrupt.abort(new InterruptError('SIGINT'));
 
     const { report } = await runPurge(
-      makeDeps(),
+      offlineDeps().deps,
       options(policy, sources, { signals: signalsOf(interrupt.signal) }),
     );
 
@@ -276,7 +276,7 @@ describe('runPurge', () => {
     const { policy, sources } = setup();
     const events: ProgressEvent[] = [];
 
-    await runPurge(makeDeps(), options(policy, sources, { onProgress: (e) => events.push(e) }));
+    await runPurge(offlineDeps().deps, options(policy, sources, { onProgress: (e) => events.push(e) }));
 
     expect(
       events
@@ -295,7 +295,7 @@ describe('runPurge', () => {
       'version: 1\ndryRun: false\nservices: { oms-migration-tasks: { olderThan: 30d } }',
     );
 
-    const { report } = await runPurge(makeDeps(), options(policy, [oms.source]));
+    const { report } = await runPurge(offlineDeps().deps, options(policy, [oms.source]));
 
     expect(oms.state.deleteCalls).toEqual([]);
     expect(report.services['oms-migration-tasks']).toMatchObject({
@@ -310,7 +310,7 @@ describe('runPurge', () => {
     const { oms, dis, dcs, sources } = setup();
     const policy = parsePolicyText(POLICY_TEXT.replace('maxDeletesPerRun: 1000', 'maxDeletesPerRun: 0'));
 
-    const { report, plannedDeletes } = await runPurge(makeDeps(), options(policy, sources));
+    const { report, plannedDeletes } = await runPurge(offlineDeps().deps, options(policy, sources));
 
     expect([...oms.state.deleteCalls, ...dis.state.deleteCalls, ...dcs.state.deleteCalls]).toEqual([]);
     expect(plannedDeletes).toEqual([]);
@@ -319,7 +319,7 @@ describe('runPurge', () => {
 
   it('reports a service with no registered source as an error', async () => {
     const policy = parsePolicyText('version: 1\nservices: { oms-migration-tasks: { olderThan: 30d } }');
-    const { report } = await runPurge(makeDeps(), options(policy, []));
+    const { report } = await runPurge(offlineDeps().deps, options(policy, []));
     expect(report.services['oms-migration-tasks']?.error?.message).toMatch(/no task source/);
   });
 });
@@ -350,7 +350,7 @@ services:
       const oms = createFakeSource('oms-migration-tasks', { tasks: omsTasks });
       const dis = createFakeSource('dis-dump-tasks', { tasks: disTasks });
       const policy = applyOverrides(parsePolicyText(policyText), { dryRun });
-      const deps = makeDeps();
+      const { deps, log } = offlineDeps();
 
       const { report, plannedDeletes } = await runPurge(deps, options(policy, [oms.source, dis.source]));
 
@@ -366,9 +366,10 @@ services:
         stale: 0,
         skipped: { unaddressable: 2 },
       });
-      const logged = deps.log.calls
-        .filter((c) => c.obj.reason === 'unaddressable')
-        .map((c) => `${String(c.obj.service)}:${String(c.obj.taskId)}`)
+      const logged = log
+        .records()
+        .filter((line) => line.reason === 'unaddressable')
+        .map((line) => `${String(line.service)}:${String(line.taskId)}`)
         .sort();
       expect(logged).toEqual(['dis-dump-tasks:.', 'dis-dump-tasks:d', 'oms-migration-tasks:..']);
     },
@@ -379,7 +380,7 @@ describe('runPurge with a saved plan', () => {
   async function planOut(): Promise<SavedPlan> {
     const { policy, sources } = setup();
     const dryPolicy = applyOverrides(policy, { dryRun: true });
-    const dry = await runPurge(makeDeps(), options(dryPolicy, sources));
+    const dry = await runPurge(offlineDeps().deps, options(dryPolicy, sources));
     return createSavedPlan({
       createdAt: NOW,
       toolVersion: '0.0.0-test',
@@ -403,7 +404,7 @@ describe('runPurge with a saved plan', () => {
     });
     const dis = createFakeSource('dis-dump-tasks', { tasks: disTasks() });
     const dcs = createFakeSource('dcs-center-tasks', { tasks: [] });
-    const deps = makeDeps();
+    const { deps, log } = offlineDeps();
 
     const { report } = await runPurge(
       deps,
@@ -419,7 +420,7 @@ describe('runPurge with a saved plan', () => {
       skipped: { changed: 1, inProgress: 0 },
     });
     expect(report.services['dcs-center-tasks']).toMatchObject({ deleted: 0, skipped: { changed: 1 } });
-    expect(deps.log.calls.some((c) => c.obj.reason === 'not-listed' && c.obj.taskId === 'dcs-1')).toBe(true);
+    expect(log.records().some((line) => line.reason === 'not-listed' && line.taskId === 'dcs-1')).toBe(true);
   });
 
   it('skips planned tasks of a service the current policy no longer selects', async () => {
@@ -427,7 +428,7 @@ describe('runPurge with a saved plan', () => {
     const { sources, oms, dis } = setup();
     const narrowed = applyOverrides(parsePolicyText(POLICY_TEXT), { services: ['dis-dump-tasks'] });
 
-    const { report } = await runPurge(makeDeps(), options(narrowed, sources, { savedPlan: saved }));
+    const { report } = await runPurge(offlineDeps().deps, options(narrowed, sources, { savedPlan: saved }));
 
     expect(oms.state.listCalls).toBe(0);
     expect(dis.state.deleted).toEqual(['dis-error']);
@@ -438,7 +439,7 @@ describe('runPurge with a saved plan', () => {
 describe('report shape', () => {
   it('keeps every documented field', async () => {
     const { policy, sources } = setup();
-    const { report } = await runPurge(makeDeps(), options(policy, sources));
+    const { report } = await runPurge(offlineDeps().deps, options(policy, sources));
     const keys = (r: Report) => Object.keys(r).sort();
     expect(keys(report)).toEqual([
       'dryRun',
@@ -469,7 +470,7 @@ describe('report shape', () => {
   it('puts every listed task in exactly one column: listed is their sum, for every service', async () => {
     const { policy, sources } = setup();
     for (const dryRun of [true, false]) {
-      const { report } = await runPurge(makeDeps(), options({ ...policy, dryRun }, sources));
+      const { report } = await runPurge(offlineDeps().deps, options({ ...policy, dryRun }, sources));
       for (const [service, entry] of Object.entries(report.services)) {
         if (!entry || entry.error) continue;
         expect({ service, sum: sumOfColumns(entry) }).toEqual({ service, sum: entry.listed });
@@ -480,22 +481,20 @@ describe('report shape', () => {
 
   it('logs a debug decision for every listed task, the too-young and excluded ones too', async () => {
     const { policy, sources } = setup();
-    const deps = makeDeps();
+    const { deps, log } = offlineDeps();
 
     const { report } = await runPurge(deps, options(policy, sources));
 
     const decided = new Set(
-      deps.log.calls
-        .filter((c) => c.msg === 'task decision')
-        .map((c) => `${String(c.obj.service)} ${String(c.obj.taskId)}`),
+      log
+        .records()
+        .filter((line) => line.msg === 'task decision')
+        .map((line) => `${String(line.service)} ${String(line.taskId)}`),
     );
     const listed = Object.values(report.services).reduce((sum, entry) => sum + (entry?.listed ?? 0), 0);
     expect(decided.size).toBe(listed);
-    expect(deps.log.calls).toContainEqual(
-      expect.objectContaining({
-        level: 'debug',
-        obj: expect.objectContaining({ taskId: 'oms-young', reason: 'too-young' }),
-      }),
+    expect(log.records()).toContainEqual(
+      expect.objectContaining({ level: 'debug', taskId: 'oms-young', reason: 'too-young' }),
     );
   });
 });

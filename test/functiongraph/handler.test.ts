@@ -21,6 +21,7 @@ import { SERVICE_IDS } from '../../lib/types';
 import { packageFunctionGraph } from '../../scripts/package-functiongraph';
 import { getToken } from '../emulator/helpers';
 import { reportOf } from '../support/function-result';
+import { captureLog, type LogCapture } from '../support/log-capture';
 import { FUNCTIONGRAPH_TIMER_EXAMPLE } from '../support/platform-events';
 import { leakedSecrets } from '../support/secret-forms';
 import { expectedClass, expectedClassOf } from '../support/task-apis';
@@ -136,14 +137,15 @@ describe('package:functiongraph', () => {
 
 describe('FunctionGraph handler (built index.js) against the emulator', () => {
   let emu: Emulator;
-  let lines: LogLine[];
+  let logCapture: LogCapture;
+  const logLines = () => logCapture.records<LogLine>();
   let handler: BuiltModule['handler'];
 
   beforeEach(async () => {
     emu = await startEmulator({ seed: 9, tasks: 80 });
-    lines = [];
+    logCapture = captureLog();
     handler = built.createHandler({
-      logDestination: { write: (line: string) => void lines.push(JSON.parse(line) as LogLine) },
+      logDestination: logCapture.destination,
       runtimeEnv: { RUNTIME_PROJECT_ID: emu.account.projectId },
     });
   });
@@ -187,10 +189,10 @@ describe('FunctionGraph handler (built index.js) against the emulator', () => {
     );
     expect(inProgressBefore.length).toBeGreaterThan(0);
     expect(inProgressBefore.filter((key) => !remaining.has(key))).toEqual([]);
-    const reportLine = lines.findLast((line) => line.msg === 'purge report');
+    const reportLine = logLines().findLast((line) => line.msg === 'purge report');
     expect(reportLine).toMatchObject({ requestId: 'fg-request-1', credentialSource: 'agency-token' });
     expect(reportLine?.report).toEqual(JSON.parse(JSON.stringify(report)));
-    expect(JSON.stringify(lines)).not.toContain(agencyToken);
+    expect(JSON.stringify(logLines())).not.toContain(agencyToken);
   });
 
   it('asks the agency for its token again when the cloud says it expired', async () => {
@@ -241,7 +243,7 @@ describe('FunctionGraph handler (built index.js) against the emulator', () => {
     expect(log.every((entry) => entry.auth === 'aksk' && entry.status < 400)).toBe(true);
     expect(report.dryRun).toBe(true);
     expect(emu.deletions()).toEqual([]);
-    expect(lines.find((line) => line.msg === 'purge report')).toMatchObject({
+    expect(logLines().find((line) => line.msg === 'purge report')).toMatchObject({
       credentialSource: 'agency-aksk',
     });
   });
@@ -282,7 +284,7 @@ describe('FunctionGraph handler (built index.js) against the emulator', () => {
     );
 
     expect(emu.requestLog().some((entry) => entry.operation === 'CreateToken')).toBe(true);
-    expect(lines.find((line) => line.msg === 'purge report')).toMatchObject({
+    expect(logLines().find((line) => line.msg === 'purge report')).toMatchObject({
       credentialSource: 'user-data',
     });
   });
@@ -345,7 +347,7 @@ describe('FunctionGraph handler (built index.js) against the emulator', () => {
     const error = (await run.catch((e: unknown) => e)) as { problems: string[] };
     expect(error.problems.some((problem) => problem.startsWith(`event: ${expected}`))).toBe(true);
     expect(emu.requestLog()).toEqual([]);
-    expect(lines.find((line) => line.msg === 'invalid input, nothing sent')).toBeDefined();
+    expect(logLines().find((line) => line.msg === 'invalid input, nothing sent')).toBeDefined();
   });
 
   it('honours manual keys beside the TIMER fields: dryRun true and one service, nothing deleted', async () => {
@@ -407,7 +409,7 @@ describe('FunctionGraph handler (built index.js) against the emulator', () => {
     const error = (await run.catch((e: unknown) => e)) as { problems: string[] };
     expect(error.problems.some((problem) => problem.startsWith(`event: ${expected}`))).toBe(true);
     expect(emu.requestLog()).toEqual([]);
-    expect(lines.find((line) => line.msg === 'invalid input, nothing sent')).toBeDefined();
+    expect(logLines().find((line) => line.msg === 'invalid input, nothing sent')).toBeDefined();
   });
 
   it('quotes a user_event that is not JSON without the query of a URL in it', async () => {
@@ -420,7 +422,7 @@ describe('FunctionGraph handler (built index.js) against the emulator', () => {
 
     const error = (await run.catch((e: unknown) => e)) as { problems: string[] };
     expect(error.problems.join('\n')).toContain('https://hooks.example.com/x');
-    const text = [...error.problems, ...lines.map((line) => JSON.stringify(line))].join('\n');
+    const text = [...error.problems, ...logLines().map((line) => JSON.stringify(line))].join('\n');
     expect(leakedSecrets(text, ['tok-S3CRET-fg'])).toEqual([]);
   });
 

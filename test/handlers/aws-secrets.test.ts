@@ -3,9 +3,10 @@ import { startEmulator } from '../../emulator/index';
 import type { Emulator } from '../../emulator/types';
 import { createHandler, type LambdaContextLike } from '../../handlers/aws/purge';
 import { parseSsmParameters, resolveSsmSecrets } from '../../handlers/aws/secrets';
-import { createDefaultDeps } from '../../lib/default-deps';
 import type { BuildDeps } from '../../lib/invocation';
+import { buildDepsInto } from '../support/deps';
 import { reportOf } from '../support/function-result';
+import { captureLog, type LogCapture } from '../support/log-capture';
 import {
   FAKE_SSM_ACCOUNT as ACCOUNT,
   type FakeSsm,
@@ -38,14 +39,14 @@ function makeContext(): LambdaContextLike {
 
 let emulator: Emulator;
 let ssm: FakeSsm;
-let rawLines: string[];
-const captureDeps: BuildDeps = (options) =>
-  createDefaultDeps({ ...options, destination: { write: (line: string) => rawLines.push(line) } });
-const logged = () =>
-  rawLines.map((l) => JSON.parse(l) as { level: string; msg?: string; problems?: string[] });
+let log: LogCapture;
+/** The handler's real deps (jitter included), but for the log, which is kept. */
+let captureDeps: BuildDeps;
+const logged = () => log.records<{ level: string; msg?: string; problems?: string[] }>();
 
 beforeEach(async () => {
-  rawLines = [];
+  log = captureLog();
+  captureDeps = buildDepsInto(log, { random: Math.random });
   emulator = await startEmulator({ seed: 21, tasksPerService: { 'oms-migration-tasks': 40 } });
   ssm = await startFakeSsm();
   const { account } = emulator;
@@ -83,7 +84,7 @@ afterEach(async () => {
 });
 
 function expectNoSecretLogged(...secrets: string[]): void {
-  const all = rawLines.join('\n');
+  const all = log.lines.join('\n');
   for (const secret of secrets) expect(all).not.toContain(secret);
 }
 

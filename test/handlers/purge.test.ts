@@ -2,9 +2,10 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { startEmulator } from '../../emulator/index';
 import type { Emulator } from '../../emulator/types';
 import { createHandler, type LambdaContextLike } from '../../handlers/aws/purge';
-import { createDefaultDeps } from '../../lib/default-deps';
 import type { BuildDeps } from '../../lib/invocation';
+import { buildDepsInto } from '../support/deps';
 import { reportOf } from '../support/function-result';
+import { captureLog, type LogCapture } from '../support/log-capture';
 import {
   EVENTBRIDGE_EC2_STATE_CHANGE,
   LAMBDA_CONSOLE_SCHEDULED_EVENT_TEMPLATE,
@@ -52,15 +53,14 @@ interface LogLine {
 }
 
 let emulator: Emulator;
-let lines: LogLine[];
-const captureDeps: BuildDeps = (options) =>
-  createDefaultDeps({
-    ...options,
-    destination: { write: (line: string) => lines.push(JSON.parse(line) as LogLine) },
-  });
+let log: LogCapture;
+/** The handler's real deps (jitter included), but for the log, which is kept. */
+let captureDeps: BuildDeps;
+const logged = () => log.records<LogLine>();
 
 beforeEach(async () => {
-  lines = [];
+  log = captureLog();
+  captureDeps = buildDepsInto(log, { random: Math.random });
   emulator = await startEmulator({ seed: 11, tasks: 200 });
   for (const [key, value] of Object.entries(emulator.endpointEnv())) vi.stubEnv(key, value);
   vi.stubEnv('TASK_JANITOR_POLICY', POLICY);
@@ -81,9 +81,9 @@ describe('handlers/purge', () => {
     expect(report.totals.listed).toBeGreaterThan(0);
     expect(report.totals.wouldDelete).toBeGreaterThan(0);
     expect(emulator.deletions()).toEqual([]);
-    const reportLine = lines.find((l) => l.msg === 'purge report');
+    const reportLine = logged().find((l) => l.msg === 'purge report');
     expect(reportLine?.requestId).toBe('c6af9ac6-7b61-11e6-9a41-93e812345678');
-    const emf = lines.filter((l) => l._aws !== undefined);
+    const emf = logged().filter((l) => l._aws !== undefined);
     expect(emf.map((l) => l.Service).sort()).toEqual([
       'ALL',
       'dcs-center-tasks',
@@ -122,7 +122,7 @@ describe('handlers/purge', () => {
     });
 
     expect(emulator.requestLog()).toEqual([]);
-    expect(lines.some((l) => l.level === 'error' && l.msg === 'invalid input, nothing sent')).toBe(true);
+    expect(logged().some((l) => l.level === 'error' && l.msg === 'invalid input, nothing sent')).toBe(true);
   });
 
   it('honours manual keys beside the console scheduled-event template: dryRun true deletes nothing', async () => {
@@ -191,7 +191,7 @@ describe('handlers/purge', () => {
     });
 
     expect(emulator.requestLog()).toEqual([]);
-    expect(lines.some((l) => l.level === 'error' && l.msg === 'invalid input, nothing sent')).toBe(true);
+    expect(logged().some((l) => l.level === 'error' && l.msg === 'invalid input, nothing sent')).toBe(true);
   });
 
   it('refuses to run with an invalid environment, reporting every problem at once', async () => {
@@ -221,7 +221,7 @@ describe('handlers/purge', () => {
     // A delete in flight at the deadline is aborted and counted failed, though the cloud may have done it.
     expect(emulator.deletions().length).toBeGreaterThanOrEqual(report.totals.deleted);
     expect(emulator.deletions().length).toBeLessThanOrEqual(report.totals.deleted + report.totals.failed);
-    const logged = lines.find((l) => l.msg === 'purge report');
-    expect(logged?.report?.totals.skipped.deadline).toBe(report.totals.skipped.deadline);
+    const reportLine = logged().find((l) => l.msg === 'purge report');
+    expect(reportLine?.report?.totals.skipped.deadline).toBe(report.totals.skipped.deadline);
   });
 });

@@ -7,8 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator } from '../../emulator/index';
 import type { Emulator } from '../../emulator/types';
 import { SERVICE_IDS } from '../../lib/types';
-import { DAY_MS, isWireStale, NOW_MS } from '../e2e/harness';
-import { runInvocation } from './helpers';
+import { DAY_MS, isWireStale, NOW_MS, runInvocation } from '../support/emulator-run';
 
 const POLICY = {
   version: 1,

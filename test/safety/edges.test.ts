@@ -16,8 +16,8 @@ import { startEmulator } from '../../emulator/index';
 import type { Emulator, EmulatorOptions, RequestLogEntry } from '../../emulator/types';
 import { AuthError, FullRunFailureError, InterruptError } from '../../lib/errors';
 import { SERVICE_IDS, type ServiceId } from '../../lib/types';
+import { runInvocation } from '../support/emulator-run';
 import { TASK_APIS } from '../support/task-apis';
-import { runInvocation } from './helpers';
 
 const DAY_MS = 86_400_000;
 

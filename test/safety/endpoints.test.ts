@@ -12,8 +12,8 @@ import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCloudClientFromConfig } from '../../lib/cloud/from-config';
 import { loadConfig } from '../../lib/config';
-import { createDefaultDeps } from '../../lib/default-deps';
 import { ConfigError } from '../../lib/errors';
+import { makeDeps } from '../support/deps';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const BASE = { TASK_JANITOR_REGION: 'eu-de', TASK_JANITOR_AUTH_TOKEN: 'token-value' };
@@ -141,7 +141,8 @@ describe('TLS verification is never turned off', () => {
         TASK_JANITOR_ENDPOINT_OMS: `https://127.0.0.1:${port}`,
         TASK_JANITOR_MAX_ATTEMPTS: '1',
       });
-      const deps = { ...createDefaultDeps({ logLevel: 'error', destination: { write: () => undefined } }) };
+      // The real node-fetch: TLS verification is what this test is about.
+      const { deps } = makeDeps({ logLevel: 'error' });
       const client = createCloudClientFromConfig(deps, config);
       try {
         await expect(

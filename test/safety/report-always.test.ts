@@ -7,10 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator } from '../../emulator/index';
 import type { Emulator } from '../../emulator/types';
 import { lambdaPlatform } from '../../handlers/aws/purge';
-import { nodeFetchLike, sleep } from '../../lib/default-deps';
-import { invokePurge } from '../../lib/invocation';
-import { createLogger } from '../../lib/logger';
+import { sleep } from '../../lib/default-deps';
 import type { Report } from '../../lib/report';
+import { runInvocation } from '../support/emulator-run';
 
 describe('a run whose project id cannot be resolved', () => {
   let emulator: Emulator;
@@ -22,37 +21,23 @@ describe('a run whose project id cannot be resolved', () => {
   });
 
   it('still logs its report (every service failed, nothing deleted) and its metrics, then fails', async () => {
-    const env: Record<string, string | undefined> = {
-      ...emulator.endpointEnv(),
-      TASK_JANITOR_PROJECT_ID: undefined,
-      TASK_JANITOR_MAX_ATTEMPTS: '2',
-      TASK_JANITOR_POLICY: JSON.stringify({
+    emulator.setFaults({ service: 'iam' }, { outage: true });
+
+    const run = await runInvocation(emulator, {
+      env: { TASK_JANITOR_PROJECT_ID: undefined, TASK_JANITOR_MAX_ATTEMPTS: '2' },
+      policy: {
         version: 1,
         dryRun: false,
         services: { 'oms-migration-tasks': { olderThan: '1d' }, 'dis-dump-tasks': { olderThan: '1d' } },
-      }),
-    };
-    emulator.setFaults({ service: 'iam' }, { outage: true });
-    const lines: string[] = [];
-
-    const run = invokePurge({
-      env: (key) => env[key],
-      remainingTimeMs: () => 60_000,
+      },
+      remainingTimeMs: 60_000,
       platform: lambdaPlatform({ functionName: 'task-janitor-test' }),
-      buildDeps: ({ logLevel }) => ({
-        fetch: nodeFetchLike,
-        now: () => new Date(),
-        sleep: (_ms, signal) => sleep(1, signal),
-        random: () => 0,
-        log: createLogger({
-          level: logLevel,
-          destination: { write: (line: string) => void lines.push(line) },
-        }),
-      }),
+      sleep: (_ms, signal) => sleep(1, signal),
+      random: () => 0,
     });
 
-    await expect(run).rejects.toMatchObject({ status: 503 });
-    const logs = lines.map((line) => JSON.parse(line) as { msg?: string; report?: Report; Service?: string });
+    expect(run.thrown).toMatchObject({ status: 503 });
+    const logs = run.logs as ReadonlyArray<{ msg?: string; report?: Report; Service?: string }>;
     const reports = logs.filter((l) => l.msg === 'purge report').map((l) => l.report);
     expect(reports).toHaveLength(1);
     const report = reports[0];

@@ -10,8 +10,8 @@ import { startEmulator } from '../../emulator/index';
 import type { Emulator } from '../../emulator/types';
 import { lambdaPlatform } from '../../handlers/aws/purge';
 import { SERVICE_IDS } from '../../lib/types';
+import { runInvocation } from '../support/emulator-run';
 import { mintToken } from '../support/iam-token';
-import { runInvocation } from './helpers';
 
 const POLICY = {
   version: 1,

@@ -10,8 +10,8 @@ import type { Emulator } from '../../emulator/types';
 import { loadConfig } from '../../lib/config';
 import { ConfigError } from '../../lib/errors';
 import { redactUrl, redactUrlsInText } from '../../lib/redact-url';
+import { runInvocation } from '../support/emulator-run';
 import { LEAKY_ENDPOINTS, leakedSecrets } from '../support/secret-forms';
-import { runInvocation } from './helpers';
 
 describe('redactUrl', () => {
   it.each([
@@ -105,9 +105,7 @@ describe('request URLs in log lines', () => {
     });
 
     expect(run.report?.services['dis-dump-tasks']?.error).toBeDefined();
-    const failure = run.lines
-      .map((line) => JSON.parse(line) as { host?: unknown; path?: unknown; code?: unknown })
-      .find((line) => line.code === 'ECONNREFUSED');
+    const failure = run.logs.find((line) => line.code === 'ECONNREFUSED');
     expect(failure).toMatchObject({ host: '127.0.0.1:1', path: expect.stringMatching(/^\/v2\/[^?#]*$/) });
     const urls = run.lines.join('\n').match(/https?:\/\/[^\s"'\\]*/g) ?? [];
     expect(urls.filter((url) => /[?#@]/.test(url))).toEqual([]);
