@@ -297,6 +297,8 @@ describe('outputs that would overwrite another file of the run', () => {
       ...command,
     });
     expect(problems).toHaveLength(expected.length);
-    expected.forEach((pattern, i) => expect(problems[i]).toMatch(pattern));
+    expected.forEach((pattern, i) => {
+      expect(problems[i]).toMatch(pattern);
+    });
   });
 });

@@ -265,7 +265,7 @@ describe('FunctionGraph handler (built index.js) against the emulator', () => {
     const log = emu.requestLog();
     expect(log.length).toBeGreaterThan(0);
     expect(log.every((entry) => entry.auth === 'aksk')).toBe(true);
-    expect(lines.find((line) => line.msg === 'purge report')).toMatchObject({
+    expect(logLines().find((line) => line.msg === 'purge report')).toMatchObject({
       credentialSource: 'agency-aksk',
     });
   });
