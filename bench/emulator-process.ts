@@ -10,6 +10,7 @@ import { startEmulator } from '../emulator/index';
 import {
   type EmulatorHost,
   type EmulatorOptions,
+  type EmulatorProject,
   type FaultSettings,
   type FaultTarget,
   TASK_APIS,
@@ -30,8 +31,21 @@ export interface HostStats {
   lastAtMs: number | undefined;
 }
 
+/** Requests of one region or project: how many, how many throttled, and when the first and last arrived. */
+export interface SpanStats {
+  requests: number;
+  throttled: number;
+  firstAtMs: number | undefined;
+  lastAtMs: number | undefined;
+}
+
 export interface EmulatorStats {
+  /** Per host, every region's listener of that host counted together. */
   hosts: Record<EmulatorHost, HostStats>;
+  /** Per region (the account-wide SMS host under `account`). */
+  regions: Record<string, SpanStats>;
+  /** Per project id: the requests that named it (its path's project, or the credentials' on SMS). */
+  projects: Record<string, SpanStats>;
   /** Deleted tasks per service, by the wire state they were in. */
   deletions: Record<string, Record<string, number>>;
   /** SMS: deleted tasks per service, by the state their source server was in. */
@@ -56,6 +70,7 @@ export interface ReadyMessage {
   type: 'ready';
   urls: Record<EmulatorHost, string>;
   env: Record<string, string>;
+  projects: EmulatorProject[];
   generateMs: number;
 }
 
@@ -73,6 +88,7 @@ async function main(): Promise<void> {
     type: 'ready',
     urls: { ...emulator.urls },
     env: emulator.endpointEnv(),
+    projects: [...emulator.projects],
     generateMs: Date.now() - startedMs,
   } satisfies ReadyMessage);
 
@@ -93,8 +109,20 @@ async function main(): Promise<void> {
     const bump = (record: Record<string, number>, key: string): void => {
       record[key] = (record[key] ?? 0) + 1;
     };
+    const regions: Record<string, SpanStats> = {};
+    const projects: Record<string, SpanStats> = {};
+    const span = (table: Record<string, SpanStats>, key: string, atMs: number, status: number): void => {
+      const s = table[key] ?? { requests: 0, throttled: 0, firstAtMs: undefined, lastAtMs: undefined };
+      s.requests += 1;
+      if (status === 429) s.throttled += 1;
+      s.firstAtMs ??= atMs;
+      s.lastAtMs = atMs;
+      table[key] = s;
+    };
     for (const entry of emulator.requestLog()) {
       if (entry.atMs < sinceMs) continue;
+      span(regions, entry.region ?? 'account', entry.atMs, entry.status);
+      if (entry.projectId !== undefined) span(projects, entry.projectId, entry.atMs, entry.status);
       const host = hosts[entry.service];
       host.requests += 1;
       bump(host.byStatus, String(entry.status));
@@ -133,10 +161,16 @@ async function main(): Promise<void> {
       deletionCount += 1;
     }
     const remaining: Record<string, number> = {};
-    for (const service of TASK_SERVICES) remaining[service] = emulator.tasks(service).length;
+    for (const service of TASK_SERVICES) {
+      // SMS is the account's: counted once, whatever the project.
+      const places = TASK_APIS[service].host === 'sms' ? [undefined] : emulator.projects.map((p) => p.id);
+      remaining[service] = places.reduce((sum, project) => sum + emulator.tasks(service, project).length, 0);
+    }
     const cpu = process.cpuUsage(cpuStart);
     return {
       hosts,
+      regions,
+      projects,
       deletions,
       deletionsBySourceServer,
       deletionCount,

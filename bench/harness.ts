@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { buildSync } from 'esbuild';
 import {
   type EmulatorOptions,
+  type EmulatorProject,
   type FaultSettings,
   type FaultTarget,
   TASK_APIS,
@@ -33,6 +34,8 @@ function forkTs(file: string, arg: string, execArgv: readonly string[] = []): Ch
 
 export interface EmulatorHandle {
   readonly env: Record<string, string>;
+  /** The emulated account's projects, region by region. */
+  readonly projects: readonly EmulatorProject[];
   readonly generateMs: number;
   stats(options?: { sinceMs?: number; perSecond?: boolean }): Promise<EmulatorStats>;
   setFaults(target: FaultTarget, settings: FaultSettings): Promise<void>;
@@ -68,6 +71,7 @@ export async function startEmulatorProcess(options: EmulatorOptions): Promise<Em
   const info = await ready;
   return {
     env: info.env,
+    projects: info.projects,
     generateMs: info.generateMs,
     stats: async (o = {}) => (await call({ cmd: 'stats', ...o })) as EmulatorStats,
     setFaults: async (target, settings) => {

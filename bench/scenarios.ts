@@ -26,6 +26,7 @@ import {
   totalRequests,
 } from './harness';
 import type { PurgeJob, PurgeOutcome } from './purge-process';
+import { b7 } from './scenario-targets';
 
 export interface ScenarioResult {
   id: string;
@@ -1025,4 +1026,4 @@ const b6: Scenario = {
   },
 };
 
-export const SCENARIOS: readonly Scenario[] = [b1, b2, b2a, b2b, b2c, b2d, b2e, b3, b3b, b4, b5, b6];
+export const SCENARIOS: readonly Scenario[] = [b1, b2, b2a, b2b, b2c, b2d, b2e, b3, b3b, b4, b5, b6, b7];

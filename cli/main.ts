@@ -427,9 +427,11 @@ async function finishPurge(
       ? 'The run stopped early: tasks may have been listed or deleted; see the log lines.'
       : options.previewed
         ? PREVIEW_ONLY
-        : prepared.config.projectId === undefined
-          ? ONLY_IAM
-          : NOTHING_SENT;
+        : failure instanceof ConfigError && failure.sent !== undefined
+          ? `Only ${failure.sent}.`
+          : prepared.config.projectId === undefined
+            ? ONLY_IAM
+            : NOTHING_SENT;
     const message = failure instanceof ConfigError ? failure.message : describeError(failure);
     io.stderr.write(`task-janitor: ${redactUrlsInText(message)}\n${sent}\n`);
     return failure instanceof ConfigError ? EXIT_INVALID : EXIT_FAILED;

@@ -92,7 +92,7 @@ export function resumeAfterFailedDelete(
   // A 504 whose backend acted has carried the delete out (or refused it): nothing left to resume.
   if (entry.acted === true) return undefined;
   if (!deps.faultRng.chance(x.faults.resumeOnFailedDeleteShare ?? 0)) return undefined;
-  const store = deps.stores.get(deletes.api);
+  const store = deps.state.storeOf(deletes.api, route.projectId);
   const id = route.params[deletes.id] ?? '';
   const parentId = deletes.parent === undefined ? undefined : (route.params[deletes.parent] ?? '');
   return () => store?.resume(id, parentId, entry.fault);

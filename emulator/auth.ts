@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { type RegisteredKey, verifyAkSk } from './aksk-verifier';
 import { type Answer, gatewayError } from './answers';
-import type { EmulatorAccount } from './types';
+import type { EmulatorAccount, EmulatorProject } from './types';
 
 export interface IssuedToken {
   token: string;
@@ -38,6 +38,8 @@ export function registeredKeys(account: EmulatorAccount): Map<string, Registered
 export interface AuthOutcome {
   kind: 'token' | 'aksk' | 'none';
   failure?: Answer;
+  /** The project the credentials name: the token's scope, else `X-Project-Id`, else the path's. */
+  projectId?: string;
 }
 
 export interface AuthRequest {
@@ -52,7 +54,8 @@ export interface AuthRequest {
 }
 
 export interface AuthDeps {
-  account: EmulatorAccount;
+  /** The account's projects by id. */
+  projects: ReadonlyMap<string, EmulatorProject>;
   tokens: TokenStore;
   keys: ReadonlyMap<string, RegisteredKey>;
   nowMs: () => number;
@@ -70,13 +73,13 @@ function authenticateToken(token: string, a: AuthRequest, deps: AuthDeps): AuthO
   if (deps.nowMs() >= issued.expiresMs) return refused('token', 'APIG.0307', 'The token must be updated.');
   if (a.pathProjectId !== undefined && a.pathProjectId !== issued.projectId)
     return { kind: 'token', failure: a.mismatch() };
-  if (a.projectFromCredentials && issued.projectId !== deps.account.projectId)
+  if (a.projectFromCredentials && issued.projectId === undefined)
     return refused(
       'token',
       'APIG.0301',
       'Incorrect IAM authentication information: the token is not project-scoped.',
     );
-  return { kind: 'token' };
+  return { kind: 'token', ...(issued.projectId !== undefined ? { projectId: issued.projectId } : {}) };
 }
 
 function authenticateAkSk(a: AuthRequest, deps: AuthDeps): AuthOutcome {
@@ -88,19 +91,46 @@ function authenticateAkSk(a: AuthRequest, deps: AuthDeps): AuthOutcome {
   );
   if (!result.ok)
     return refused('aksk', 'APIG.0301', `Incorrect IAM authentication information: ${result.message}`);
-  const headerProject = req.headers['x-project-id'];
-  const { projectId } = deps.account;
-  if (typeof headerProject === 'string' && headerProject !== projectId)
+  const header = req.headers['x-project-id'];
+  const headerProject = typeof header === 'string' ? header : undefined;
+  // The signature is the account's: the project it names must be one of the account's, the path's own.
+  if (headerProject !== undefined && !deps.projects.has(headerProject))
     return { kind: 'aksk', failure: a.mismatch() };
-  if (a.pathProjectId !== undefined && a.pathProjectId !== projectId)
+  if (a.pathProjectId !== undefined && a.pathProjectId !== (headerProject ?? a.pathProjectId))
     return { kind: 'aksk', failure: a.mismatch() };
-  if (a.projectFromCredentials && typeof headerProject !== 'string')
+  if (a.pathProjectId !== undefined && !deps.projects.has(a.pathProjectId))
+    return { kind: 'aksk', failure: a.mismatch() };
+  if (a.projectFromCredentials && headerProject === undefined)
     return refused(
       'aksk',
       'APIG.0301',
       'Incorrect IAM authentication information: X-Project-Id is required.',
     );
-  return { kind: 'aksk' };
+  const projectId = headerProject ?? a.pathProjectId;
+  return { kind: 'aksk', ...(projectId !== undefined ? { projectId } : {}) };
+}
+
+/**
+ * A request for a project the host does not serve: another region's (on a region's host; `region` undefined on
+ * the account-wide host), one that is disabled, or one the credentials have no permission in. No document says
+ * what the gateway answers for another region's project; the emulator refuses it as the gateway refuses a user
+ * without access to a region (403 `APIG.0302`), never with an answer a client could read as "not found".
+ */
+export function projectRefusal(
+  projects: ReadonlyMap<string, EmulatorProject>,
+  region: string | undefined,
+  projectId: string,
+  requestId: string,
+): Answer | undefined {
+  const project = projects.get(projectId);
+  const here = project !== undefined && (region === undefined || project.region === region);
+  if (here && project.enabled && !project.accessDenied) return undefined;
+  return gatewayError(
+    403,
+    'APIG.0302',
+    'The IAM user is forbidden in the currently selected region.',
+    requestId,
+  );
 }
 
 /** A token wins over an Authorization header; no credential at all is refused. */

@@ -1,15 +1,18 @@
 /**
- * `npm run emulator -- [--port-base N] [--tasks N] [--seed N] [--credentials password|aksk]`: starts the local
- * cloud, prints the environment a purge needs (`export NAME=value` lines: endpoints, region, project and one kind
- * of credentials, plus the other kind as `#` comments) and serves until SIGINT/SIGTERM, or until its parent
- * process is gone.
+ * `npm run emulator -- [--port-base N] [--tasks N] [--seed N] [--credentials password|aksk]
+ * [--regions R1,R2 [--projects-per-region N]]`: starts the local cloud, prints the environment a purge needs
+ * (`export NAME=value` lines: endpoints, region, project and one kind of credentials, plus the other kind as `#`
+ * comments; with `--regions`, every region's `TASK_JANITOR_ENDPOINT_<HOST>_<REGION>` too) and serves until
+ * SIGINT/SIGTERM, or until its parent process is gone.
  */
 import { parseArgs } from 'node:util';
+import { EmulatorOptionsError } from './errors';
 import { startEmulator } from './index';
-import type { Emulator } from './types';
+import type { Emulator, EmulatorRegionOptions } from './types';
 
 const USAGE =
-  'usage: npm run emulator -- [--port-base N] [--tasks N] [--seed N] [--credentials password|aksk] [--exit-on-stdin-end]';
+  'usage: npm run emulator -- [--port-base N] [--tasks N] [--seed N] [--credentials password|aksk] ' +
+  '[--regions R1,R2,… [--projects-per-region N]] [--exit-on-stdin-end]';
 
 const CREDENTIAL_KINDS = ['password', 'aksk'] as const;
 type CredentialKind = (typeof CREDENTIAL_KINDS)[number];
@@ -21,6 +24,29 @@ function intFlag(name: string, raw: string | undefined, fallback: number): numbe
   if (raw === undefined) return fallback;
   if (!/^\d+$/.test(raw)) throw new RangeError(`--${name} must be a non-negative integer, got "${raw}"`);
   return Number(raw);
+}
+
+/**
+ * `--regions a,b` with `--projects-per-region N`: each region's own project (named after it) and N − 1
+ * sub-projects `<region>_p2`, `<region>_p3`, …
+ */
+function regionsFlag(
+  raw: string | undefined,
+  perRegionRaw: string | undefined,
+): EmulatorRegionOptions[] | undefined {
+  if (raw === undefined) {
+    if (perRegionRaw !== undefined) throw new RangeError('--projects-per-region needs --regions');
+    return undefined;
+  }
+  const perRegion = intFlag('projects-per-region', perRegionRaw, 1);
+  if (perRegion < 1 || perRegion > 50)
+    throw new RangeError(`--projects-per-region must be from 1 to 50, got "${perRegionRaw}"`);
+  const ids = raw.split(',').map((id) => id.trim());
+  if (ids.some((id) => id === '')) throw new RangeError(`--regions must list region ids, got "${raw}"`);
+  return ids.map((id) => ({
+    id,
+    projects: Array.from({ length: perRegion }, (_, k) => ({ name: k === 0 ? id : `${id}_p${k + 1}` })),
+  }));
 }
 
 function credentialsFlag(raw: string | undefined): CredentialKind {
@@ -59,9 +85,11 @@ async function main(): Promise<void> {
     tasks?: string;
     seed?: string;
     credentials?: string;
+    regions?: string;
+    'projects-per-region'?: string;
     'exit-on-stdin-end'?: boolean;
   };
-  let options: { portBase: number; tasks: number; seed: number };
+  let options: { portBase: number; tasks: number; seed: number; regions?: EmulatorRegionOptions[] };
   let credentials: CredentialKind;
   try {
     flags = parseArgs({
@@ -70,6 +98,8 @@ async function main(): Promise<void> {
         tasks: { type: 'string' },
         seed: { type: 'string' },
         credentials: { type: 'string' },
+        regions: { type: 'string' },
+        'projects-per-region': { type: 'string' },
         'exit-on-stdin-end': { type: 'boolean' },
       },
       strict: true,
@@ -80,6 +110,8 @@ async function main(): Promise<void> {
       tasks: intFlag('tasks', flags.tasks, 200),
       seed: intFlag('seed', flags.seed, 1),
     };
+    const regions = regionsFlag(flags.regions, flags['projects-per-region']);
+    if (regions !== undefined) options.regions = regions;
     credentials = credentialsFlag(flags.credentials);
   } catch (error) {
     process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n${USAGE}\n`);
@@ -87,9 +119,20 @@ async function main(): Promise<void> {
     return;
   }
   const parentPid = process.ppid;
-  const emulator = await startEmulator(options);
+  let emulator: Emulator;
+  try {
+    emulator = await startEmulator(options);
+  } catch (error) {
+    if (!(error instanceof EmulatorOptionsError)) throw error;
+    process.stderr.write(`${error.message}\n${USAGE}\n`);
+    process.exitCode = 2;
+    return;
+  }
   process.stdout.write(renderEnvironment(emulator, credentials));
-  process.stderr.write(`emulator serving ${options.tasks} tasks (seed ${options.seed}); Ctrl-C to stop\n`);
+  const projects = emulator.projects.map((p) => `${p.name} (${p.id})`);
+  process.stderr.write(
+    `emulator serving ${options.tasks} tasks per project (seed ${options.seed}) in ${projects.join(', ')}; Ctrl-C to stop\n`,
+  );
   let stopping = false;
   const stop = (): void => {
     if (stopping) return;

@@ -1,26 +1,24 @@
 /** One request on its way through the pipeline, and what the pipeline's stages share. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AccountState, HostBinding } from './account-state';
 import type { Answer } from './answers';
 import type { AuthDeps } from './auth';
 import type { FaultTable, ResolvedFaults } from './faults';
 import type { Records } from './records';
 import type { Rng } from './rng';
-import type { MatchedRoute, Router } from './routing';
-import type { AnyServiceModule, EmulatorHost, EmulatorOperation } from './services/registry';
-import type { Handler, TaskStore } from './services/types';
+import type { MatchedRoute } from './routing';
+import type { EmulatorHost, EmulatorOperation } from './services/registry';
 import type { RequestLogEntry } from './types';
 
-/** A host as the pipeline serves it: its module, its router and this emulator's handlers. */
-export interface HostBinding {
-  readonly module: AnyServiceModule;
-  readonly router: Router<EmulatorOperation>;
-  readonly handlers: ReadonlyMap<string, Handler>;
+/** What one listener serves: a host of a region, or (region undefined) the account-wide SMS host. */
+export interface HostSlot {
+  readonly host: EmulatorHost;
+  readonly region: string | undefined;
 }
 
 export interface PipelineDeps {
-  readonly hosts: ReadonlyMap<EmulatorHost, HostBinding>;
-  /** Task stores by task API id. */
-  readonly stores: ReadonlyMap<string, TaskStore>;
+  /** The hosts, projects and task stores. */
+  readonly state: AccountState;
   readonly faults: FaultTable;
   /** Every fault draw, in arrival order. */
   readonly faultRng: Rng;
@@ -34,6 +32,8 @@ export interface PipelineDeps {
 
 export interface Exchange {
   readonly name: EmulatorHost;
+  /** The listener's region; undefined on the account-wide SMS host. */
+  readonly region: string | undefined;
   readonly host: HostBinding;
   readonly req: IncomingMessage;
   readonly res: ServerResponse;

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { EmulatorOptionsError } from './errors';
 import { fixedWindowFields, refineFixedWindow, WindowCounter } from './fixed-window';
 import { EMULATOR_OPERATIONS, type EmulatorHost, HOSTS, TASK_API_IDS } from './services/registry';
+import { regionsSchema } from './topology';
 import type { EmulatorOperation, EmulatorOptions, FaultSettings, FaultTarget } from './types';
 
 const share = z.number().min(0).max(1);
@@ -49,6 +50,7 @@ const faultTargetSchema = z
   .object({
     service: z.enum(['*', ...HOSTS]),
     operation: z.string().optional(),
+    region: z.string().min(1).optional(),
   })
   .superRefine((target, ctx) => {
     if (target.operation === undefined || target.operation === '*') return;
@@ -63,19 +65,18 @@ const faultTargetSchema = z
     }
   });
 
+const taskCount = z.number().int().min(0).max(10_000_000);
+const perServiceCounts = z
+  .object(Object.fromEntries(TASK_API_IDS.map((id) => [id, taskCount.optional()])))
+  .strict();
+
 const optionsSchema = z
   .object({
     seed: z.number().int().optional(),
     portBase: z.number().int().min(0).max(65530).optional(),
-    tasks: z.number().int().min(0).max(10_000_000).optional(),
-    tasksPerService: z
-      .object(
-        Object.fromEntries(
-          TASK_API_IDS.map((id) => [id, z.number().int().min(0).max(10_000_000).optional()]),
-        ),
-      )
-      .strict()
-      .optional(),
+    tasks: taskCount.optional(),
+    tasksPerService: perServiceCounts.optional(),
+    regions: regionsSchema(taskCount, perServiceCounts).optional(),
     faults: z.array(z.object({}).passthrough()).optional(),
     tokenTtlSeconds: z.number().finite().positive().optional(),
     nowMs: z.function().optional(),
@@ -113,8 +114,8 @@ export function validateOptions(options: EmulatorOptions): void {
   faults.forEach((fault, i) => {
     // Not an object: the options schema has named it already.
     if (typeof fault !== 'object' || fault === null) return;
-    const { service, operation, ...settings } = fault;
-    problems.push(...faultProblems({ service, operation }, settings, `faults.${i}`));
+    const { service, operation, region, ...settings } = fault;
+    problems.push(...faultProblems({ service, operation, region }, settings, `faults.${i}`));
   });
   if (problems.length > 0) throw new EmulatorOptionsError(problems, 'emulator options');
 }
@@ -136,11 +137,22 @@ export class FaultTable {
   readonly #buckets = new Map<string, BucketState>();
   readonly windows = new WindowCounter();
 
+  /** `regions`: the emulator's regions, the only ones a target may name. */
+  constructor(readonly regions: readonly string[]) {}
+
   set(target: FaultTarget, settings: FaultSettings): void {
     validateFault(target, settings);
-    const key = `${target.service}/${target.operation ?? '*'}`;
+    if (target.region !== undefined && !this.regions.includes(target.region)) {
+      throw new EmulatorOptionsError(
+        [`region: "${target.region}" is not a region of the emulator (${this.regions.join(', ')})`],
+        'emulator fault settings',
+      );
+    }
+    const key = `${target.region ?? '*'}|${target.service}/${target.operation ?? '*'}`;
     this.#byTarget.set(key, { ...settings });
-    this.#buckets.delete(key);
+    // Each region's host counts under the key and its region: all of them start again.
+    for (const bucket of [...this.#buckets.keys()])
+      if (bucket.split('@')[0] === key) this.#buckets.delete(bucket);
     this.windows.reset(key);
   }
 
@@ -150,16 +162,30 @@ export class FaultTable {
     this.windows.reset();
   }
 
-  /** Settings for one request: `*` < service-wide < service+operation, field by field. */
-  resolve(service: EmulatorHost, operation: EmulatorOperation | 'Unknown'): ResolvedFaults {
-    const keys = ['*/*', `*/${operation}`, `${service}/*`, `${service}/${operation}`];
+  /**
+   * Settings for one request to a host of `region` (undefined: the account-wide SMS host): `*` < service-wide <
+   * service+operation, field by field, region-less targets first, then the region's own. A region-less rate limit
+   * or quota counts per region: every region's host has its own.
+   */
+  resolve(
+    region: string | undefined,
+    service: EmulatorHost,
+    operation: EmulatorOperation | 'Unknown',
+  ): ResolvedFaults {
+    const paths = ['*/*', `*/${operation}`, `${service}/*`, `${service}/${operation}`];
+    const keys = [
+      ...paths.map((path) => [`*|${path}`, `*|${path}@${region ?? ''}`] as const),
+      ...(region === undefined
+        ? []
+        : paths.map((path) => [`${region}|${path}`, `${region}|${path}`] as const)),
+    ];
     const out: ResolvedFaults = {};
-    for (const key of keys) {
+    for (const [key, counter] of keys) {
       const settings = this.#byTarget.get(key);
       if (!settings) continue;
       Object.assign(out, settings);
-      if (settings.rateLimitPerSecond !== undefined) out.rateLimitKey = key;
-      if (settings.fixedWindowLimit !== undefined) out.fixedWindowKey = key;
+      if (settings.rateLimitPerSecond !== undefined) out.rateLimitKey = counter;
+      if (settings.fixedWindowLimit !== undefined) out.fixedWindowKey = counter;
     }
     return out;
   }

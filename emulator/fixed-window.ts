@@ -53,9 +53,12 @@ export class WindowCounter {
     return (index + 1) * periodMs - nowMs;
   }
 
+  /** Every window, or those of one fault target (`key`, and `key@<region>` per region it counts in). */
   reset(key?: string): void {
     if (key === undefined) this.#windows.clear();
-    else this.#windows.delete(key);
+    else
+      for (const counted of [...this.#windows.keys()])
+        if (counted.split('@')[0] === key) this.#windows.delete(counted);
   }
 }
 

@@ -1,30 +1,34 @@
 /**
- * The local cloud: one `node:http` listener per service host on 127.0.0.1, each host a module of
- * `services/` (routes, state, seeding, wire and error shapes), sharing the request pipeline (auth, faults,
- * records). See `types.ts` for the programmatic API.
+ * The local cloud: one `node:http` listener per service host and region on 127.0.0.1 (the account-wide SMS host
+ * once), each host a module of `services/` (routes, state, seeding, wire and error shapes) started once per
+ * project (IAM and SMS once for the account), sharing the request pipeline (auth, faults, records). See
+ * `types.ts` for the programmatic API.
  */
 import { ACCOUNT } from './account';
-import { registeredKeys, TokenStore } from './auth';
-import type { HostBinding } from './exchange';
+import { startAccount } from './account-state';
+import { emulatorApi } from './api';
+import { registeredKeys } from './auth';
+import { EmulatorOptionsError } from './errors';
 import { FaultTable, validateOptions } from './faults';
-import { type Connections, type Listener, startForeignListener, startHostListeners } from './listeners';
+import {
+  type Connections,
+  type Listener,
+  type SlotPort,
+  startForeignListener,
+  startHostListeners,
+} from './listeners';
 import { createPipeline } from './pipeline';
 import { Records } from './records';
 import { createRng } from './rng';
-import { Router } from './routing';
-import { HEX, randomString, uuidFrom } from './services/kit';
 import {
   type AnyServiceModule,
   type EmulatorHost,
-  type EmulatorOperation,
-  HOSTS,
   hostOf,
   SERVICE_MODULES,
-  splitCounts,
   type TaskApiId,
 } from './services/registry';
-import type { Handler, ServiceContext, TaskStore } from './services/types';
-import type { Emulator, EmulatorOptions, FaultSettings, FaultTarget } from './types';
+import { HOSTS_PER_REGION, resolveTopology, type Topology } from './topology';
+import type { Emulator, EmulatorOptions } from './types';
 
 export type * from './types';
 
@@ -42,165 +46,89 @@ class Lifecycle {
   }
 }
 
-interface Started {
-  bindings: Map<EmulatorHost, HostBinding>;
-  stores: Map<string, TaskStore>;
-}
-
-/** Starts every module on the shared context and seeds the account, in registry order. */
-function startModules(ctx: ServiceContext, options: EmulatorOptions): Started {
-  const bindings = new Map<EmulatorHost, HostBinding>();
-  const stores = new Map<string, TaskStore>();
-  const seeders: Array<(counts: Readonly<Record<string, number>>, nowMs: number) => void> = [];
-  for (const module of SERVICE_MODULES) {
-    const runtime = module.start(ctx);
-    const handlers = new Map<string, Handler>(Object.entries(runtime.handlers));
-    bindings.set(module.spec.host, {
-      module,
-      router: new Router<EmulatorOperation>(module.spec.operations),
-      handlers,
-    });
-    for (const store of runtime.stores) stores.set(store.api, store);
-    seeders.push(runtime.seed);
-  }
-  const counts = splitCounts(options.tasks ?? 200, options.tasksPerService ?? {});
-  const seededAtMs = ctx.nowMs();
-  for (const seed of seeders) seed(counts, seededAtMs);
-  return { bindings, stores };
-}
-
-function createContext(options: EmulatorOptions, records: Records, lifecycle: Lifecycle): ServiceContext {
-  const seed = options.seed ?? 1;
-  const rng = createRng(seed);
-  let hexCounter = 0;
-  return {
-    account: ACCOUNT,
-    nowMs: options.nowMs ?? (() => Date.now()),
-    seed,
-    rng,
-    ids: {
-      hex: () => {
-        hexCounter++;
-        return randomString(rng, HEX, 24) + hexCounter.toString(16).padStart(8, '0');
-      },
-      uuid: () => uuidFrom(rng),
-    },
-    tokens: new TokenStore(),
-    tokenTtlMs: (options.tokenTtlSeconds ?? 86_400) * 1000,
-    omsPauseDelayMs: options.omsPauseDelayMs ?? 100,
-    later: (ms, fn) => lifecycle.later(ms, fn),
-    recordDeletion: (d) => records.recordDeletion(d),
-    recordChange: (c) => records.recordChange(c),
-    deletionCount: () => records.deletions.length,
-  };
-}
-
 /** The foreign host's answer to a GET: an empty listing in every host's field names. */
 function emptyListings(): Record<string, unknown> {
   return Object.assign({}, ...SERVICE_MODULES.map((module: AnyServiceModule) => module.emptyListing ?? {}));
 }
 
+/**
+ * Every listener: each region's hosts in registry order from `portBase + region × hosts`, the account-wide
+ * SMS host only in the first region's slot (its place in the port order of an emulator of one region).
+ */
+function slotsOf(topology: Topology, portBase: number): SlotPort[] {
+  return topology.regions.flatMap((region, r) =>
+    SERVICE_MODULES.flatMap((module, i) => {
+      const global = 'global' in module.spec && module.spec.global === true;
+      if (global && r > 0) return [];
+      const port = portBase === 0 ? 0 : portBase + r * HOSTS_PER_REGION + i;
+      return [{ host: module.spec.host, region: global ? undefined : region, port }];
+    }),
+  );
+}
+
 export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
   validateOptions(options);
+  const problems: string[] = [];
+  const topology = resolveTopology(options, problems);
+  (options.faults ?? []).forEach((fault, i) => {
+    if (fault.region !== undefined && !topology.regions.includes(fault.region))
+      problems.push(
+        `faults.${i}.region: "${fault.region}" is not one of the regions (${topology.regions.join(', ')})`,
+      );
+  });
+  if (problems.length > 0) throw new EmulatorOptionsError(problems, 'emulator options');
   const records = new Records(options.nowMs ?? (() => Date.now()));
   const lifecycle = new Lifecycle();
-  const ctx = createContext(options, records, lifecycle);
-  const { bindings, stores } = startModules(ctx, options);
-  const faults = new FaultTable();
-  for (const { service, operation, ...settings } of options.faults ?? []) {
-    faults.set(operation === undefined ? { service } : { service, operation }, settings);
+  const later = (ms: number, fn: () => void) => lifecycle.later(ms, fn);
+  const state = startAccount(options, topology, records, later);
+  const faults = new FaultTable(topology.regions);
+  for (const { service, operation, region, ...settings } of options.faults ?? []) {
+    faults.set(
+      { service, ...(operation !== undefined ? { operation } : {}), ...(region ? { region } : {}) },
+      settings,
+    );
   }
   const connections: Connections = { sockets: new Set(), perHost: new Map() };
   let foreign: Listener | undefined;
+  const nowMs = options.nowMs ?? (() => Date.now());
   const handle = createPipeline({
-    hosts: bindings,
-    stores,
+    state,
     faults,
-    faultRng: createRng(ctx.seed ^ 0x5eed),
+    faultRng: createRng((options.seed ?? 1) ^ 0x5eed),
     records,
-    auth: { account: ACCOUNT, tokens: ctx.tokens, keys: registeredKeys(ACCOUNT), nowMs: ctx.nowMs },
+    auth: { projects: state.projects, tokens: state.tokens, keys: registeredKeys(ACCOUNT), nowMs },
     foreignUrl: () => foreign?.url ?? '',
-    later: (ms, fn) => lifecycle.later(ms, fn),
+    later,
     isClosing: () => lifecycle.closing,
   });
-  const listeners = await startHostListeners(HOSTS, options.portBase ?? 0, handle, connections);
+  const listeners = await startHostListeners(slotsOf(topology, options.portBase ?? 0), handle, connections);
   try {
     foreign = await startForeignListener(records, emptyListings(), connections, () => lifecycle.closing);
   } catch (error) {
     for (const { server } of listeners.values()) server.close();
     throw error;
   }
-  return emulatorApi({ records, faults, stores, connections, lifecycle, listeners, foreign });
-}
-
-interface ApiParts {
-  records: Records;
-  faults: FaultTable;
-  stores: ReadonlyMap<string, TaskStore>;
-  connections: Connections;
-  lifecycle: Lifecycle;
-  listeners: ReadonlyMap<EmulatorHost, Listener>;
-  foreign: Listener;
-}
-
-function emulatorApi(p: ApiParts): Emulator {
-  const { records, lifecycle } = p;
-  const urls = Object.freeze(
-    Object.fromEntries(HOSTS.map((host) => [host, p.listeners.get(host)?.url ?? ''])),
-  );
-  const storeOf = (api: TaskApiId): TaskStore => {
-    const store = p.stores.get(api);
-    if (!store) throw new RangeError(`no task API ${api}`);
-    return store;
+  const foreignListener = foreign;
+  const close = async (): Promise<void> => {
+    if (lifecycle.closing) return;
+    lifecycle.closing = true;
+    for (const timer of lifecycle.timers) clearTimeout(timer);
+    lifecycle.timers.clear();
+    const servers = [...[...listeners.values()].map((l) => l.server), foreignListener.server];
+    const closed = servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve())));
+    for (const socket of connections.sockets) socket.destroy();
+    await Promise.all(closed);
   };
-  return {
-    urls: urls as Readonly<Record<EmulatorHost, string>>,
-    account: ACCOUNT,
-    endpointEnv: () => ({
-      ...Object.fromEntries(
-        HOSTS.map((host) => [`TASK_JANITOR_ENDPOINT_${host.toUpperCase()}`, urls[host] ?? '']),
-      ),
-      TASK_JANITOR_REGION: ACCOUNT.region,
-      TASK_JANITOR_PROJECT_ID: ACCOUNT.projectId,
-      OS_USERNAME: ACCOUNT.userName,
-      OS_PASSWORD: ACCOUNT.password,
-      OS_DOMAIN_NAME: ACCOUNT.domainName,
-    }),
-    tasks: (service) => storeOf(service).list(),
-    addTask: (task) => storeOf(task.service).add(task),
-    setTaskState: (service, id, wireState, parentId) => {
-      if (!storeOf(service).setState(id, wireState, parentId))
-        throw new RangeError(`setTaskState: no ${service} task ${id}`);
-    },
-    setSourceServer: (id, change) => {
-      if (!storeOf('sms-migration-tasks').setSourceServer?.(id, change))
-        throw new RangeError(`setSourceServer: no sms-migration-tasks task ${id}`);
-    },
-    removeTask: (service, id, parentId) => {
-      if (!storeOf(service).remove(id, parentId))
-        throw new RangeError(`removeTask: no ${service} task ${id}`);
-    },
-    deletions: () => records.deletions.map((d) => ({ ...d })),
-    stateChanges: () => records.changes.map((c) => ({ ...c })),
-    setFaults: (target: FaultTarget, settings: FaultSettings) => p.faults.set(target, settings),
-    clearFaults: () => p.faults.clear(),
-    requestLog: () => records.requests.map((e) => ({ ...e })),
-    clearRequestLog: () => records.clearRequests(),
-    receivedAuthHeaders: () => records.authHeaders.map((e) => ({ ...e })),
-    connectionCount: (service) => p.connections.perHost.get(service) ?? 0,
-    foreignUrl: p.foreign.url,
-    foreignRequests: () => records.foreign.map((r) => ({ ...r })),
-    close: async () => {
-      if (lifecycle.closing) return;
-      lifecycle.closing = true;
-      for (const timer of lifecycle.timers) clearTimeout(timer);
-      lifecycle.timers.clear();
-      const servers = [...[...p.listeners.values()].map((l) => l.server), p.foreign.server];
-      const closed = servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve())));
-      for (const socket of p.connections.sockets) socket.destroy();
-      await Promise.all(closed);
-    },
-  };
+  return emulatorApi({
+    topology,
+    state,
+    records,
+    faults,
+    connections,
+    listeners,
+    foreign: foreignListener,
+    close,
+  });
 }
 
 /** The cloud host a task API lives on. */

@@ -1,23 +1,30 @@
 /**
- * The loopback listeners: one per host (in registry order from `portBase`, or on random ports), and the
- * foreign listener, "another host" that injected redirects point at.
+ * The loopback listeners: one per host and region (in registry order from `portBase`, region after region, or on
+ * random ports; the account-wide SMS host once), and the foreign listener, "another host" that injected
+ * redirects point at.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import type { HostSlot } from './exchange';
 import type { RequestHandler } from './pipeline';
 import { carriesCredentials, credentialHeaders, header, type Records } from './records';
-import type { EmulatorHost } from './services/registry';
 import type { ForeignRequest } from './types';
 
 /** Open sockets and connection counts, so that `close()` can end every connection at once. */
 export interface Connections {
   readonly sockets: Set<Socket>;
-  readonly perHost: Map<EmulatorHost, number>;
+  /** Accepted connections per listener (`slotKey`). */
+  readonly perHost: Map<string, number>;
 }
 
-function track(server: Server, connections: Connections, host?: EmulatorHost): void {
+/** A listener's key in `Connections.perHost` and in the listener map. */
+export function slotKey(slot: HostSlot): string {
+  return `${slot.region ?? ''}/${slot.host}`;
+}
+
+function track(server: Server, connections: Connections, key?: string): void {
   server.on('connection', (socket: Socket) => {
-    if (host !== undefined) connections.perHost.set(host, (connections.perHost.get(host) ?? 0) + 1);
+    if (key !== undefined) connections.perHost.set(key, (connections.perHost.get(key) ?? 0) + 1);
     connections.sockets.add(socket);
     socket.on('close', () => connections.sockets.delete(socket));
   });
@@ -41,25 +48,30 @@ export interface Listener {
   url: string;
 }
 
-/** One listener per host; on a failure every listener started so far is closed again. */
+/** A listener to start: what it serves, and its port (0: a random one). */
+export interface SlotPort extends HostSlot {
+  readonly port: number;
+}
+
+/** One listener per slot, keyed by `slotKey`; on a failure every listener started so far is closed again. */
 export async function startHostListeners(
-  hosts: readonly EmulatorHost[],
-  portBase: number,
+  slots: readonly SlotPort[],
   handle: RequestHandler,
   connections: Connections,
-): Promise<Map<EmulatorHost, Listener>> {
-  const listeners = new Map<EmulatorHost, Listener>();
+): Promise<Map<string, Listener>> {
+  const listeners = new Map<string, Listener>();
   try {
-    for (const [i, host] of hosts.entries()) {
+    for (const { port, ...slot } of slots) {
       const server = createServer({ keepAliveTimeout: 5_000 }, (req, res) => {
         const chunks: Buffer[] = [];
         req.on('data', (chunk: Buffer) => chunks.push(chunk));
-        req.on('end', () => handle(host, req, res, Buffer.concat(chunks)));
+        req.on('end', () => handle(slot, req, res, Buffer.concat(chunks)));
       });
-      track(server, connections, host);
-      listeners.set(host, { server, url: '' });
-      const url = await listen(server, portBase === 0 ? 0 : portBase + i);
-      listeners.set(host, { server, url });
+      const key = slotKey(slot);
+      track(server, connections, key);
+      listeners.set(key, { server, url: '' });
+      const url = await listen(server, port);
+      listeners.set(key, { server, url });
     }
   } catch (error) {
     for (const { server } of listeners.values()) server.close();

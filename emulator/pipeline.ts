@@ -7,26 +7,25 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { injectAnswerFault, resumeAfterFailedDelete } from './answer-faults';
 import type { Answer } from './answers';
-import { authenticate } from './auth';
-import type { Exchange, PipelineDeps, Send } from './exchange';
+import { authenticate, projectRefusal } from './auth';
+import type { Exchange, HostSlot, PipelineDeps, Send } from './exchange';
 import { windowSpentAnswer } from './fixed-window';
 import { projectMismatchAnswer, serverError, throttledAnswer, unknownOperationAnswer } from './host-errors';
 import { carriesCredentials, credentialHeaders } from './records';
 import { decodeSegments } from './routing';
-import type { EmulatorHost } from './services/registry';
 import type { ServiceSpec } from './services/types';
 import type { RequestLogEntry } from './types';
 
 export type RequestHandler = (
-  name: EmulatorHost,
+  slot: HostSlot,
   req: IncomingMessage,
   res: ServerResponse,
   body: Buffer,
 ) => void;
 
 export function createPipeline(deps: PipelineDeps): RequestHandler {
-  return (name, req, res, body) => {
-    const x = openExchange(deps, name, req, res, body);
+  return (slot, req, res, body) => {
+    const x = openExchange(deps, slot, req, res, body);
     const send = sender(deps, x);
     if (injectTransportFault(deps, x, send)) return;
     const carry = (): Answer => carryOut(deps, x);
@@ -38,12 +37,13 @@ export function createPipeline(deps: PipelineDeps): RequestHandler {
 /** Routes the request and records its arrival (and any credential headers it carried). */
 function openExchange(
   deps: PipelineDeps,
-  name: EmulatorHost,
+  slot: HostSlot,
   req: IncomingMessage,
   res: ServerResponse,
   body: Buffer,
 ): Exchange {
-  const host = deps.hosts.get(name);
+  const { host: name, region } = slot;
+  const host = deps.state.hosts.get(name);
   if (!host) throw new RangeError(`no host ${name}`);
   const rawTarget = req.url ?? '/';
   const method = req.method ?? 'GET';
@@ -53,6 +53,8 @@ function openExchange(
   const operation = route?.operation ?? 'Unknown';
   const entry: RequestLogEntry = {
     service: name,
+    ...(region !== undefined ? { region } : {}),
+    ...(route?.projectId !== undefined ? { projectId: route.projectId } : {}),
     operation,
     method,
     rawPath: rawTarget,
@@ -65,6 +67,7 @@ function openExchange(
   if (Object.keys(credentials).length > 0) deps.records.authHeaders.push({ operation, ...credentials });
   return {
     name,
+    region,
     host,
     req,
     res,
@@ -73,7 +76,7 @@ function openExchange(
     query: new URLSearchParams(q < 0 ? '' : rawTarget.slice(q + 1)),
     route,
     requestId: randomUUID().replace(/-/g, ''),
-    faults: deps.faults.resolve(name, operation),
+    faults: deps.faults.resolve(region, name, operation),
     entry,
   };
 }
@@ -176,7 +179,10 @@ function injectTransportFault(deps: PipelineDeps, x: Exchange, send: Send): bool
 
 const hostNeedsProject = (spec: ServiceSpec): boolean => spec.projectFromCredentials === true;
 
-/** Authenticates (unless the operation is anonymous) and carries the operation out; the backend's answer. */
+/**
+ * Authenticates (unless the operation is anonymous), refuses a project this region does not hold, and carries
+ * the operation out on the project's state; the backend's answer.
+ */
 function carryOut(deps: PipelineDeps, x: Exchange): Answer {
   const { route, entry } = x;
   if (!route) return unknownOperationAnswer();
@@ -194,8 +200,19 @@ function carryOut(deps: PipelineDeps, x: Exchange): Answer {
     );
     entry.auth = auth.kind;
     if (auth.failure) return auth.failure;
+    if (entry.projectId === undefined && auth.projectId !== undefined && hostNeedsProject(x.host.module.spec))
+      entry.projectId = auth.projectId;
   }
-  const handler = x.host.handlers.get(route.operation);
+  // The project the request acts in: its path's, or (a host without one in its paths) the credentials'.
+  if (
+    entry.projectId !== undefined &&
+    (route.projectId !== undefined || hostNeedsProject(x.host.module.spec))
+  ) {
+    const region = route.projectId !== undefined ? x.region : undefined;
+    const refusal = projectRefusal(deps.state.projects, region, entry.projectId, x.requestId);
+    if (refusal) return refusal;
+  }
+  const handler = x.host.handlersFor(route.projectId)?.get(route.operation);
   if (!handler) return unknownOperationAnswer();
   return handler({ params: route.params, query: x.query, body: x.body, faults: x.faults });
 }

@@ -58,6 +58,8 @@ export class Records {
       atMs: this.#nowMs(),
     };
     if (d.sourceServer !== undefined) deletion.sourceServer = d.sourceServer;
+    if (d.region !== undefined) deletion.region = d.region;
+    if (d.projectId !== undefined) deletion.projectId = d.projectId;
     this.deletions.push(deletion);
   }
 
@@ -73,6 +75,8 @@ export class Records {
     if (c.parentId !== undefined) change.parentId = c.parentId;
     if (c.fault !== undefined) change.fault = c.fault;
     if (c.sourceServer !== undefined) change.sourceServer = c.sourceServer;
+    if (c.region !== undefined) change.region = c.region;
+    if (c.projectId !== undefined) change.projectId = c.projectId;
     this.changes.push(change);
   }
 

@@ -2,7 +2,17 @@
  * Public, programmatic API of the local cloud emulator (`startEmulator` in `emulator/index.ts`).
  * Tests, the demo and the benchmarks drive the emulator only through this interface.
  */
+import type { AnswerFaultKind, ForeignRequest, ReceivedAuthHeaders } from './record-types';
+import type { EmulatorProject, EmulatorRegionOptions, ProjectPlace } from './region-types';
 import type { EmulatorHost, EmulatorOperation, TaskApiId } from './services/registry';
+
+export type { AnswerFaultKind, ForeignRequest, ReceivedAuthHeaders } from './record-types';
+export type {
+  EmulatorProject,
+  EmulatorProjectOptions,
+  EmulatorRegionOptions,
+  ProjectPlace,
+} from './region-types';
 
 export type {
   EmulatorHost,
@@ -115,24 +125,40 @@ export interface FaultTarget {
   service: EmulatorHost | '*';
   /** An operation of that service, or `*` for all. */
   operation?: EmulatorOperation | '*';
+  /**
+   * Only this region's hosts (the account-wide SMS host is in none). Without it, every region's: each region's
+   * host then has its own rate limit and quota window. A region's setting wins over a region-less one, field by
+   * field.
+   */
+  region?: string;
 }
 
 export interface EmulatorOptions {
   /** Seed for the task generator and every random fault draw. @default 1 */
   seed?: number;
   /**
-   * First port; hosts listen on portBase..portBase+5 (iam, dcs, modelarts, oms, dis, sms). 0 = random ports.
+   * First port; hosts listen on portBase..portBase+5 (iam, dcs, modelarts, oms, dis, sms), region `r` (from 0)
+   * on portBase+6r.. (its SMS slot unused: SMS is one host for the account). 0 = random ports.
    * @default 0
    */
   portBase?: number;
   /**
-   * Approximate number of generated tasks over the five original task APIs (0 = empty account); SMS adds a
-   * tenth of it on top, drawn from a stream of its own, so the other APIs' accounts are those of before SMS.
+   * Approximate number of generated tasks over the five original task APIs, per project (0 = empty account);
+   * SMS adds a tenth of it on top, once for the account, drawn from a stream of its own, so the other APIs'
+   * accounts are those of before SMS.
    * @default 200
    */
   tasks?: number;
-  /** Exact generated task count per task API, overriding `tasks`' split. */
+  /** Exact generated task count per task API (per project; SMS once), overriding `tasks`' split. */
   tasksPerService?: Partial<Record<TaskApiId, number>>;
+  /**
+   * The account's regions, each with its own listener per host (SMS aside: one host for the account) and its
+   * projects, each project with its own tasks. The first project of the first region is the default of
+   * `tasks()`, `addTask()` and the rest, and draws its tasks from `seed` itself (so a one-project account is the
+   * one of before, whatever its region); every other project from the seed mixed with its name.
+   * @default one region, cn-north-4, with one project of that name and the fixed id of `account.projectId`
+   */
+  regions?: EmulatorRegionOptions[];
   /** Faults set at start. */
   faults?: Array<FaultTarget & FaultSettings>;
   /** Lifetime of issued IAM tokens. @default 86400 (24 h) */
@@ -185,11 +211,16 @@ export interface EmulatedTask {
   fields: Record<string, unknown>;
   /** SMS only: the source server's state and agent connection (a delete is refused only when both say so). */
   sourceServer?: SmsSourceServer;
+  /** The task's region and project (absent for SMS: its tasks are the account's). */
+  region?: string;
+  projectId?: string;
 }
 
 /** A task to add through `Emulator.addTask`: whatever the caller leaves out is generated. */
-export type NewTask = Partial<EmulatedTask> & {
+export type NewTask = Partial<Omit<EmulatedTask, 'region' | 'projectId'>> & {
   service: TaskApiId;
+  /** The project (id or name) the task is added to; ignored by SMS. @default the first project */
+  project?: string;
   /**
    * How long ago the task ended, by the emulator's clock: the module writes its own time fields (creation,
    * duration, end) so that they tell that end. `null`: no time field a client could read an age from. A time
@@ -198,7 +229,7 @@ export type NewTask = Partial<EmulatedTask> & {
   ageMs?: number | null;
 };
 
-export interface RequestLogEntry {
+export interface RequestLogEntry extends ProjectPlace {
   service: EmulatorHost;
   operation: EmulatorOperation | 'Unknown';
   method: string;
@@ -241,33 +272,8 @@ export interface RequestLogEntry {
   location?: string;
 }
 
-/** The fault kinds of the redirect, proxy, lost-answer, gateway-timeout, 403 and 408 faults. */
-export type AnswerFaultKind =
-  | 'redirect'
-  | 'proxy-not-found'
-  | 'lost-answer'
-  | 'gateway-timeout'
-  | 'forbidden'
-  | 'request-timeout';
-
-/** A request that reached the foreign listener, the host injected redirects point at. */
-export interface ForeignRequest {
-  method: string;
-  /** The raw request target as received (path + query, still percent-encoded). */
-  rawPath: string;
-  /** The Host header as received. */
-  host?: string;
-  /** Wall-clock ms when the request arrived. */
-  atMs: number;
-  /** Whether any of the credential headers below arrived (none ever should). */
-  hasCredentialHeaders: boolean;
-  authorization?: string;
-  xAuthToken?: string;
-  xSecurityToken?: string;
-}
-
 /** One change of a task's wire state, and what caused it. */
-export interface EmulatorStateChange {
+export interface EmulatorStateChange extends ProjectPlace {
   service: TaskApiId;
   id: string;
   /** DCS instance id, or DIS stream name. */
@@ -288,16 +294,7 @@ export interface EmulatorStateChange {
   atMs: number;
 }
 
-/** The credential headers one request carried (for the secret-leak tests: what must never be logged). */
-export interface ReceivedAuthHeaders {
-  operation: EmulatorOperation | 'Unknown';
-  /** `SDK-HMAC-SHA256 Access=…, SignedHeaders=…, Signature=…` */
-  authorization?: string;
-  xAuthToken?: string;
-  xSecurityToken?: string;
-}
-
-export interface EmulatorDeletion {
+export interface EmulatorDeletion extends ProjectPlace {
   service: TaskApiId;
   id: string;
   name: string;
@@ -309,21 +306,39 @@ export interface EmulatorDeletion {
 }
 
 export interface Emulator {
+  /** The first region's hosts (and the account-wide SMS host). */
   readonly urls: Readonly<Record<EmulatorHost, string>>;
+  /** The credentials, and the first project's region, id and name. */
   readonly account: Readonly<EmulatorAccount>;
-  /** `TASK_JANITOR_ENDPOINT_*` plus region/project and password credentials, ready for a child process env. */
+  /** Every project, region by region, in the order of `EmulatorOptions.regions`. */
+  readonly projects: readonly EmulatorProject[];
+  /** One region's hosts (and the account-wide SMS host). */
+  regionUrls(region: string): Readonly<Record<EmulatorHost, string>>;
+  /**
+   * `TASK_JANITOR_ENDPOINT_*` of the first region plus region/project and password credentials, ready for a
+   * child process env; with `regions`, also every region's `TASK_JANITOR_ENDPOINT_<HOST>_<REGION>`.
+   */
   endpointEnv(): Record<string, string>;
 
-  /** Current tasks of a service (copies). */
-  tasks(service: TaskApiId): EmulatedTask[];
+  /**
+   * Current tasks of a service (copies) in `project` (id or name; SMS: the account's whatever it says).
+   * @default the first project
+   */
+  tasks(service: TaskApiId, project?: string): EmulatedTask[];
   /** Adds a task (fields the caller leaves out are generated); returns the stored task. */
   addTask(task: NewTask): EmulatedTask;
   /** Sets a task's wire state (e.g. make it in-progress while a run is under way); for SMS the task's `state`. */
-  setTaskState(service: TaskApiId, id: string, state: string | number, parentId?: string): void;
+  setTaskState(
+    service: TaskApiId,
+    id: string,
+    state: string | number,
+    parentId?: string,
+    project?: string,
+  ): void;
   /** Sets an SMS task's source server state and/or agent connection (recorded in `stateChanges()`, cause `api`). */
   setSourceServer(id: string, change: Partial<SmsSourceServer>): void;
   /** `parentId` picks the DIS stream when two streams hold a task of the same name. */
-  removeTask(service: TaskApiId, id: string, parentId?: string): void;
+  removeTask(service: TaskApiId, id: string, parentId?: string, project?: string): void;
   /** Every successful delete, in order. */
   deletions(): EmulatorDeletion[];
   /** Every change of a task's state, in order, with its cause. */
@@ -338,8 +353,8 @@ export interface Emulator {
   clearRequestLog(): void;
   /** The credential headers of every request that carried any, in arrival order. */
   receivedAuthHeaders(): ReceivedAuthHeaders[];
-  /** TCP connections accepted so far, per service host. */
-  connectionCount(service: EmulatorHost): number;
+  /** TCP connections accepted so far by a host of `region` (default the first; SMS: its one host). */
+  connectionCount(service: EmulatorHost, region?: string): number;
 
   /** Base URL of the foreign listener: "another host" on loopback that injected redirects point at. */
   readonly foreignUrl: string;

@@ -201,7 +201,8 @@ function findDuplicateTasks(tasks: readonly SavedPlanTask[]): string[] {
   const problems: string[] = [];
   const seen = new Set<string>();
   tasks.forEach((t, i) => {
-    const key = taskKey(t);
+    // Ids are unique within a project only: two targets may each hold a task of the same id.
+    const key = `${t.target ?? ''}\u0000${taskKey(t)}`;
     if (seen.has(key)) problems.push(`tasks[${i}]: duplicate task ${t.service} ${t.id}`);
     seen.add(key);
   });

@@ -57,6 +57,9 @@ import type {
 export const SMS_SPEC = {
   host: 'sms',
   projectFromCredentials: true,
+  // The account's tasks, whatever region they migrate to, behind one host.
+  accountWide: true,
+  global: true,
   taskApis: [
     {
       id: 'sms-migration-tasks',

@@ -89,6 +89,10 @@ export interface ServiceSpec {
    * project-scoped token, or `X-Project-Id` with AK/SK). Other such hosts (IAM) accept any valid credential.
    */
   readonly projectFromCredentials?: boolean;
+  /** One state for the whole account (IAM's projects and tokens, SMS's tasks); else one per project. */
+  readonly accountWide?: boolean;
+  /** One host for the whole account (SMS); else one per region. */
+  readonly global?: boolean;
 }
 
 export type OperationName<S extends ServiceSpec> = S['operations'][number]['name'];
@@ -143,9 +147,21 @@ export interface TaskStore {
   setSourceServer?(id: string, change: Partial<SmsSourceServer>): boolean;
 }
 
+/** A project as IAM lists it (`MOS` is in no region). */
+export interface ListedProject {
+  readonly id: string;
+  readonly name: string;
+  readonly enabled: boolean;
+  /** Listed, but the credentials may not act in it: no token is minted for it. */
+  readonly accessDenied: boolean;
+}
+
 /** What the shared layer gives a module. */
 export interface ServiceContext {
+  /** The credentials, and the region and project this context's state belongs to. */
   readonly account: Readonly<EmulatorAccount>;
+  /** Every project of the account, as IAM lists them. */
+  readonly projects: readonly ListedProject[];
   /** The account's clock (task ages, token expiry). */
   readonly nowMs: () => number;
   /** `EmulatorOptions.seed`, for a module that draws from a stream of its own. */

@@ -37,6 +37,9 @@ async function runCall(parts: CallRunnerParts, call: Call): Promise<RawResponse>
   const signals = parts.signalsOf(call);
   const repeatable = call.method === 'GET' || call.method === 'DELETE' || call.retryPost === true;
   return parts.withRetries({ ...call, repeatable }, signals, async (attempt) => {
+    // A token is minted through IAM's host: made ready before the slot is taken, so that an IAM call with a
+    // token (the project list) never waits for a slot it holds itself.
+    if (call.authenticate) await parts.credentials.warm(call.service, signals.hard);
     const admission = await admitOrStop(parts, signals, `${call.method} ${call.path}`, call, attempt);
     try {
       return await parts.send(call, attempt, signals.hard, true, admission);

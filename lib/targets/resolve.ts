@@ -9,7 +9,7 @@ import type { Config } from '../config';
 import { ConfigError } from '../errors';
 import type { Policy, TargetNarrowing } from '../policy/types';
 import { listProjects } from './discover';
-import { narrowTargets, type ResolvedTarget, selectTargets } from './select';
+import { markAccountWideLister, narrowTargets, type ResolvedTarget, selectTargets } from './select';
 
 /** How the messages of a narrowing name what the operator gave. */
 const NARROWING_NAMES = {
@@ -46,7 +46,7 @@ export async function resolveTargets(options: ResolveTargetsOptions): Promise<re
     const projects = await listProjects(options.home, options);
     ({ targets, problems } = selectTargets(policy.targets, projects, config.cloud));
   }
-  const narrowed = narrowTargets(targets, options.narrowing, NARROWING_NAMES);
+  const narrowed = narrowTargets(markAccountWideLister(targets), options.narrowing, NARROWING_NAMES);
   const all = [...problems, ...narrowed.problems];
   if (all.length > 0) {
     throw new ConfigError(all, {

@@ -1,8 +1,8 @@
 /**
  * A run over its targets: each target purged with its own client (its region's hosts, pools, pacing and retry
  * budget, its project), at most `concurrency` at once, all under the run's one set of stops. The run's cap is
- * shared: targets take their share in the order they started, so what a dry run would delete is what the same
- * run applied deletes. A target not started before the run stops is reported skipped.
+ * split evenly between the targets (`createCapLedger`), so no target waits for another and what a dry run would
+ * delete is what the same run applied deletes. A target not started before the run stops is reported skipped.
  */
 import type { CloudClient } from '../cloud/types';
 import type { Deps } from '../deps';
@@ -17,7 +17,7 @@ import type { SavedPlan, SavedPlanTask } from '../saved-plan';
 import { descriptorOf } from '../sources/catalog';
 import type { ServiceId, TaskSource } from '../types';
 import { combineReports, runTargetOf, type TargetOutcome } from './combine';
-import { type ResolvedTarget, targetLabel } from './select';
+import { compareByRegionAndName, type ResolvedTarget, targetLabel } from './select';
 
 /** What a target's purge needs from its client. */
 export interface TargetClient {
@@ -100,11 +100,11 @@ function createTargetPurge(deps: Deps, options: RunTargetsOptions): (index: numb
   return async (index) => {
     const target = targets[index] as ResolvedTarget;
     if (signals.stop.aborted) {
-      ledger.pass(index);
       return { outcome: { target, skipped: stopReasonOf(signals.stop.reason) }, planned: [], errors: [] };
     }
     const { client, planningNowMs, hostOf } = options.clientFor(target);
-    const targetPolicy = index === accountWideIndex ? policy : withoutAccountWideApis(policy);
+    const lists = target.listsAccountWide ?? index === accountWideIndex;
+    const targetPolicy = lists ? policy : withoutAccountWideApis(policy);
     const label = options.labelled ? targetLabel(target) : undefined;
     const targetDeps = label ? { ...deps, log: deps.log.child({ target: label }) } : deps;
     const recorder = new ReportRecorder(targetDeps, {
@@ -119,37 +119,28 @@ function createTargetPurge(deps: Deps, options: RunTargetsOptions): (index: numb
       target: runTargetOf(target),
       hostOf,
     });
-    let took = false;
-    try {
-      const savedPlan = options.savedPlan && {
-        ...options.savedPlan,
-        tasks: options.planTasksOf?.(target) ?? options.savedPlan.tasks,
-      };
-      const result = await runPurge(targetDeps, {
-        policy: targetPolicy,
-        client,
-        projectId: target.projectId,
-        sources: options.sources,
-        deadlineAtMs: options.deadlineAtMs,
-        signals,
-        recorder,
-        deleteConcurrency: options.deleteConcurrency,
-        planningNowMs,
-        capDeletes: (candidates) => {
-          took = true;
-          return ledger.take(index, candidates);
-        },
-        ...(savedPlan ? { savedPlan } : {}),
-        ...(options.onProgress ? { onProgress: options.onProgress } : {}),
-      });
-      const planned = result.plannedDeletes.map((task) =>
-        label ? { ...task, target: target.projectId } : task,
-      );
-      return { outcome: { target, report: result.report }, planned, errors: recorder.errors() };
-    } finally {
-      // A purge that ended before its cap (no service listed) passes its turn, so later targets never wait on it.
-      if (!took) ledger.pass(index);
-    }
+    const savedPlan = options.savedPlan && {
+      ...options.savedPlan,
+      tasks: options.planTasksOf?.(target) ?? options.savedPlan.tasks,
+    };
+    const result = await runPurge(targetDeps, {
+      policy: targetPolicy,
+      client,
+      projectId: target.projectId,
+      sources: options.sources,
+      deadlineAtMs: options.deadlineAtMs,
+      signals,
+      recorder,
+      deleteConcurrency: options.deleteConcurrency,
+      planningNowMs,
+      capDeletes: (candidates) => ledger.take(index, candidates),
+      ...(savedPlan ? { savedPlan } : {}),
+      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    });
+    const planned = result.plannedDeletes.map((task) =>
+      label ? { ...task, target: target.projectId } : task,
+    );
+    return { outcome: { target, report: result.report }, planned, errors: recorder.errors() };
   };
 }
 
@@ -157,13 +148,9 @@ function firstBySortKey(targets: readonly ResolvedTarget[]): number {
   let first = 0;
   targets.forEach((target, index) => {
     const best = targets[first] as ResolvedTarget;
-    if (sortKey(target).localeCompare(sortKey(best)) < 0) first = index;
+    if (compareByRegionAndName(target, best) < 0) first = index;
   });
   return first;
-}
-
-function sortKey(target: ResolvedTarget): string {
-  return `${target.region}\u0000${target.projectName ?? ''}\u0000${target.projectId}`;
 }
 
 /**
@@ -180,39 +167,24 @@ function withoutAccountWideApis(policy: Policy): Policy {
 }
 
 /**
- * The run's cap, shared by its targets in their order: target `i` takes its share only once every target
- * before it has taken (or passed) its own, so the split never depends on which listing finished first.
+ * The run's cap, split evenly between its targets: target `index` of `count` may delete its share (the remainder
+ * goes one each to the first targets), oldest first. No target waits for another: a slow or throttled region
+ * never holds up the others, and what each deletes depends only on its own listing, so a dry run shows exactly
+ * what the same run applied deletes. A share a target leaves unused is not handed on within the run.
  */
 export function createCapLedger(cap: number, count: number) {
-  let remaining = Math.max(0, Math.floor(cap));
-  const turns = Array.from({ length: count + 1 }, () => {
-    let resolve: () => void = () => undefined;
-    const promise = new Promise<void>((done) => {
-      resolve = done;
-    });
-    return { promise, resolve };
-  });
-  turns[0]?.resolve();
-  const done = new Set<number>();
-  const finishTurn = (index: number) => {
-    if (done.has(index)) return;
-    done.add(index);
-    turns[index + 1]?.resolve();
+  const total = Math.max(0, Math.floor(cap));
+  const shareOf = (index: number): number => {
+    // No cap (its schema maximum): every target takes all it has.
+    if (total >= Number.MAX_SAFE_INTEGER) return total;
+    const base = Math.floor(total / Math.max(1, count));
+    return base + (index < total % Math.max(1, count) ? 1 : 0);
   };
   return {
-    async take(index: number, candidates: readonly DeleteCandidate[]): Promise<CappedDeletes> {
-      await turns[index]?.promise;
-      const result = applyCap(candidates, remaining);
-      remaining -= result.deletes.length;
-      finishTurn(index);
-      return result;
+    take(index: number, candidates: readonly DeleteCandidate[]): Promise<CappedDeletes> {
+      return Promise.resolve(applyCap(candidates, shareOf(index)));
     },
-    /** A target that takes nothing: its turn passes (after the ones before it). */
-    pass(index: number): void {
-      const turn = turns[index];
-      if (!turn) return;
-      void turn.promise.then(() => finishTurn(index));
-    },
+    shareOf,
   };
 }
 

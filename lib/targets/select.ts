@@ -20,6 +20,11 @@ export interface ResolvedTarget {
   readonly projectId: string;
   /** Undefined when the project id was configured and never looked up. */
   readonly projectName: string | undefined;
+  /**
+   * Whether this target lists the account-wide APIs (SMS): the first of the policy's targets by region and
+   * project name, decided before any narrowing, so that a fan-out's one-target runs list them once between them.
+   */
+  readonly listsAccountWide?: boolean;
 }
 
 /** `region/projectName` (or the id): how messages, the table and metrics name a target. */
@@ -184,6 +189,27 @@ export function orderTargets(targets: readonly ResolvedTarget[], rotation: numbe
   if (interleaved.length === 0) return interleaved;
   const offset = ((rotation % interleaved.length) + interleaved.length) % interleaved.length;
   return [...interleaved.slice(offset), ...interleaved.slice(0, offset)];
+}
+
+/** `targets` with the first by region, then project name, then id marked to list the account-wide APIs. */
+export function markAccountWideLister(targets: readonly ResolvedTarget[]): ResolvedTarget[] {
+  let first: ResolvedTarget | undefined;
+  for (const target of targets) {
+    if (first === undefined || compareByRegionAndName(target, first) < 0) first = target;
+  }
+  return targets.map((target) => ({ ...target, listsAccountWide: target === first }));
+}
+
+/**
+ * By region, then project name, then id, field by field: in one joined string the collation would skip the
+ * separator and weigh `_` (of a sub-project's name) against the next field's first character.
+ */
+export function compareByRegionAndName(a: ResolvedTarget, b: ResolvedTarget): number {
+  return (
+    a.region.localeCompare(b.region) ||
+    (a.projectName ?? '').localeCompare(b.projectName ?? '') ||
+    a.projectId.localeCompare(b.projectId)
+  );
 }
 
 /** The run's day since the epoch (UTC): what rotates the order. */

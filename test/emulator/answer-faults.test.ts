@@ -286,6 +286,8 @@ describe('the owner resumes a task after a failed delete', () => {
           to: inProgress,
           cause: 'fault',
           fault: 'server-error',
+          region: emu.account.region,
+          projectId: emu.account.projectId,
           atMs: expect.any(Number),
         },
       ]);

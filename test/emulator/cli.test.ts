@@ -80,13 +80,18 @@ describe('emulator CLI', () => {
     await expect(fetch(`${env.TASK_JANITOR_ENDPOINT_IAM}/v3/projects`)).rejects.toThrow();
   });
 
-  it.each([[['--tasks', '-3']], [['--bogus']], [['--seed', 'abc']]])(
-    'rejects bad flags %j with exit 2',
-    async (args) => {
-      child = run(args);
-      expect(await exitCode(child)).toBe(2);
-    },
-  );
+  it.each([
+    [['--tasks', '-3']],
+    [['--bogus']],
+    [['--seed', 'abc']],
+    [['--regions', 'cn-north-4,North']],
+    [['--regions', 'cn-north-4,']],
+    [['--projects-per-region', '2']],
+    [['--regions', 'cn-north-4', '--projects-per-region', '0']],
+  ])('rejects bad flags %j with exit 2', async (args) => {
+    child = run(args);
+    expect(await exitCode(child)).toBe(2);
+  });
 });
 
 /** Reads `export NAME=value` lines (not the `#` commented ones) until `done` holds for what was printed. */
@@ -149,6 +154,37 @@ describe('npm run emulator', () => {
       if (Date.now() - startMs > 20_000) throw new Error('the emulator still serves 20 s after SIGTERM');
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
+  }, 60_000);
+});
+
+describe('emulator CLI regions', () => {
+  it('--regions with --projects-per-region: every region has its endpoint variables, IAM lists every project', async () => {
+    child = run([
+      '--tasks',
+      '5',
+      '--regions',
+      'cn-north-4,ap-southeast-3',
+      '--projects-per-region',
+      '2',
+      '--exit-on-stdin-end',
+    ]);
+    const env = await exportedEnv(child, (out) => /^export OS_DOMAIN_NAME=.*\n/m.test(out));
+    for (const host of ['IAM', 'DCS', 'MODELARTS', 'OMS', 'DIS', 'SMS']) {
+      expect(env[`TASK_JANITOR_ENDPOINT_${host}_CN_NORTH_4`]).toBe(env[`TASK_JANITOR_ENDPOINT_${host}`]);
+      expect(env[`TASK_JANITOR_ENDPOINT_${host}_AP_SOUTHEAST_3`]).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    }
+    expect(env.TASK_JANITOR_ENDPOINT_DCS_AP_SOUTHEAST_3).not.toBe(env.TASK_JANITOR_ENDPOINT_DCS);
+    const token = await requestPasswordToken(
+      env.TASK_JANITOR_ENDPOINT_IAM_AP_SOUTHEAST_3,
+      { userName: env.OS_USERNAME, password: env.OS_PASSWORD, domainName: env.OS_DOMAIN_NAME },
+      { name: 'ap-southeast-3_p2' },
+    );
+    expect(token.status).toBe(201);
+    const listed = await fetch(`${env.TASK_JANITOR_ENDPOINT_IAM}/v3/projects`, {
+      headers: { 'X-Auth-Token': token.headers.get('x-subject-token') ?? '' },
+    });
+    const names = ((await listed.json()) as { projects: { name: string }[] }).projects.map((p) => p.name);
+    expect(names).toEqual(['cn-north-4', 'cn-north-4_p2', 'ap-southeast-3', 'ap-southeast-3_p2', 'MOS']);
   }, 60_000);
 });
 

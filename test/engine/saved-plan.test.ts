@@ -195,6 +195,35 @@ describe('saved plans (version 2)', () => {
     const text = JSON.stringify(makePlan({}, [task, task]));
     expect(() => parseSavedPlan(text)).toThrow(/tasks\[1\]: duplicate task oms-migration-tasks x/);
   });
+  it('version 3: two targets may each hold a task of the same id; one target may not list it twice', () => {
+    const target = (projectId: string) => ({
+      region: 'cn-north-4',
+      projectId,
+      endpointHosts: PLAN_ACCOUNT.endpointHosts,
+    });
+    const task = toSavedPlanTask(makeTask({ id: 'x' }));
+    const plan = (tasks: SavedPlan['tasks']) =>
+      createSavedPlan({
+        createdAt: NOW,
+        toolVersion: '1.2.3',
+        account: { cloud: 'huaweicloud', targets: [target('p1'), target('p2')] },
+        policy: POLICY,
+        overrides: {},
+        tasks,
+      });
+    const apart = plan([
+      { ...task, target: 'p1' },
+      { ...task, target: 'p2' },
+    ]);
+    expect(parseSavedPlan(JSON.stringify(apart)).tasks).toHaveLength(2);
+    const twice = plan([
+      { ...task, target: 'p1' },
+      { ...task, target: 'p1' },
+    ]);
+    expect(() => parseSavedPlan(JSON.stringify(twice))).toThrow(
+      /tasks\[1\]: duplicate task oms-migration-tasks x/,
+    );
+  });
 });
 
 describe('binding a plan to its account', () => {

@@ -1,8 +1,9 @@
 /**
- * The pieces of a run over several targets that need no cloud: the cap shared in target order, and the report
+ * The pieces of a run over several targets that need no cloud: the cap split between the targets, and the report
  * assembled from the targets' reports.
  */
 import { describe, expect, it } from 'vitest';
+import { hasFailures } from '../../cli/main';
 import type { DeleteCandidate } from '../../lib/plan';
 import { createReport, type Report, serviceReportOf } from '../../lib/report';
 import { combineReports } from '../../lib/targets/combine';
@@ -18,24 +19,28 @@ const candidates = (count: number, prefix: string): DeleteCandidate[] =>
   }));
 
 describe('createCapLedger', () => {
-  it('shares the cap in target order, whichever listing finishes first', async () => {
+  it('splits the cap evenly, the remainder one each to the first targets, whatever the order of the listings', async () => {
     const ledger = createCapLedger(5, 3);
-    // Target 2 and 1 finish listing before target 0.
-    const third = ledger.take(2, candidates(4, 'c'));
-    const second = ledger.take(1, candidates(2, 'b'));
-    await new Promise((resolve) => setTimeout(resolve, 5));
-    const first = ledger.take(0, candidates(3, 'a'));
-    const [a, b, c] = await Promise.all([first, second, third]);
-    expect([a.deletes.length, b.deletes.length, c.deletes.length]).toEqual([3, 2, 0]);
-    expect([a.capped.length, b.capped.length, c.capped.length]).toEqual([0, 0, 4]);
+    // Target 2 and 1 finish listing before target 0: no one waits, and the split is the same.
+    const third = await ledger.take(2, candidates(4, 'c'));
+    const second = await ledger.take(1, candidates(1, 'b'));
+    const first = await ledger.take(0, candidates(3, 'a'));
+    expect([first.deletes.length, second.deletes.length, third.deletes.length]).toEqual([2, 1, 1]);
+    expect([first.capped.length, second.capped.length, third.capped.length]).toEqual([1, 0, 3]);
+    expect([0, 1, 2].map(ledger.shareOf)).toEqual([2, 2, 1]);
   });
 
-  it('a target that passes (nothing listed, or not started) never holds up the ones after it', async () => {
+  it('a target that never takes leaves its share unused (the others keep theirs)', async () => {
     const ledger = createCapLedger(2, 3);
-    ledger.pass(0);
-    ledger.pass(1);
     const last = await ledger.take(2, candidates(3, 'c'));
-    expect(last.deletes.map((d) => d.task.id)).toEqual(['c0', 'c1']);
+    expect(last.deletes).toEqual([]);
+    expect((await ledger.take(1, candidates(3, 'b'))).deletes.map((d) => d.task.id)).toEqual(['b0']);
+  });
+
+  it('without a cap, every target takes all it has', async () => {
+    const ledger = createCapLedger(Number.MAX_SAFE_INTEGER, 3);
+    expect((await ledger.take(2, candidates(4, 'c'))).deletes).toHaveLength(4);
+    expect((await ledger.take(0, candidates(3, 'a'))).deletes).toHaveLength(3);
   });
 
   it('takes the oldest first within a target', async () => {
@@ -128,6 +133,29 @@ describe('combineReports', () => {
       /not listed in any of the 2 targets \(first: a\)/,
     );
     expect(report.totals.failedServices).toBe(1);
+  });
+
+  it("one target that could not be listed is a failure for the CLI's exit code, though the sums carry no error", () => {
+    const oneFailed = combineReports(
+      [
+        { target: TARGETS[0] as ResolvedTarget, report: targetReport({ listed: 5, deleted: 2 }) },
+        {
+          target: TARGETS[1] as ResolvedTarget,
+          report: targetReport({ listed: 0, deleted: 0, error: 'refused' }),
+        },
+      ],
+      OPTIONS,
+    );
+    expect(oneFailed.totals.failedServices).toBe(0);
+    expect(hasFailures(oneFailed)).toBe(true);
+    const allDone = combineReports(
+      [
+        { target: TARGETS[0] as ResolvedTarget, report: targetReport({ listed: 5, deleted: 2 }) },
+        { target: TARGETS[1] as ResolvedTarget, report: targetReport({ listed: 1, deleted: 1 }) },
+      ],
+      OPTIONS,
+    );
+    expect(hasFailures(allDone)).toBe(false);
   });
 
   it('one target: the report reads as before (target set, failures not tagged), plus its one section', () => {
