@@ -62,9 +62,22 @@ export const EXIT_TERMINATED = EXIT_CODE_OF_SIGNAL.SIGTERM;
 /** A CLI run has no platform timeout; this bounds it (and keeps a stuck run from hanging forever). */
 export const CLI_TIME_BUDGET_MS = 6 * 60 * 60 * 1000;
 
-const NOTHING_SENT = 'Nothing was sent to the cloud.';
-const ONLY_IAM = 'Only IAM was asked for the project id; nothing was listed or deleted.';
-const PREVIEW_ONLY = 'Tasks were listed for the confirmation; nothing was deleted.';
+/**
+ * What had reached the cloud when a run failed: `--json`'s `error.sent` (`nothing`, `iam`: only IAM was asked,
+ * `listings`: tasks were listed and nothing deleted, `deletes`: deletes may have been sent, the report counts
+ * them), and the sentence the CLI prints on stderr.
+ */
+type SentSoFar = { readonly code: 'nothing' | 'iam' | 'listings' | 'deletes'; readonly sentence: string };
+
+const NOTHING_SENT: SentSoFar = { code: 'nothing', sentence: 'Nothing was sent to the cloud.' };
+const PREVIEW_ONLY: SentSoFar = {
+  code: 'listings',
+  sentence: 'Tasks were listed for the confirmation; nothing was deleted.',
+};
+const RUN_STARTED: SentSoFar = {
+  code: 'deletes',
+  sentence: 'The run stopped early: tasks may have been listed or deleted; see the log lines.',
+};
 
 export interface CliIo {
   readonly stdout: { write(text: string): unknown };
@@ -125,7 +138,7 @@ function invalidInputReport(error: ConfigError, command: PurgeCommand | undefine
       name: error.name,
       message: redactUrlsInText(error.message),
       problems: error.problems.map(redactUrlsInText),
-      sent: 'nothing',
+      sent: NOTHING_SENT.code,
     },
   };
 }
@@ -380,9 +393,10 @@ async function finishPurge(
   const interrupt = outcome.error instanceof InterruptError ? outcome.error : interruptOf(io.signal);
   const failure = outcome.error !== undefined && interrupt === undefined ? outcome.error : undefined;
   const report = outcome.report;
+  const sent = failure === undefined ? undefined : sentSoFar(prepared, outcome, failure, options.previewed);
 
   // Files first: they must not depend on stdout still being open.
-  let outputFailed = report !== undefined && !(await writeReportFile(setup, report, failure));
+  let outputFailed = report !== undefined && !(await writeReportFile(setup, report, failure, sent));
   let planWritten = false;
   const account = planAccountOf(prepared, outcome);
   if (command.planOutPath !== undefined && failure === undefined) {
@@ -409,7 +423,7 @@ async function finishPurge(
   }
 
   if (command.json) {
-    if (report !== undefined) io.stdout.write(formatJson(withError(report, failure)));
+    if (report !== undefined) io.stdout.write(formatJson(withError(report, failure, sent)));
   } else if (report !== undefined && failure === undefined) {
     const tasks = outcome.result?.plannedDeletes ?? [];
     io.stdout.write(
@@ -423,17 +437,8 @@ async function finishPurge(
   }
 
   if (failure !== undefined) {
-    const sent = outcome.listingStarted
-      ? 'The run stopped early: tasks may have been listed or deleted; see the log lines.'
-      : options.previewed
-        ? PREVIEW_ONLY
-        : failure instanceof ConfigError && failure.sent !== undefined
-          ? `Only ${failure.sent}.`
-          : prepared.config.projectId === undefined
-            ? ONLY_IAM
-            : NOTHING_SENT;
     const message = failure instanceof ConfigError ? failure.message : describeError(failure);
-    io.stderr.write(`task-janitor: ${redactUrlsInText(message)}\n${sent}\n`);
+    io.stderr.write(`task-janitor: ${redactUrlsInText(message)}\n${sent?.sentence ?? ''}\n`);
     return failure instanceof ConfigError ? EXIT_INVALID : EXIT_FAILED;
   }
   if (interrupt !== undefined) return EXIT_CODE_OF_SIGNAL[interrupt.signal];
@@ -474,7 +479,33 @@ function renderRunSummary(
 }
 
 /** The report as `--json` and `--report` give it: with the error of a run that failed, if it did. */
-function withError(report: Report, failure: unknown): Report | (Report & { error: Record<string, unknown> }) {
+/** What had reached the cloud when `failure` ended the run (see `SentSoFar`). */
+function sentSoFar(
+  prepared: PreparedInvocation,
+  outcome: RunOutcome,
+  failure: unknown,
+  previewed: boolean,
+): SentSoFar {
+  if (outcome.listingStarted) return RUN_STARTED;
+  if (previewed) return PREVIEW_ONLY;
+  if (failure instanceof ConfigError && failure.sent !== undefined) {
+    return { code: 'iam', sentence: `Only ${failure.sent}.` };
+  }
+  // A policy with targets always asks IAM for the projects; one target asks it for an id not configured.
+  if (prepared.policy.targets !== undefined) {
+    return { code: 'iam', sentence: 'Only IAM was asked for the projects; nothing was listed or deleted.' };
+  }
+  if (prepared.config.projectId === undefined) {
+    return { code: 'iam', sentence: 'Only IAM was asked for the project id; nothing was listed or deleted.' };
+  }
+  return NOTHING_SENT;
+}
+
+function withError(
+  report: Report,
+  failure: unknown,
+  sent: SentSoFar | undefined,
+): Report | (Report & { error: Record<string, unknown> }) {
   if (failure === undefined) return report;
   const name = failure instanceof Error ? failure.name : 'Error';
   const message = failure instanceof Error ? failure.message : String(failure);
@@ -484,14 +515,20 @@ function withError(report: Report, failure: unknown): Report | (Report & { error
       name,
       message: redactUrlsInText(message),
       ...(failure instanceof ConfigError ? { problems: failure.problems.map(redactUrlsInText) } : {}),
+      ...(sent !== undefined ? { sent: sent.code } : {}),
     },
   };
 }
 
-async function writeReportFile(setup: RunSetup, report: Report, failure: unknown): Promise<boolean> {
+async function writeReportFile(
+  setup: RunSetup,
+  report: Report,
+  failure: unknown,
+  sent?: SentSoFar,
+): Promise<boolean> {
   const path = setup.command.reportPath;
   if (path === undefined) return true;
-  return writeOutputFile(path, 'the report', formatJson(withError(report, failure)), setup.io);
+  return writeOutputFile(path, 'the report', formatJson(withError(report, failure, sent)), setup.io);
 }
 
 function formatJson(value: unknown): string {

@@ -91,12 +91,12 @@ export async function checkPurgeInput(
       try {
         // The plan's own selection runs; only deletion (`--apply`) comes from this command line.
         // A plan of several targets runs exactly its targets: one IAM no longer shows is refused, not skipped.
-        const planTargets = savedPlan.targets?.map((target) => target.projectId);
+        const planTargets = savedPlan.targets?.map(({ region, projectId }) => ({ region, projectId }));
         prepared = await prepareInvocation({
           env: context.env,
           overrides: {
             dryRun: command.overrides.dryRun,
-            ...(planTargets !== undefined ? { targets: { projects: planTargets } } : {}),
+            ...(planTargets !== undefined ? { targets: { planned: planTargets } } : {}),
           },
           policySource: JSON.stringify(savedPlan.selection.policy),
           policySourceLabel: `plan ${command.planPath}`,

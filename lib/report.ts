@@ -98,10 +98,11 @@ export interface RunTarget {
 /** One target's part of a run: where, how it ended, and its counts per service (its failures are in `services`). */
 export interface TargetReport extends RunTarget {
   /**
-   * `done`: listed (and deleted) as the counts say; `failed`: no service could be listed (credentials refused,
-   * the hosts unreachable); `skipped`: not started before the run stopped (`stoppedBy`).
+   * `done`: every service listed (and deleted) as the counts say; `partial`: some services could not be listed
+   * (their `error` says why) and the others ran as their counts say; `failed`: no service could be listed
+   * (credentials refused, the hosts unreachable); `skipped`: not started before the run stopped (`stoppedBy`).
    */
-  readonly status: 'done' | 'failed' | 'skipped';
+  readonly status: 'done' | 'partial' | 'failed' | 'skipped';
   readonly stoppedBy?: 'deadline' | 'interrupted';
   readonly services: Partial<Record<ServiceId, ServiceCounts & Pick<ServiceReport, 'error'>>>;
   readonly totals: ServiceCounts & { failedServices: number };

@@ -57,6 +57,8 @@ export interface TargetNarrowing {
   readonly selectors?: readonly TargetSelector[];
   /** Exactly this one target (a fan-out's per-target event, `target`). */
   readonly single?: SingleTarget;
+  /** Exactly these targets, each by region and project id (the targets of a saved plan being applied). */
+  readonly planned?: readonly { readonly region: string; readonly projectId: string }[];
 }
 
 /** One target as a fan-out names it: a region and a project id or name (`cloud` must be the configured one). */

@@ -79,11 +79,12 @@ function sectionOf(target: ResolvedTarget, report: Report): TargetReport {
   }
   const totals = computeTotals(report);
   const listedServices = Object.values(report.services).filter((entry) => entry !== undefined).length;
-  const failed = listedServices > 0 && totals.failedServices === listedServices;
+  const status =
+    totals.failedServices === 0 ? 'done' : totals.failedServices === listedServices ? 'failed' : 'partial';
   return {
     ...runTargetOf(target),
     ...(report.target?.projectId !== undefined ? { projectId: report.target.projectId } : {}),
-    status: failed ? 'failed' : 'done',
+    status,
     ...(report.stoppedBy !== undefined ? { stoppedBy: report.stoppedBy } : {}),
     services,
     totals,

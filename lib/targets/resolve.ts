@@ -17,6 +17,7 @@ const NARROWING_NAMES = {
   projects: '--project',
   selectors: 'event: targets',
   single: 'event: target',
+  planned: 'the plan: targets',
 } as const;
 
 export interface ResolveTargetsOptions {

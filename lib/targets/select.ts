@@ -94,6 +94,7 @@ export function narrowTargets(
     readonly projects: string;
     readonly selectors: string;
     readonly single: string;
+    readonly planned: string;
   },
 ): Selection {
   if (narrowing === undefined) return { targets, problems: [] };
@@ -136,6 +137,19 @@ export function narrowTargets(
       );
     }
     kept = match.slice(0, 1);
+  }
+  if (narrowing.planned !== undefined) {
+    const { planned } = narrowing;
+    const isPlanned = (p: { region: string; projectId: string }, t: ResolvedTarget) =>
+      t.region === p.region && t.projectId === p.projectId;
+    planned.forEach((p, index) => {
+      if (!kept.some((t) => isPlanned(p, t))) {
+        problems.push(
+          `${names.planned}[${index}] ${p.region}/${p.projectId}: not among the policy's targets (${known(targets)})`,
+        );
+      }
+    });
+    kept = kept.filter((t) => planned.some((p) => isPlanned(p, t)));
   }
   return { targets: kept, problems };
 }

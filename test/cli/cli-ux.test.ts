@@ -223,10 +223,12 @@ describe('network errors name the service and host; --json always prints a repor
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('to IAM (127.0.0.1:9): network error ECONNREFUSED');
     expect(result.stderr).toContain('Only IAM was asked for the project id');
-    const report = JSON.parse(result.stdout) as Report & { error?: { name: string; message: string } };
+    const report = JSON.parse(result.stdout) as Report & {
+      error?: { name: string; message: string; sent: string };
+    };
     expect(report.dryRun).toBe(false);
     expect(report.totals.failedServices).toBe(3);
-    expect(report.error).toMatchObject({ name: 'NetworkError' });
+    expect(report.error).toMatchObject({ name: 'NetworkError', sent: 'iam' });
     expect(report.error?.message).toContain('IAM (127.0.0.1:9)');
     expect(report.services['oms-migration-tasks']?.error?.message).toContain('IAM (127.0.0.1:9)');
   });

@@ -60,7 +60,7 @@ async function purge(args: readonly string[], env: Record<string, string> = {}) 
   const started = startCli(['purge', '--json', ...args], { ...emulator.endpointEnv(), ...env });
   const timer = setTimeout(() => started.child.kill('SIGKILL'), RUN_TIMEOUT_MS);
   const result = await started.result.finally(() => clearTimeout(timer));
-  let output: Report & { error?: { name: string; message: string; problems?: string[] } };
+  let output: Report & { error?: { name: string; message: string; problems?: string[]; sent?: string } };
   try {
     output = JSON.parse(result.stdout);
   } catch {
@@ -175,6 +175,8 @@ describe('one run over three regions of two projects', () => {
     expect(run.report.error?.message).toMatch(/targets\[0\]\.projects\[1\]: no project "cn-north-4_nope"/);
     expect(run.stderr).toMatch(/Only IAM was asked for the projects; nothing was listed or deleted\./);
     expect(run.stderr).not.toMatch(/Nothing was sent/);
+    // --json says the same to a script.
+    expect(run.report.error?.sent).toBe('iam');
     expect(emulator.requestLog().length).toBeGreaterThan(0);
     expect(nonIamRequests()).toEqual([]);
     expect(emulator.deletions()).toEqual([]);
@@ -283,8 +285,13 @@ describe('plan files of several targets (version 3)', () => {
     const refused = await purge(['--plan', stale, '--apply']);
     expect(refused.code).toBe(2);
     // Applying a plan narrows the run to the plan's targets: one IAM does not show is refused.
-    expect(refused.report.error?.message).toMatch(/f{32}: not among the policy's targets/);
+    expect(refused.report.error?.message).toMatch(
+      /the plan: targets\[\d+\] [a-z0-9-]+\/f{32}: not among the policy's targets/,
+    );
+    // The operator gave no --project: the message names the plan, not a flag.
+    expect(refused.report.error?.message).not.toMatch(/--project/);
     expect(refused.stderr).toMatch(/Only IAM was asked for the projects; nothing was listed or deleted\./);
+    expect(refused.report.error?.sent).toBe('iam');
     expect(nonIamRequests()).toEqual([]);
     expect(emulator.deletions()).toEqual([]);
 

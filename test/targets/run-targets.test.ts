@@ -121,6 +121,25 @@ describe('combineReports', () => {
     expect(report.stoppedBy).toBe('deadline');
   });
 
+  it('a target where some services listed and others could not is partial, not done', () => {
+    const mixed = createReport({
+      dryRun: false,
+      startedAt: NOW,
+      policy: { digest: 'abc', maxDeletesPerRun: 100 },
+      services: ['oms-migration-tasks', 'dis-dump-tasks'],
+    });
+    serviceReportOf(mixed, 'oms-migration-tasks').listed = 3;
+    serviceReportOf(mixed, 'dis-dump-tasks').error = { message: 'DIS unreachable' };
+
+    const report = combineReports([{ target: TARGETS[0] as ResolvedTarget, report: mixed }], {
+      ...OPTIONS,
+      services: ['oms-migration-tasks', 'dis-dump-tasks'],
+    });
+
+    expect(report.targets?.[0]?.status).toBe('partial');
+    expect(report.targets?.[0]?.services['dis-dump-tasks']?.error?.message).toBe('DIS unreachable');
+  });
+
   it("a service that failed in every target that ran carries the error in the sums (the run's failure rule)", () => {
     const report = combineReports(
       [

@@ -24,7 +24,13 @@ const PROJECTS: readonly DiscoveredProject[] = [
   { id: 'p-mos', name: 'MOS' },
 ];
 
-const NAMES = { regions: '--region', projects: '--project', selectors: 'targets', single: 'target' };
+const NAMES = {
+  regions: '--region',
+  projects: '--project',
+  selectors: 'targets',
+  single: 'target',
+  planned: 'the plan: targets',
+};
 
 function selector(fields: Partial<TargetSelector> & Pick<TargetSelector, 'regions'>): TargetSelector {
   return { projects: ['*'], exclude: undefined, ...fields };
@@ -164,6 +170,30 @@ describe('narrowTargets', () => {
       narrowTargets(all, { single: { cloud: 'otc', region: 'cn-north-4', projectId: 'p-cn4' } }, NAMES)
         .problems,
     ).toHaveLength(1);
+  });
+
+  it("a plan's targets are kept by region and project id; one the policy no longer selects is named as the plan's", () => {
+    const kept = narrowTargets(all, { planned: [{ region: 'cn-north-4', projectId: 'p-cn4-dev' }] }, NAMES);
+    expect(kept.problems).toEqual([]);
+    expect(labels(kept.targets)).toEqual(['cn-north-4/cn-north-4_dev']);
+
+    const gone = narrowTargets(
+      all,
+      {
+        planned: [
+          { region: 'cn-north-4', projectId: 'p-cn4' },
+          // The right id in another region is not the planned target.
+          { region: 'ap-southeast-3', projectId: 'p-cn4-dev' },
+        ],
+      },
+      NAMES,
+    );
+    expect(labels(gone.targets)).toEqual(['cn-north-4/cn-north-4']);
+    expect(gone.problems).toEqual([
+      expect.stringMatching(
+        /^the plan: targets\[1\] ap-southeast-3\/p-cn4-dev: not among the policy's targets/,
+      ),
+    ]);
   });
 });
 
