@@ -150,27 +150,35 @@ describe('serverless package --param mode=fanout (offline)', () => {
     ]);
   });
 
-  it("disables the state machine's schedule with --param scheduleEnabled=false", async () => {
-    const disabled = await runServerless(
-      [
-        'package',
-        '--package',
-        join(dir, 'disabled'),
-        '--param',
-        'cloudRegion=eu-de',
-        '--param',
-        'mode=fanout',
-        '--param',
-        'scheduleEnabled=false',
-      ],
-      { TASK_JANITOR_SLS_WORK_FOLDER: '.esbuild/test-fanout-disabled' },
-    );
-    expect(disabled.code).toBe(0);
-    const text = await readFile(join(dir, 'disabled', 'cloudformation-template-update-stack.json'), 'utf8');
-    const rules = resourcesOfType(JSON.parse(text), 'AWS::Events::Rule').map(([, rule]) => rule.Properties);
+  // A --param arrives as the string "false"; the plugins disable a schedule only for a boolean false, so both
+  // modes read it through deploy/aws/mode.cjs.
+  it.each(['fanout', 'single'])(
+    'disables the schedule with --param scheduleEnabled=false (mode=%s)',
+    async (mode) => {
+      const disabled = await runServerless(
+        [
+          'package',
+          '--package',
+          join(dir, `disabled-${mode}`),
+          '--param',
+          'cloudRegion=eu-de',
+          '--param',
+          `mode=${mode}`,
+          '--param',
+          'scheduleEnabled=false',
+        ],
+        { TASK_JANITOR_SLS_WORK_FOLDER: `.esbuild/test-${mode}-disabled` },
+      );
+      expect(disabled.code, disabled.stderr).toBe(0);
+      const text = await readFile(
+        join(dir, `disabled-${mode}`, 'cloudformation-template-update-stack.json'),
+        'utf8',
+      );
+      const rules = resourcesOfType(JSON.parse(text), 'AWS::Events::Rule').map(([, rule]) => rule.Properties);
 
-    expect(rules).toEqual([expect.objectContaining({ State: 'DISABLED' })]);
-  });
+      expect(rules).toEqual([expect.objectContaining({ State: 'DISABLED' })]);
+    },
+  );
 
   it('refuses a wrong mode before packaging, naming the parameter', async () => {
     const refused = await runServerless(
