@@ -292,6 +292,8 @@ interface ThrottleFigures {
   deleteS: number;
   /** The purge's own budget (the AWS twin gets twice our time, then its deadline). */
   budgetS: number;
+  /** Why deletes failed, by service, status, code and message (a throttle alone must fail none). */
+  failureCauses: Record<string, number>;
 }
 
 /** Figures of the throttling runs of this bench run, for B2e (keyed `case/pacer`). */
@@ -345,6 +347,7 @@ async function runThrottleCase(
         wallS: round(f.totalMs / 1000, 1),
         deleteS: round(f.deleteMs / 1000, 1),
         budgetS: round(budgetMs / 1000),
+        failureCauses: failureCausesOf(outcome.report),
       } satisfies ThrottleFigures;
     },
   );
@@ -365,13 +368,33 @@ async function runBothPacers(
   return { ours, aws };
 }
 
+function failureCausesOf(report: PurgeOutcome['report']): Record<string, number> {
+  const causes: Record<string, number> = {};
+  for (const [service, entry] of Object.entries(report.services)) {
+    for (const f of entry?.failures ?? []) {
+      const cause = `${service} ${f.status ?? 'no answer'} ${f.errorCode ?? ''} ${f.errorMsg}`.replace(
+        /\s+/g,
+        ' ',
+      );
+      causes[cause] = (causes[cause] ?? 0) + 1;
+    }
+  }
+  return causes;
+}
+
 function describeThrottle(f: ThrottleFigures, c: ThrottleCase): string {
   const rates = c.wholeRun ? f.busyRates : f.rates;
   return (
     `${c.hosts.map((h) => `${h} ${rates[h] ?? 0}`).join(', ')} successful req/s ${c.wholeRun ? 'over each host’s busy time' : 'while deleting'} ` +
     `(min ${round(f.rateShare * 100)} % of ${round(c.limitPerSecond, 2)}/s); 429s ${f.throttled} of ${f.requests} = ${round(f.share * 100, 2)} %; ` +
-    `${f.deleted} of ${f.stale} deleted, ${f.failed} failed, ${f.skippedDeadline} left at the deadline; ${f.wallS} s`
+    `${f.deleted} of ${f.stale} deleted, ${f.failed} failed${describeCauses(f.failureCauses)}, ${f.skippedDeadline} left at the deadline; ${f.wallS} s`
   );
+}
+
+function describeCauses(causes: Record<string, number>): string {
+  const entries = Object.entries(causes);
+  if (entries.length === 0) return '';
+  return ` (${entries.map(([cause, n]) => `${n}× ${cause}`).join('; ')})`;
 }
 
 function sideBySide(c: ThrottleCase, ours: ThrottleFigures, aws: ThrottleFigures): string {
