@@ -202,6 +202,18 @@ describe('serverless package --param mode=fanout (offline)', () => {
       readFile(join(dir, 'refused', 'cloudformation-template-update-stack.json')),
     ).rejects.toThrow();
   });
+
+  it('refuses a scheduleEnabled that is not true or false in the default mode too', async () => {
+    const refused = await runServerless(
+      ['package', '--package', join(dir, 'refused-enabled'), '--param', 'scheduleEnabled=no'],
+      { TASK_JANITOR_SLS_WORK_FOLDER: '.esbuild/test-single-refused' },
+    );
+
+    expect(refused.code).not.toBe(0);
+    expect(refused.stdout + refused.stderr).toContain(
+      '--param scheduleEnabled: expected true or false, got "no"',
+    );
+  });
 });
 
 describe('the fan-out state machine, run offline against the function contract', () => {
