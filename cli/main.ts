@@ -118,7 +118,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     // Messages are built without secrets; URLs are cut once more here, as the logger does for errors.
     if (error instanceof ConfigError) {
       stderr.write(
-        `task-janitor: ${redactUrlsInText(error.message)}\n${NOTHING_SENT} See task-janitor --help.\n`,
+        `task-janitor: ${redactUrlsInText(error.message)}\n${NOTHING_SENT.sentence} See task-janitor --help.\n`,
       );
       if (json) io.stdout.write(formatJson(invalidInputReport(error, command)));
       return EXIT_INVALID;
