@@ -337,6 +337,15 @@ describe('plan files of several targets (version 3)', () => {
     expect(nonIamRequests()).toEqual([]);
     expect(emulator.deletions()).toEqual([]);
 
+    // A narrowing cannot pick some of the plan's targets: refused, nothing sent (it used to be ignored).
+    emulator.clearRequestLog();
+    const narrowed = await purge(['--plan', planFile, '--apply', '--project', 'cn-east-3']);
+    expect(narrowed.code).toBe(2);
+    expect(narrowed.report.error?.problems).toEqual([
+      "--project: not with --plan (the plan's targets run; make a new plan to narrow)",
+    ]);
+    expect(emulator.requestLog()).toEqual([]);
+
     const applied = await purge(['--plan', planFile, '--apply']);
 
     expect(applied.code, applied.stderr).toBe(0);
