@@ -7,6 +7,7 @@ import {
   checkPlanAccount,
   checkPlanAge,
   checkPlanProject,
+  checkPlanTargetsResolved,
   createSavedPlan,
   describePlanAccount,
   endpointHost,
@@ -286,6 +287,77 @@ describe('binding a plan to its account', () => {
     expect(checkPlanProject({ account: PLAN_ACCOUNT }, 'p-2')).toMatch(
       /^account\.projectId: .*"p-1".*"p-2"$/,
     );
+  });
+});
+
+describe('the targets a plan of several (version 3) is applied to', () => {
+  const planned = (region: string, projectId: string, projectName?: string) => ({
+    region,
+    projectId,
+    ...(projectName !== undefined ? { projectName } : {}),
+    endpointHosts: PLAN_ACCOUNT.endpointHosts,
+  });
+  const plan = {
+    targets: [planned('cn-north-4', 'p-1', 'cn-north-4'), planned('cn-east-3', 'p-2', 'cn-east-3_dev')],
+  };
+  const run = (region: string, projectId: string, projectName?: string) => ({
+    region,
+    projectId,
+    projectName,
+  });
+
+  it('accepts exactly the plan targets, in any order', () => {
+    expect(
+      checkPlanTargetsResolved(plan, [
+        run('cn-east-3', 'p-2', 'cn-east-3_dev'),
+        run('cn-north-4', 'p-1', 'cn-north-4'),
+      ]),
+    ).toEqual([]);
+  });
+
+  it("refuses a run without one of the plan's targets (its tasks would not be applied)", () => {
+    expect(checkPlanTargetsResolved(plan, [run('cn-north-4', 'p-1', 'cn-north-4')])).toEqual([
+      "targets: the plan's target cn-east-3/cn-east-3_dev is not among this run's targets; its tasks would not be applied",
+    ]);
+  });
+
+  it('refuses a target that appeared since the plan (never reviewed; it would take a share of the cap), naming it', () => {
+    const problems = checkPlanTargetsResolved(plan, [
+      run('cn-north-4', 'p-1', 'cn-north-4'),
+      run('cn-north-4', 'p-9', 'cn-north-4_new'),
+      run('cn-east-3', 'p-2', 'cn-east-3_dev'),
+    ]);
+
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(
+      /^targets: a target appeared since the plan: cn-north-4\/cn-north-4_new; .*share of the cap/,
+    );
+  });
+
+  it('names an appeared target by its id when it has no name, and one of the same id in another region', () => {
+    expect(
+      checkPlanTargetsResolved(plan, [
+        run('cn-north-4', 'p-1'),
+        run('cn-east-3', 'p-2'),
+        run('ap-southeast-3', 'p-1'),
+      ]),
+    ).toEqual([expect.stringMatching(/^targets: a target appeared since the plan: ap-southeast-3\/p-1; /)]);
+  });
+
+  it('both at once: a target gone and another appeared (the same number of targets)', () => {
+    const problems = checkPlanTargetsResolved(plan, [
+      run('cn-north-4', 'p-1', 'cn-north-4'),
+      run('cn-east-3', 'p-3', 'cn-east-3_new'),
+    ]);
+
+    expect(problems).toEqual([
+      expect.stringMatching(/^targets: the plan's target cn-east-3\/cn-east-3_dev is not among/),
+      expect.stringMatching(/^targets: a target appeared since the plan: cn-east-3\/cn-east-3_new; /),
+    ]);
+  });
+
+  it('has nothing to say of a plan of one account (version 2: its project is compared instead)', () => {
+    expect(checkPlanTargetsResolved({}, [run('cn-north-4', 'p-1'), run('cn-east-3', 'p-2')])).toEqual([]);
   });
 });
 
