@@ -31,6 +31,33 @@ services:
   dis-dump-tasks: { olderThan: 90d, streams: ["click-*"], states: [ERROR] }
 `);
 
+const TARGETS_POLICY = parsePolicyText(`
+version: 1
+maxDeletesPerRun: 500
+targets:
+  - regions: [cn-north-4, cn-east-3]
+    projects: ["*"]
+services:
+  oms-migration-tasks: { olderThan: 30d }
+`);
+
+/** A version 3 plan: two targets of one region, each task with its target. */
+function makeTargetsPlan(tasks: SavedPlan['tasks'], policy = TARGETS_POLICY): SavedPlan {
+  const target = (projectId: string) => ({
+    region: 'cn-north-4',
+    projectId,
+    endpointHosts: PLAN_ACCOUNT.endpointHosts,
+  });
+  return createSavedPlan({
+    createdAt: NOW,
+    toolVersion: '1.2.3',
+    account: { cloud: 'huaweicloud', targets: [target('p1'), target('p2')] },
+    policy,
+    overrides: {},
+    tasks,
+  });
+}
+
 function makePlan(
   overrides: PolicyOverrides = {},
   tasks = [toSavedPlanTask(makeTask({ id: 'x' }))],
@@ -197,33 +224,61 @@ describe('saved plans (version 2)', () => {
     expect(() => parseSavedPlan(text)).toThrow(/tasks\[1\]: duplicate task oms-migration-tasks x/);
   });
   it('version 3: two targets may each hold a task of the same id; one target may not list it twice', () => {
-    const target = (projectId: string) => ({
-      region: 'cn-north-4',
-      projectId,
-      endpointHosts: PLAN_ACCOUNT.endpointHosts,
-    });
     const task = toSavedPlanTask(makeTask({ id: 'x' }));
-    const plan = (tasks: SavedPlan['tasks']) =>
-      createSavedPlan({
-        createdAt: NOW,
-        toolVersion: '1.2.3',
-        account: { cloud: 'huaweicloud', targets: [target('p1'), target('p2')] },
-        policy: POLICY,
-        overrides: {},
-        tasks,
-      });
-    const apart = plan([
+    const apart = makeTargetsPlan([
       { ...task, target: 'p1' },
       { ...task, target: 'p2' },
     ]);
     expect(parseSavedPlan(JSON.stringify(apart)).tasks).toHaveLength(2);
-    const twice = plan([
+    const twice = makeTargetsPlan([
       { ...task, target: 'p1' },
       { ...task, target: 'p1' },
     ]);
     expect(() => parseSavedPlan(JSON.stringify(twice))).toThrow(
       /tasks\[1\]: duplicate task oms-migration-tasks x/,
     );
+  });
+});
+
+describe('the version fits the recorded policy', () => {
+  const task = toSavedPlanTask(makeTask({ id: 'x' }));
+
+  it('version 2 with a policy without targets and version 3 with a policy with targets round-trip', () => {
+    const one = makePlan();
+    const several = makeTargetsPlan([{ ...task, target: 'p1' }]);
+
+    expect(parseSavedPlan(JSON.stringify(one))).toEqual(one);
+    expect(parseSavedPlan(JSON.stringify(several))).toEqual(several);
+  });
+
+  it('refuses version 2 whose policy has targets (every task would go to every target), naming the field', () => {
+    // Consistent otherwise: the digest is the recorded policy's, the account and tasks are valid.
+    const plan = createSavedPlan({
+      createdAt: NOW,
+      toolVersion: '1.2.3',
+      account: PLAN_ACCOUNT,
+      policy: TARGETS_POLICY,
+      overrides: {},
+      tasks: [task],
+    });
+    expect(plan.version).toBe(2);
+
+    expect(problemsOf(() => parseSavedPlan(JSON.stringify(plan)))).toEqual([
+      expect.stringMatching(
+        /^selection\.policy\.targets: a plan of one account \(version 2\) records a policy without targets; /,
+      ),
+    ]);
+  });
+
+  it('refuses version 3 whose policy has no targets, naming the field', () => {
+    const plan = makeTargetsPlan([{ ...task, target: 'p1' }], POLICY);
+    expect(plan.version).toBe(3);
+
+    expect(problemsOf(() => parseSavedPlan(JSON.stringify(plan)))).toEqual([
+      expect.stringMatching(
+        /^selection\.policy\.targets: a plan of several targets \(version 3\) records the policy with targets/,
+      ),
+    ]);
   });
 });
 
