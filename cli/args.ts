@@ -81,7 +81,8 @@ purge options:
                        account (cloud, region, project, endpoint hosts) and selection (policy and flags)
   --plan FILE          with --apply: delete exactly the tasks in FILE, each re-checked first; runs the
                        plan's selection (flags need not be repeated; a flag or policy that differs is refused)
-                       and only against the account the plan was made for
+                       and only against the account and targets the plan was made for (--region and
+                       --project are refused with it)
   --plan-max-age DUR   refuse a plan older than this (default 24h)
   --list               show every task the run would delete (default: the 10 oldest per service)
   --yes, -y            with --apply on a terminal: delete without asking for the confirmation

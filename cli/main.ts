@@ -118,7 +118,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     // Messages are built without secrets; URLs are cut once more here, as the logger does for errors.
     if (error instanceof ConfigError) {
       stderr.write(
-        `task-janitor: ${redactUrlsInText(error.message)}\n${NOTHING_SENT} See task-janitor --help.\n`,
+        `task-janitor: ${redactUrlsInText(error.message)}\n${NOTHING_SENT.sentence} See task-janitor --help.\n`,
       );
       if (json) io.stdout.write(formatJson(invalidInputReport(error, command)));
       return EXIT_INVALID;
@@ -464,12 +464,16 @@ function renderRunSummary(
   }
   sections.push(renderReportTable(report));
   if (report.dryRun && tasks.length > 0 && !context.interrupted) {
+    // A plan file records its selection and targets; otherwise the command repeats every flag that narrowed.
+    const own = command.planPath === undefined;
     const apply = renderApplyCommand({
       program: context.env('npm_lifecycle_event') === 'purge' ? 'npm run purge --' : 'task-janitor',
-      policyPath: command.planPath === undefined ? command.policyPath : undefined,
-      services: command.planPath === undefined ? command.overrides.services : undefined,
-      olderThan: command.planPath === undefined ? command.overrides.olderThan : undefined,
-      maxDeletesPerRun: command.planPath === undefined ? command.overrides.maxDeletesPerRun : undefined,
+      policyPath: own ? command.policyPath : undefined,
+      services: own ? command.overrides.services : undefined,
+      olderThan: own ? command.overrides.olderThan : undefined,
+      maxDeletesPerRun: own ? command.overrides.maxDeletesPerRun : undefined,
+      regions: own ? command.overrides.targets?.regions : undefined,
+      projects: own ? command.overrides.targets?.projects : undefined,
       planPath: context.planWritten ? command.planOutPath : command.planPath,
     });
     const what = tasks.length === 1 ? 'this task' : `these ${tasks.length} tasks`;

@@ -298,11 +298,18 @@ export interface ApplyCommandOptions {
   readonly services: readonly ServiceId[] | undefined;
   readonly olderThan: string | undefined;
   readonly maxDeletesPerRun: number | undefined;
+  /** `--region` values the dry run was narrowed to: without them the command would apply in every target. */
+  readonly regions: readonly string[] | undefined;
+  /** `--project` values (ids or names) the dry run was narrowed to. */
+  readonly projects: readonly string[] | undefined;
   /** A plan file (`--plan-out FILE` was written, or `--plan FILE` was run dry): applying it deletes its tasks. */
   readonly planPath: string | undefined;
 }
 
-/** The command line that applies what a dry run showed: its own selection plus `--apply`. */
+/**
+ * The command line that applies what a dry run showed: its own selection (narrowing included) plus `--apply`; a
+ * plan file carries its selection and targets itself.
+ */
 export function renderApplyCommand(options: ApplyCommandOptions): string {
   const args =
     options.planPath !== undefined
@@ -314,6 +321,8 @@ export function renderApplyCommand(options: ApplyCommandOptions): string {
           ...(options.maxDeletesPerRun !== undefined
             ? ['--max-deletes', String(options.maxDeletesPerRun)]
             : []),
+          ...(options.regions ?? []).flatMap((region) => ['--region', region]),
+          ...(options.projects ?? []).flatMap((project) => ['--project', project]),
         ];
   const purge = options.program === 'task-janitor' ? 'task-janitor purge' : 'npm run purge --';
   return [purge, ...args.map(quoteForShell), '--apply'].join(' ');

@@ -71,6 +71,7 @@ export async function checkPurgeInput(
     }
   } else {
     const label = `--plan ${command.planPath}`;
+    problems.push(...checkNarrowingWithPlan(command.overrides));
     try {
       savedPlan = parseSavedPlan(await readPlanText(command.planPath));
     } catch (error) {
@@ -203,6 +204,18 @@ async function readPlanText(path: string): Promise<string> {
     const reason = error instanceof Error ? error.message : String(error);
     throw new ConfigError([`cannot read the plan file: ${reason}`], { subject: 'plan', cause: error });
   }
+}
+
+/**
+ * With `--plan`, the plan's targets run (the run is narrowed to exactly them): a `--region` or `--project` could
+ * only be ignored, so it is refused, whatever the plan (the operator meant fewer targets than the plan's).
+ */
+export function checkNarrowingWithPlan(overrides: Pick<PolicyOverrides, 'targets'>): string[] {
+  const refusal = "not with --plan (the plan's targets run; make a new plan to narrow)";
+  return [
+    ...(overrides.targets?.regions !== undefined ? [`--region: ${refusal}`] : []),
+    ...(overrides.targets?.projects !== undefined ? [`--project: ${refusal}`] : []),
+  ];
 }
 
 /**

@@ -91,21 +91,39 @@ function checkPlanTargets(
 }
 
 /**
- * Version 3, once the run's targets are known: every target of the plan must be one of them (a task whose
- * target is not in the run is refused, not skipped). Empty for a plan of one account.
+ * Version 3, once the run's targets are known (after IAM, before anything is listed): the run's targets must be
+ * exactly the plan's. A target of the plan the run does not have is refused, not skipped (its tasks would not be
+ * applied); a target the run has beyond the plan's (a project created or enabled since a confirmed plan was
+ * shown) is refused too: it would be listed, it was never reviewed, and it would take a share of the cap, so
+ * that a planned task could end `skipped.cap`. Empty for a plan of one account.
  */
 export function checkPlanTargetsResolved(
   plan: Pick<SavedPlan, 'targets'>,
-  targets: readonly { readonly region: string; readonly projectId: string }[],
+  targets: readonly {
+    readonly region: string;
+    readonly projectId: string;
+    readonly projectName?: string | undefined;
+  }[],
 ): string[] {
-  return (plan.targets ?? [])
-    .filter(
-      (planned) => !targets.some((t) => t.projectId === planned.projectId && t.region === planned.region),
-    )
+  const planned = plan.targets;
+  if (planned === undefined) return [];
+  const same = (a: { region: string; projectId: string }, b: { region: string; projectId: string }) =>
+    a.projectId === b.projectId && a.region === b.region;
+  const label = (t: { region: string; projectId: string; projectName?: string | undefined }) =>
+    `${t.region}/${t.projectName ?? t.projectId}`;
+  const missing = planned
+    .filter((p) => !targets.some((t) => same(p, t)))
     .map(
-      (planned) =>
-        `targets: the plan's target ${planned.region}/${planned.projectName ?? planned.projectId} is not among this run's targets; its tasks would not be applied`,
+      (p) =>
+        `targets: the plan's target ${label(p)} is not among this run's targets; its tasks would not be applied`,
     );
+  const appeared = targets
+    .filter((t) => !planned.some((p) => same(p, t)))
+    .map(
+      (t) =>
+        `targets: a target appeared since the plan: ${label(t)}; it was not reviewed and would take a share of the cap; plan again to review it`,
+    );
+  return [...missing, ...appeared];
 }
 
 /** Version 3: the planned tasks of one target; version 2: every task (the plan has one account). */

@@ -126,7 +126,11 @@ export function parseSavedPlan(text: string): SavedPlan {
       ? { version: data.version, cloud: data.cloud, targets: planTargets ?? [] }
       : { version: data.version, account: data.account };
   const tasks = data.tasks.map(toPlanTask);
-  const problems = [...findDuplicateTasks(tasks), ...checkTaskTargets(data.tasks, planTargets)];
+  const problems = [
+    ...checkPolicyTargets(data.version, data.selection.policy),
+    ...findDuplicateTasks(tasks),
+    ...checkTaskTargets(data.tasks, planTargets),
+  ];
   const { services, olderThan, maxDeletesPerRun } = data.selection.overrides;
   const plan: SavedPlan = {
     ...where,
@@ -207,6 +211,26 @@ function findDuplicateTasks(tasks: readonly SavedPlanTask[]): string[] {
     seen.add(key);
   });
   return problems;
+}
+
+/**
+ * The version must fit the recorded policy: a policy with `targets` runs several targets, so its plan is version 3
+ * (each task names its target; a task key carries no project, so a version 2 plan of it would give every task to
+ * every target), and version 3 records the policy whose targets it names.
+ */
+function checkPolicyTargets(version: number, policy: Readonly<Record<string, unknown>>): string[] {
+  const hasTargets = Object.hasOwn(policy, 'targets');
+  if (version === SAVED_PLAN_VERSION && hasTargets) {
+    return [
+      'selection.policy.targets: a plan of one account (version 2) records a policy without targets; a policy with targets makes a version 3 plan, each task with its target',
+    ];
+  }
+  if (version === SAVED_PLAN_TARGETS_VERSION && !hasTargets) {
+    return [
+      'selection.policy.targets: a plan of several targets (version 3) records the policy with targets it was made with; this one has none',
+    ];
+  }
+  return [];
 }
 
 /** Version 3 names each task's target, among its targets; version 2 names none. */

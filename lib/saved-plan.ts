@@ -4,8 +4,8 @@
  *
  * A plan is bound to the account it was made against (cloud, region, project id, the host of every service
  * endpoint) and records the whole effective policy it was made with, so that applying it elsewhere is refused
- * before any request and applying it here runs exactly the reviewed selection. The file format (version 2)
- * is a public interface.
+ * before any request and applying it here runs exactly the reviewed selection. The file format (version 2; 3 for
+ * a policy with targets, each task naming its target) is a public interface.
  */
 import type { CloudName } from './config';
 import { ConfigError } from './errors';

@@ -211,6 +211,30 @@ describe('--plan applies the selection the plan records', () => {
     expect(emulator.requestLog()).toEqual([]);
   });
 
+  it("refuses --region and --project, naming each, before any request: the plan's targets run", async () => {
+    await planRecentOms();
+    const { region, projectName } = emulator.account;
+
+    // Even a narrowing to the plan's own target: --plan runs the plan's targets, a narrowing would be ignored.
+    const applied = await runCli(
+      ['purge', '--plan', planPath, '--apply', '--region', region, '--project', projectName, '--json'],
+      cliEnv(),
+    );
+
+    expect(applied.code).toBe(2);
+    const refusal = "not with --plan (the plan's targets run; make a new plan to narrow)";
+    expect(applied.stderr).toContain(`--region: ${refusal}`);
+    expect(applied.stderr).toContain(`--project: ${refusal}`);
+    expect(applied.stderr).toContain('Nothing was sent to the cloud');
+    const output = JSON.parse(applied.stdout) as { error: { problems: string[]; sent: string } };
+    expect(output.error.problems).toEqual(
+      expect.arrayContaining([`--region: ${refusal}`, `--project: ${refusal}`]),
+    );
+    expect(output.error.sent).toBe('nothing');
+    expect(emulator.requestLog()).toEqual([]);
+    expect(emulator.deletions()).toEqual([]);
+  });
+
   it('refuses a --policy or TASK_JANITOR_POLICY that is not the policy the plan was made with', async () => {
     await planRecentOms();
     const otherPath = join(dir, 'other.yml');

@@ -184,6 +184,8 @@ describe('the command that applies a dry run', () => {
     services: undefined,
     olderThan: undefined,
     maxDeletesPerRun: undefined,
+    regions: undefined,
+    projects: undefined,
     planPath: undefined,
   };
 
@@ -193,6 +195,25 @@ describe('the command that applies a dry run', () => {
       'every selection flag',
       { policyPath: 'p.yml', services: ['oms-migration-tasks'], olderThan: '7d', maxDeletesPerRun: 5 },
       'task-janitor purge --policy p.yml --service oms-migration-tasks --older-than 7d --max-deletes 5 --apply',
+    ],
+    [
+      'the narrowing to regions and projects, every value',
+      {
+        policyPath: 'p.yml',
+        regions: ['cn-north-4', 'ap-southeast-3'],
+        projects: ['x', '0b5c6a7e9d8f4e2a9c1b3d5f7a9e1c3b'],
+      },
+      'task-janitor purge --policy p.yml --region cn-north-4 --region ap-southeast-3 --project x --project 0b5c6a7e9d8f4e2a9c1b3d5f7a9e1c3b --apply',
+    ],
+    [
+      'a value the shell would split, quoted as the others are',
+      { regions: ['eu-de'], projects: ["it's"] },
+      `task-janitor purge --region eu-de --project 'it'\\''s' --apply`,
+    ],
+    [
+      'a plan file (its targets are its own)',
+      { planPath: 'plan.json', regions: ['cn-north-4'], projects: ['x'] },
+      'task-janitor purge --plan plan.json --apply',
     ],
     [
       'a plan file',

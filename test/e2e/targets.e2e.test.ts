@@ -53,13 +53,18 @@ async function writePolicy(policy: Record<string, unknown>, name = 'policy.json'
 }
 
 /**
- * `task-janitor purge --json …` with the emulator's environment; the report (or refusal) it printed. A run that
- * hangs is killed, so that it fails its test instead of outliving it.
+ * `task-janitor ARGS` with the emulator's environment. A run that hangs is killed, so that it fails its test
+ * instead of outliving it.
  */
-async function purge(args: readonly string[], env: Record<string, string> = {}) {
-  const started = startCli(['purge', '--json', ...args], { ...emulator.endpointEnv(), ...env });
+function run(args: readonly string[], env: Record<string, string> = {}) {
+  const started = startCli(args, { ...emulator.endpointEnv(), ...env });
   const timer = setTimeout(() => started.child.kill('SIGKILL'), RUN_TIMEOUT_MS);
-  const result = await started.result.finally(() => clearTimeout(timer));
+  return started.result.finally(() => clearTimeout(timer));
+}
+
+/** `task-janitor purge --json …`: the report (or refusal) it printed. */
+async function purge(args: readonly string[], env: Record<string, string> = {}) {
+  const result = await run(['purge', '--json', ...args], env);
   let output: Report & { error?: { name: string; message: string; problems?: string[]; sent?: string } };
   try {
     output = JSON.parse(result.stdout);
@@ -226,6 +231,43 @@ describe('narrowing on the command line', () => {
   }, 60_000);
 });
 
+describe('the apply command a narrowed dry run prints', () => {
+  it('carries every --region and --project: pasted, it deletes in that target only', async () => {
+    await startAccount();
+    const policy = await writePolicy(policyOver());
+    const dev = project('ap-southeast-3_dev');
+    // The policy's SMS lister is ap-southeast-3's own project: this narrowing leaves SMS out.
+    const expected = selectedKeys(emulator, { projects: [dev.id], sms: false });
+    expect(expected.length).toBeGreaterThan(0);
+
+    const dry = await run([
+      'purge',
+      '--policy',
+      policy,
+      '--region',
+      'ap-southeast-3',
+      '--project',
+      'ap-southeast-3_dev',
+    ]);
+
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(emulator.deletions()).toEqual([]);
+    const printed = /^To delete these \d+ tasks: (.*)$/m.exec(dry.stdout)?.[1];
+    expect(printed).toBe(
+      `task-janitor purge --policy ${policy} --region ap-southeast-3 --project ap-southeast-3_dev --apply`,
+    );
+
+    // Pasted (no value needed quoting): exactly that target's tasks, none of the other five targets'.
+    const [, command, ...args] = (printed ?? '').split(' ');
+    expect(command).toBe('purge');
+    const applied = await purge(args);
+
+    expect(applied.code, applied.stderr).toBe(0);
+    expect(applied.report.targets?.map((t) => t.projectId)).toEqual([dev.id]);
+    expect(keysOfDeletions(emulator.deletions())).toEqual(expected);
+  }, 60_000);
+});
+
 describe('a target that cannot be reached', () => {
   it('credentials refused for one project: that target is reported failed, the others delete exactly as without it', async () => {
     const options = accountOptions();
@@ -294,6 +336,15 @@ describe('plan files of several targets (version 3)', () => {
     expect(refused.report.error?.sent).toBe('iam');
     expect(nonIamRequests()).toEqual([]);
     expect(emulator.deletions()).toEqual([]);
+
+    // A narrowing cannot pick some of the plan's targets: refused, nothing sent (it used to be ignored).
+    emulator.clearRequestLog();
+    const narrowed = await purge(['--plan', planFile, '--apply', '--project', 'cn-east-3']);
+    expect(narrowed.code).toBe(2);
+    expect(narrowed.report.error?.problems).toEqual([
+      "--project: not with --plan (the plan's targets run; make a new plan to narrow)",
+    ]);
+    expect(emulator.requestLog()).toEqual([]);
 
     const applied = await purge(['--plan', planFile, '--apply']);
 

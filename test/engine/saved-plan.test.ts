@@ -7,6 +7,7 @@ import {
   checkPlanAccount,
   checkPlanAge,
   checkPlanProject,
+  checkPlanTargetsResolved,
   createSavedPlan,
   describePlanAccount,
   endpointHost,
@@ -29,6 +30,33 @@ services:
   oms-migration-tasks: { olderThan: 30d, include: ["nightly-*"], enabled: false }
   dis-dump-tasks: { olderThan: 90d, streams: ["click-*"], states: [ERROR] }
 `);
+
+const TARGETS_POLICY = parsePolicyText(`
+version: 1
+maxDeletesPerRun: 500
+targets:
+  - regions: [cn-north-4, cn-east-3]
+    projects: ["*"]
+services:
+  oms-migration-tasks: { olderThan: 30d }
+`);
+
+/** A version 3 plan: two targets of one region, each task with its target. */
+function makeTargetsPlan(tasks: SavedPlan['tasks'], policy = TARGETS_POLICY): SavedPlan {
+  const target = (projectId: string) => ({
+    region: 'cn-north-4',
+    projectId,
+    endpointHosts: PLAN_ACCOUNT.endpointHosts,
+  });
+  return createSavedPlan({
+    createdAt: NOW,
+    toolVersion: '1.2.3',
+    account: { cloud: 'huaweicloud', targets: [target('p1'), target('p2')] },
+    policy,
+    overrides: {},
+    tasks,
+  });
+}
 
 function makePlan(
   overrides: PolicyOverrides = {},
@@ -196,33 +224,61 @@ describe('saved plans (version 2)', () => {
     expect(() => parseSavedPlan(text)).toThrow(/tasks\[1\]: duplicate task oms-migration-tasks x/);
   });
   it('version 3: two targets may each hold a task of the same id; one target may not list it twice', () => {
-    const target = (projectId: string) => ({
-      region: 'cn-north-4',
-      projectId,
-      endpointHosts: PLAN_ACCOUNT.endpointHosts,
-    });
     const task = toSavedPlanTask(makeTask({ id: 'x' }));
-    const plan = (tasks: SavedPlan['tasks']) =>
-      createSavedPlan({
-        createdAt: NOW,
-        toolVersion: '1.2.3',
-        account: { cloud: 'huaweicloud', targets: [target('p1'), target('p2')] },
-        policy: POLICY,
-        overrides: {},
-        tasks,
-      });
-    const apart = plan([
+    const apart = makeTargetsPlan([
       { ...task, target: 'p1' },
       { ...task, target: 'p2' },
     ]);
     expect(parseSavedPlan(JSON.stringify(apart)).tasks).toHaveLength(2);
-    const twice = plan([
+    const twice = makeTargetsPlan([
       { ...task, target: 'p1' },
       { ...task, target: 'p1' },
     ]);
     expect(() => parseSavedPlan(JSON.stringify(twice))).toThrow(
       /tasks\[1\]: duplicate task oms-migration-tasks x/,
     );
+  });
+});
+
+describe('the version fits the recorded policy', () => {
+  const task = toSavedPlanTask(makeTask({ id: 'x' }));
+
+  it('version 2 with a policy without targets and version 3 with a policy with targets round-trip', () => {
+    const one = makePlan();
+    const several = makeTargetsPlan([{ ...task, target: 'p1' }]);
+
+    expect(parseSavedPlan(JSON.stringify(one))).toEqual(one);
+    expect(parseSavedPlan(JSON.stringify(several))).toEqual(several);
+  });
+
+  it('refuses version 2 whose policy has targets (every task would go to every target), naming the field', () => {
+    // Consistent otherwise: the digest is the recorded policy's, the account and tasks are valid.
+    const plan = createSavedPlan({
+      createdAt: NOW,
+      toolVersion: '1.2.3',
+      account: PLAN_ACCOUNT,
+      policy: TARGETS_POLICY,
+      overrides: {},
+      tasks: [task],
+    });
+    expect(plan.version).toBe(2);
+
+    expect(problemsOf(() => parseSavedPlan(JSON.stringify(plan)))).toEqual([
+      expect.stringMatching(
+        /^selection\.policy\.targets: a plan of one account \(version 2\) records a policy without targets; /,
+      ),
+    ]);
+  });
+
+  it('refuses version 3 whose policy has no targets, naming the field', () => {
+    const plan = makeTargetsPlan([{ ...task, target: 'p1' }], POLICY);
+    expect(plan.version).toBe(3);
+
+    expect(problemsOf(() => parseSavedPlan(JSON.stringify(plan)))).toEqual([
+      expect.stringMatching(
+        /^selection\.policy\.targets: a plan of several targets \(version 3\) records the policy with targets/,
+      ),
+    ]);
   });
 });
 
@@ -286,6 +342,77 @@ describe('binding a plan to its account', () => {
     expect(checkPlanProject({ account: PLAN_ACCOUNT }, 'p-2')).toMatch(
       /^account\.projectId: .*"p-1".*"p-2"$/,
     );
+  });
+});
+
+describe('the targets a plan of several (version 3) is applied to', () => {
+  const planned = (region: string, projectId: string, projectName?: string) => ({
+    region,
+    projectId,
+    ...(projectName !== undefined ? { projectName } : {}),
+    endpointHosts: PLAN_ACCOUNT.endpointHosts,
+  });
+  const plan = {
+    targets: [planned('cn-north-4', 'p-1', 'cn-north-4'), planned('cn-east-3', 'p-2', 'cn-east-3_dev')],
+  };
+  const run = (region: string, projectId: string, projectName?: string) => ({
+    region,
+    projectId,
+    projectName,
+  });
+
+  it('accepts exactly the plan targets, in any order', () => {
+    expect(
+      checkPlanTargetsResolved(plan, [
+        run('cn-east-3', 'p-2', 'cn-east-3_dev'),
+        run('cn-north-4', 'p-1', 'cn-north-4'),
+      ]),
+    ).toEqual([]);
+  });
+
+  it("refuses a run without one of the plan's targets (its tasks would not be applied)", () => {
+    expect(checkPlanTargetsResolved(plan, [run('cn-north-4', 'p-1', 'cn-north-4')])).toEqual([
+      "targets: the plan's target cn-east-3/cn-east-3_dev is not among this run's targets; its tasks would not be applied",
+    ]);
+  });
+
+  it('refuses a target that appeared since the plan (never reviewed; it would take a share of the cap), naming it', () => {
+    const problems = checkPlanTargetsResolved(plan, [
+      run('cn-north-4', 'p-1', 'cn-north-4'),
+      run('cn-north-4', 'p-9', 'cn-north-4_new'),
+      run('cn-east-3', 'p-2', 'cn-east-3_dev'),
+    ]);
+
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(
+      /^targets: a target appeared since the plan: cn-north-4\/cn-north-4_new; .*share of the cap/,
+    );
+  });
+
+  it('names an appeared target by its id when it has no name, and one of the same id in another region', () => {
+    expect(
+      checkPlanTargetsResolved(plan, [
+        run('cn-north-4', 'p-1'),
+        run('cn-east-3', 'p-2'),
+        run('ap-southeast-3', 'p-1'),
+      ]),
+    ).toEqual([expect.stringMatching(/^targets: a target appeared since the plan: ap-southeast-3\/p-1; /)]);
+  });
+
+  it('both at once: a target gone and another appeared (the same number of targets)', () => {
+    const problems = checkPlanTargetsResolved(plan, [
+      run('cn-north-4', 'p-1', 'cn-north-4'),
+      run('cn-east-3', 'p-3', 'cn-east-3_new'),
+    ]);
+
+    expect(problems).toEqual([
+      expect.stringMatching(/^targets: the plan's target cn-east-3\/cn-east-3_dev is not among/),
+      expect.stringMatching(/^targets: a target appeared since the plan: cn-east-3\/cn-east-3_new; /),
+    ]);
+  });
+
+  it('has nothing to say of a plan of one account (version 2: its project is compared instead)', () => {
+    expect(checkPlanTargetsResolved({}, [run('cn-north-4', 'p-1'), run('cn-east-3', 'p-2')])).toEqual([]);
   });
 });
 
