@@ -72,7 +72,8 @@ async function main(): Promise<void> {
       if (!process.send) resolve();
       else process.send(message, undefined, {}, () => resolve());
     });
-  const sink = pino.destination({ dest: '/dev/null', sync: true });
+  // BENCH_PURGE_LOG=FILE keeps the purge's log lines (for reading a failure); else they are discarded.
+  const sink = pino.destination({ dest: process.env.BENCH_PURGE_LOG ?? '/dev/null', sync: true });
   const startedAtMs = Date.now();
   const timeline: RetryTimeline = { retries: {}, givenUp: {} };
   let logLines = 0;

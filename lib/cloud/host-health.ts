@@ -7,6 +7,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { Deps } from '../deps';
 import { CloudApiError, HostUnavailableError, RunStoppedError, stopReasonOf } from '../errors';
+import { ConnectionPool } from './connection-pool';
 import { AdaptivePacer, type AdaptivePacerOptions, type HostPacer, type PacerSnapshot } from './pacing';
 import { RetryBudget, type RetryBudgetOptions } from './retry-budget';
 import { isServerFailure, isThrottling, MAX_RETRY_AFTER_MS, parseRetryAfterMs } from './retry-policy';
@@ -29,6 +30,8 @@ export interface HostHealthOptions {
   /** Concurrent requests, and keep-alive sockets. */
   readonly concurrency: number;
   readonly createAgent: (origin: URL, maxSockets: number) => unknown;
+  /** See `ConnectionPool`. @default IDLE_CONNECTIONS_MS */
+  readonly idleConnectionsMs?: number | undefined;
   /** `false` turns pacing off; `createPacer` puts another pacer behind the same hooks (the bench's AWS SDK limiter). */
   readonly pacing: PacingOption;
   /** `false` turns the retry budget (and its breaker) off. */
@@ -69,7 +72,7 @@ export function defaultCreateAgent(origin: URL, maxSockets: number): unknown {
 }
 
 export class HostHealth {
-  readonly agent: unknown;
+  readonly #pool: ConnectionPool;
   /** `dcs.eu-de.otc.t-systems.com`: named in log lines and failures (never a path or query). */
   readonly host: string;
   readonly #deps: Pick<Deps, 'now' | 'sleep'>;
@@ -85,7 +88,10 @@ export class HostHealth {
   constructor(deps: Pick<Deps, 'now' | 'sleep'>, options: HostHealthOptions) {
     this.#deps = deps;
     this.#options = options;
-    this.agent = options.createAgent(options.origin, options.concurrency);
+    this.#pool = new ConnectionPool(
+      () => options.createAgent(options.origin, options.concurrency),
+      options.idleConnectionsMs,
+    );
     this.host = options.origin.host;
     this.#slots = new Semaphore(options.concurrency);
     const { pacing } = options;
@@ -126,26 +132,48 @@ export class HostHealth {
       throw error;
     }
     let sends = 0;
+    /** Requests of this attempt sent and not yet answered. */
+    let onWire = 0;
     let released = false;
+    const settle = () => {
+      if (onWire === 0) return;
+      onWire -= 1;
+      this.#pool.settled(this.#deps.now().getTime());
+    };
     return {
       beforeSend: () => {
         sends += 1;
+        const nowMs = this.#deps.now().getTime();
         if (sends > 1 && this.#pacer) {
-          this.#pacer.follow(this.#deps.now().getTime());
+          this.#pacer.follow(nowMs);
           pacerSlots += 1;
         }
+        this.#pool.sending(nowMs);
+        onWire += 1;
       },
       record: (error, retryAfter, errorMessage) => {
         if (pacerSlots > 0) pacerSlots -= 1;
+        settle();
         this.#record(error, retryAfter, errorMessage);
       },
       release: () => {
         if (released) return;
         released = true;
+        while (onWire > 0) settle();
         abandon();
         releaseSlot();
       },
     };
+  }
+
+  /** The keep-alive pool the next request goes through. */
+  get agent(): unknown {
+    return this.#pool.agent;
+  }
+
+  /** Closes the host's keep-alive pool. */
+  destroyAgent(): void {
+    this.#pool.destroy();
   }
 
   /** How long every request to the host waits now (a `Retry-After` pause or a window lockout); 0 without. */

@@ -9,6 +9,7 @@ export interface HostRegistryOptions {
   readonly endpoints: Readonly<Record<CloudService, string>>;
   readonly concurrencyPerHost: number;
   readonly createAgent?: ((origin: URL, maxSockets: number) => unknown) | undefined;
+  readonly idleConnectionsMs?: number | undefined;
   readonly pacing?:
     | false
     | AdaptivePacerOptions
@@ -35,6 +36,7 @@ export class HostRegistry {
         origin: new URL(this.#options.endpoints[service]),
         concurrency: this.#options.concurrencyPerHost,
         createAgent: this.#options.createAgent ?? defaultCreateAgent,
+        idleConnectionsMs: this.#options.idleConnectionsMs,
         pacing: this.#pacingFor(service),
         retryBudget: this.#options.retryBudget,
       });
@@ -52,17 +54,7 @@ export class HostRegistry {
 
   /** Closes every keep-alive pool. */
   destroyAgents(): void {
-    for (const host of this.#hosts.values()) {
-      const { agent } = host;
-      if (
-        typeof agent === 'object' &&
-        agent !== null &&
-        'destroy' in agent &&
-        typeof agent.destroy === 'function'
-      ) {
-        agent.destroy();
-      }
-    }
+    for (const host of this.#hosts.values()) host.destroyAgent();
   }
 
   #pacingFor(service: CloudService): PacingOption {
