@@ -2,12 +2,18 @@
  * The Lambda handler over many projects and regions (AK/SK credentials: one signature, `X-Project-Id` per
  * target), against the emulator serving three regions of two projects each: a scheduled run deletes exactly
  * what a dry run plans in each target; a region that answers only 503 is reported failed while the others
- * delete exactly their selection; `{"enumerate": true}` lists nothing; `{"target": …}` purges that one only.
+ * delete exactly their selection; `{"enumerate": true}` lists nothing; `{"target": …}` purges that one only; a
+ * scheduled event of either platform (EventBridge, FunctionGraph TIMER) carrying both `target` and `targets` is
+ * refused before any request.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { startEmulator } from '../../emulator/index';
 import type { Emulator, EmulatorOptions } from '../../emulator/types';
 import { createHandler, type LambdaContextLike } from '../../handlers/aws/purge';
+import {
+  createHandler as createFunctionGraphHandler,
+  type FunctionGraphContextLike,
+} from '../../handlers/functiongraph/index';
 import { createDefaultDeps } from '../../lib/default-deps';
 import type { BuildDeps } from '../../lib/invocation';
 import {
@@ -23,6 +29,7 @@ import {
   selectedKeys,
 } from '../e2e/targets-fixture';
 import { reportOf } from '../support/function-result';
+import { EVENTBRIDGE_SCHEDULED_EVENT, FUNCTIONGRAPH_TIMER_EXAMPLE } from '../support/platform-events';
 
 const SCHEDULED_EVENT = Object.freeze({
   version: '0',
@@ -187,3 +194,53 @@ describe('the Lambda handler over three regions of two projects', () => {
     expect(new Set(asked.map((e) => e.projectId))).toEqual(new Set([one.id]));
   }, 60_000);
 });
+
+describe('scheduled events of both platforms over the same account', () => {
+  it.each<[string, (event: unknown) => Promise<unknown>, Record<string, unknown>]>([
+    [
+      'an EventBridge scheduled event',
+      (event) => createHandler(quiet)(event, context),
+      EVENTBRIDGE_SCHEDULED_EVENT,
+    ],
+    [
+      'a FunctionGraph TIMER event',
+      (event) =>
+        createFunctionGraphHandler({ logDestination: { write: () => undefined } })(event, fgContext()),
+      { ...FUNCTIONGRAPH_TIMER_EXAMPLE, user_event: '' },
+    ],
+  ])(
+    '%s carrying both target and targets is refused before any request, naming the keys',
+    async (_label, invoke, scheduled) => {
+      await startAccount();
+      const one = project('cn-east-3_dev');
+      const event = {
+        ...scheduled,
+        dryRun: false,
+        target: { region: 'cn-east-3', projectId: one.id },
+        targets: [{ regions: [...REGIONS], projects: ['*'] }],
+      };
+
+      const run = invoke(event);
+
+      await expect(run).rejects.toMatchObject({
+        name: 'ConfigError',
+        problems: ['event: targets: target and targets exclude one another: give one of them'],
+      });
+      expect(emulator.requestLog()).toEqual([]);
+      expect(emulator.deletions()).toEqual([]);
+    },
+  );
+});
+
+/** FunctionGraph's context: the settings the Lambda tests stub into process.env, as user data. */
+function fgContext(): FunctionGraphContextLike {
+  return {
+    getRequestID: () => 'fg-request-1',
+    getRemainingTimeInMilliSeconds: () => 900_000,
+    getUserData: (key: string) => process.env[key],
+    getToken: () => '',
+    getSecurityAccessKey: () => '',
+    getSecuritySecretKey: () => '',
+    getSecurityToken: () => '',
+  };
+}
