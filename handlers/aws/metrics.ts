@@ -4,6 +4,7 @@
  */
 import type { Logger } from '../../lib/deps';
 import { computeTotals, type Report, type ServiceCounts } from '../../lib/report';
+import { targetLabel } from '../../lib/targets/select';
 
 export interface EmfOptions {
   /** @default 'TaskJanitor' */
@@ -75,7 +76,7 @@ export function toEmbeddedMetricFormat(report: Report, options: EmfOptions = {})
   const sections = report.targets ?? [];
   if (sections.length > 1) {
     for (const section of sections) {
-      const target = `${section.region}/${section.projectName ?? section.projectId ?? '?'}`;
+      const target = targetLabel(section);
       for (const [service, entry] of Object.entries(section.services)) {
         if (entry) objects.push(objectFor(service, entry, entry.error ? 1 : 0, target));
       }

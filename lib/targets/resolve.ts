@@ -9,7 +9,13 @@ import type { Config } from '../config';
 import { ConfigError } from '../errors';
 import type { Policy, TargetNarrowing } from '../policy/types';
 import { listProjects } from './discover';
-import { markAccountWideLister, narrowTargets, type ResolvedTarget, selectTargets } from './select';
+import {
+  markAccountWideLister,
+  narrowTargets,
+  type ResolvedTarget,
+  type SelectedTarget,
+  selectTargets,
+} from './select';
 
 /** How the messages of a narrowing name what the operator gave. */
 const NARROWING_NAMES = {
@@ -36,7 +42,7 @@ export interface ResolveTargetsOptions {
  */
 export async function resolveTargets(options: ResolveTargetsOptions): Promise<readonly ResolvedTarget[]> {
   const { config, policy } = options;
-  let targets: readonly ResolvedTarget[];
+  let targets: readonly SelectedTarget[];
   let problems: readonly string[] = [];
   if (policy.targets === undefined) {
     const projectId = await options.home.resolveProjectId(options.signal, options.stopSignal);

@@ -4,56 +4,56 @@
  */
 import { describe, expect, it } from 'vitest';
 import { hasFailures } from '../../cli/main';
-import type { DeleteCandidate } from '../../lib/plan';
 import { createReport, type Report, serviceReportOf } from '../../lib/report';
 import { combineReports } from '../../lib/targets/combine';
-import { createCapLedger } from '../../lib/targets/run-targets';
-import type { ResolvedTarget } from '../../lib/targets/select';
-import { makeTask, NOW } from '../engine/fakes';
+import { capShareOf, type ResolvedTarget } from '../../lib/targets/select';
+import { NOW } from '../engine/fakes';
 
-const candidates = (count: number, prefix: string): DeleteCandidate[] =>
-  Array.from({ length: count }, (_, i) => ({
-    task: makeTask({ id: `${prefix}${i}`, ageDays: 100 - i }),
-    ageMs: (100 - i) * 86_400_000,
-    reason: 'older-than-30d',
-  }));
-
-describe('createCapLedger', () => {
-  it('splits the cap evenly, the remainder one each to the first targets, whatever the order of the listings', async () => {
-    const ledger = createCapLedger(5, 3);
-    // Target 2 and 1 finish listing before target 0: no one waits, and the split is the same.
-    const third = await ledger.take(2, candidates(4, 'c'));
-    const second = await ledger.take(1, candidates(1, 'b'));
-    const first = await ledger.take(0, candidates(3, 'a'));
-    expect([first.deletes.length, second.deletes.length, third.deletes.length]).toEqual([2, 1, 1]);
-    expect([first.capped.length, second.capped.length, third.capped.length]).toEqual([1, 0, 3]);
-    expect([0, 1, 2].map(ledger.shareOf)).toEqual([2, 2, 1]);
+describe('capShareOf', () => {
+  it('splits the cap evenly, the remainder one each to the first targets', () => {
+    expect([0, 1, 2].map((index) => capShareOf(5, 3, index))).toEqual([2, 2, 1]);
+    expect([0, 1, 2].map((index) => capShareOf(2, 3, index))).toEqual([1, 1, 0]);
+    expect([0, 1].map((index) => capShareOf(0, 2, index))).toEqual([0, 0]);
+    expect(capShareOf(7, 1, 0)).toBe(7);
   });
 
-  it('a target that never takes leaves its share unused (the others keep theirs)', async () => {
-    const ledger = createCapLedger(2, 3);
-    const last = await ledger.take(2, candidates(3, 'c'));
-    expect(last.deletes).toEqual([]);
-    expect((await ledger.take(1, candidates(3, 'b'))).deletes.map((d) => d.task.id)).toEqual(['b0']);
+  it('the shares of all the targets add up to the cap, never more', () => {
+    for (const cap of [0, 1, 5, 17, 100]) {
+      for (const count of [1, 2, 3, 6, 7, 150]) {
+        const shares = Array.from({ length: count }, (_, index) => capShareOf(cap, count, index));
+        expect(shares.reduce((sum, share) => sum + share, 0)).toBe(cap);
+        expect(Math.max(...shares) - Math.min(...shares)).toBeLessThanOrEqual(1);
+      }
+    }
   });
 
-  it('without a cap, every target takes all it has', async () => {
-    const ledger = createCapLedger(Number.MAX_SAFE_INTEGER, 3);
-    expect((await ledger.take(2, candidates(4, 'c'))).deletes).toHaveLength(4);
-    expect((await ledger.take(0, candidates(3, 'a'))).deletes).toHaveLength(3);
-  });
-
-  it('takes the oldest first within a target', async () => {
-    const ledger = createCapLedger(1, 1);
-    const { deletes } = await ledger.take(0, candidates(3, 'x'));
-    expect(deletes.map((d) => d.task.id)).toEqual(['x0']);
+  it('without a cap, every target takes all it has', () => {
+    expect(capShareOf(Number.MAX_SAFE_INTEGER, 3, 2)).toBe(Number.MAX_SAFE_INTEGER);
   });
 });
 
 const TARGETS: readonly ResolvedTarget[] = [
-  { cloud: 'huaweicloud', region: 'cn-north-4', projectId: 'p1', projectName: 'cn-north-4' },
-  { cloud: 'huaweicloud', region: 'ap-southeast-3', projectId: 'p2', projectName: 'ap-southeast-3' },
-  { cloud: 'huaweicloud', region: 'eu-west-101', projectId: 'p3', projectName: 'eu-west-101' },
+  {
+    cloud: 'huaweicloud',
+    region: 'cn-north-4',
+    projectId: 'p1',
+    projectName: 'cn-north-4',
+    listsAccountWide: false,
+  },
+  {
+    cloud: 'huaweicloud',
+    region: 'ap-southeast-3',
+    projectId: 'p2',
+    projectName: 'ap-southeast-3',
+    listsAccountWide: true,
+  },
+  {
+    cloud: 'huaweicloud',
+    region: 'eu-west-101',
+    projectId: 'p3',
+    projectName: 'eu-west-101',
+    listsAccountWide: false,
+  },
 ];
 
 function targetReport(counts: {

@@ -5,11 +5,12 @@
 import { describe, expect, it } from 'vitest';
 import type { TargetSelector } from '../../lib/policy/targets';
 import {
+  compareByRegionAndName,
   type DiscoveredProject,
   narrowTargets,
   orderTargets,
-  type ResolvedTarget,
   regionOfProject,
+  type SelectedTarget,
   selectTargets,
   targetLabel,
 } from '../../lib/targets/select';
@@ -36,7 +37,7 @@ function selector(fields: Partial<TargetSelector> & Pick<TargetSelector, 'region
   return { projects: ['*'], exclude: undefined, ...fields };
 }
 
-const labels = (targets: readonly ResolvedTarget[]) => targets.map(targetLabel).sort();
+const labels = (targets: readonly SelectedTarget[]) => targets.map(targetLabel).sort();
 
 describe('regionOfProject', () => {
   it.each([
@@ -219,8 +220,21 @@ describe('orderTargets', () => {
   it("rotates by the run's day: each target starts first on some day, and the order is the same within a day", () => {
     const firsts = new Set<string>();
     for (let day = 0; day < all.length; day++)
-      firsts.add(targetLabel(orderTargets(all, day)[0] as ResolvedTarget));
+      firsts.add(targetLabel(orderTargets(all, day)[0] as SelectedTarget));
     expect(firsts.size).toBe(all.length);
     expect(orderTargets(all, 7)).toEqual(orderTargets([...all].reverse(), 7));
+  });
+
+  it('sorts within a region as the account-wide lister is chosen (compareByRegionAndName), a configured id without a name too', () => {
+    const target = (projectId: string, projectName: string | undefined): SelectedTarget => ({
+      cloud: 'huaweicloud',
+      region: 'cn-north-4',
+      projectId,
+      projectName,
+    });
+    // A project named by id only sorts before the named ones ('' first), whatever its id.
+    const targets = [target('b', 'cn-north-4_x'), target('z', undefined), target('a', 'cn-north-4')];
+    expect(orderTargets(targets, 0)).toEqual([...targets].sort(compareByRegionAndName));
+    expect(orderTargets(targets, 0).map((t) => t.projectId)).toEqual(['z', 'a', 'b']);
   });
 });
