@@ -98,6 +98,8 @@ export async function runPurge(deps: Deps, options: RunPurgeOptions): Promise<Pu
       policyDigest: policy.digest,
       services,
       maxDeletesPerRun: policy.maxDeletesPerRun,
+      // This purge's share of the cap, where it is one target of a run or a fan-out.
+      ...(options.maxDeletes !== undefined ? { maxDeletes: options.maxDeletes } : {}),
       savedPlan: savedPlan
         ? { tasks: savedPlan.tasks.length, policyDigest: savedPlan.policyDigest }
         : undefined,

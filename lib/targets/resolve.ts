@@ -15,6 +15,7 @@ import {
   type ResolvedTarget,
   type SelectedTarget,
   selectTargets,
+  withCapShares,
 } from './select';
 
 /** How the messages of a narrowing name what the operator gave. */
@@ -53,7 +54,12 @@ export async function resolveTargets(options: ResolveTargetsOptions): Promise<re
     const projects = await listProjects(options.home, options);
     ({ targets, problems } = selectTargets(policy.targets, projects, config.cloud));
   }
-  const narrowed = narrowTargets(markAccountWideLister(targets), options.narrowing, NARROWING_NAMES);
+  // Decided over all the policy's targets, before narrowing: which one lists the account-wide APIs and, for a
+  // run narrowed to one target (a fan-out's invocation), its share of the cap.
+  const marked = markAccountWideLister(targets);
+  const shared =
+    options.narrowing?.single !== undefined ? withCapShares(marked, policy.maxDeletesPerRun) : marked;
+  const narrowed = narrowTargets(shared, options.narrowing, NARROWING_NAMES);
   const all = [...problems, ...narrowed.problems];
   if (all.length > 0) {
     throw new ConfigError(all, {

@@ -128,7 +128,7 @@ function createTargetPurge(deps: Deps, options: RunTargetsOptions): (index: numb
       recorder,
       deleteConcurrency: options.deleteConcurrency,
       planningNowMs,
-      maxDeletes: capShareOf(policy.maxDeletesPerRun, targets.length, index),
+      maxDeletes: target.capShare ?? capShareOf(policy.maxDeletesPerRun, targets.length, index),
       ...(savedPlan ? { savedPlan } : {}),
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     });

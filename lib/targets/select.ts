@@ -29,6 +29,13 @@ export interface ResolvedTarget extends SelectedTarget {
    * project name, decided before any narrowing, so that a fan-out's one-target runs list them once between them.
    */
   readonly listsAccountWide: boolean;
+  /**
+   * Set when the run was narrowed to this one target (`target`: a fan-out's invocation, a per-target timer): the
+   * most it may delete, its share of the cap split evenly over all the policy's targets before narrowing
+   * (`withCapShares`), so that the one-target runs of all the targets delete at most the cap between them.
+   * Unset: the run's cap is split between the run's own targets.
+   */
+  readonly capShare?: number;
 }
 
 /** `region/projectName` (or the id): how messages, the table and metrics name a target. */
@@ -215,6 +222,19 @@ export function markAccountWideLister(targets: readonly SelectedTarget[]): Resol
     if (first === undefined || compareByRegionAndName(target, first) < 0) first = target;
   }
   return targets.map((target) => ({ ...target, listsAccountWide: target === first }));
+}
+
+/**
+ * `targets` (all the policy's, before narrowing) each with its share of `cap` (`capShare`): the cap split evenly
+ * over them in the order of `compareByRegionAndName`, the remainder one each to the first. That order is not the
+ * day's, so every one-target invocation of a schedule computes the same split.
+ */
+export function withCapShares(targets: readonly ResolvedTarget[], cap: number): ResolvedTarget[] {
+  const rank = new Map([...targets].sort(compareByRegionAndName).map((target, index) => [target, index]));
+  return targets.map((target) => ({
+    ...target,
+    capShare: capShareOf(cap, targets.length, rank.get(target) ?? 0),
+  }));
 }
 
 /**

@@ -170,6 +170,49 @@ describe('the Lambda handler over three regions of two projects', () => {
     }
   }, 60_000);
 
+  it('one-target invocations of every target (a fan-out) delete at most the cap between them: each its share', async () => {
+    await startAccount();
+    vi.stubEnv('TASK_JANITOR_POLICY', JSON.stringify(policyOver({ maxDeletesPerRun: 10 })));
+    const handler = createHandler(quiet);
+    const listed = await handler({ enumerate: true }, context);
+    const targets = 'targets' in listed ? listed.targets : [];
+    expect(targets).toHaveLength(6);
+
+    // As the fan-out's Map invokes the function: one item at a time, in the order enumerate listed them.
+    for (const target of targets) reportOf(await handler({ target }, context));
+
+    expect(emulator.deletions()).toHaveLength(10);
+    // 10 over 6 targets by region and project name: 2 each to the first four, 1 each to the last two; the first
+    // also lists SMS (the account's), within its share.
+    const sorted = [...emulator.projects].sort(
+      (a, b) => a.region.localeCompare(b.region) || a.name.localeCompare(b.name),
+    );
+    const deletedIn = (id: string) =>
+      emulator
+        .deletions()
+        .filter((d) => d.projectId === id || (d.projectId === undefined && id === sorted[0]?.id)).length;
+    for (const p of sorted) expect(selectedIn(emulator, p.id)).toBeGreaterThanOrEqual(2);
+    expect(sorted.map((p) => deletedIn(p.id))).toEqual([2, 2, 2, 2, 1, 1]);
+  }, 60_000);
+
+  it("the manual event's targets narrow the run, and the cap is the narrowed run's", async () => {
+    await startAccount();
+    vi.stubEnv('TASK_JANITOR_POLICY', JSON.stringify(policyOver({ maxDeletesPerRun: 10 })));
+    const handler = createHandler(quiet);
+
+    const report = reportOf(
+      await handler({ targets: [{ regions: ['cn-east-3'], projects: ['*'] }] }, context),
+    );
+
+    expect(report.targets?.map((t) => [t.projectName, t.totals.deleted])).toEqual(
+      expect.arrayContaining([
+        ['cn-east-3', 5],
+        ['cn-east-3_dev', 5],
+      ]),
+    );
+    expect(emulator.deletions()).toHaveLength(10);
+  }, 60_000);
+
   it('{"target": …} purges exactly that one target', async () => {
     await startAccount();
     // Without the account-wide SMS: what one target's run does with it is not this test's question.

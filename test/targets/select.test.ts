@@ -7,12 +7,14 @@ import type { TargetSelector } from '../../lib/policy/targets';
 import {
   compareByRegionAndName,
   type DiscoveredProject,
+  markAccountWideLister,
   narrowTargets,
   orderTargets,
   regionOfProject,
   type SelectedTarget,
   selectTargets,
   targetLabel,
+  withCapShares,
 } from '../../lib/targets/select';
 
 const PROJECTS: readonly DiscoveredProject[] = [
@@ -236,5 +238,45 @@ describe('orderTargets', () => {
     const targets = [target('b', 'cn-north-4_x'), target('z', undefined), target('a', 'cn-north-4')];
     expect(orderTargets(targets, 0)).toEqual([...targets].sort(compareByRegionAndName));
     expect(orderTargets(targets, 0).map((t) => t.projectId)).toEqual(['z', 'a', 'b']);
+  });
+});
+
+describe('withCapShares: a one-target run takes the share it has in the whole run', () => {
+  const all = markAccountWideLister(
+    selectTargets(
+      [selector({ regions: ['cn-north-4', 'ap-southeast-3', 'eu-west-101'] })],
+      PROJECTS,
+      'huaweicloud',
+    ).targets,
+  );
+  const single = (target: SelectedTarget) => ({
+    single: { region: target.region, projectId: target.projectId },
+  });
+
+  it('splits the cap over all the targets by region and project name, the remainder to the first; whatever the order given', () => {
+    // 6 targets, cap 10: 2 each to the first 4 by region and name, 1 each to the last 2.
+    const expected = {
+      'ap-southeast-3/ap-southeast-3': 2,
+      'ap-southeast-3/ap-southeast-3_dev': 2,
+      'cn-north-4/cn-north-4': 2,
+      'cn-north-4/cn-north-4_dev': 2,
+      'cn-north-4/cn-north-4_test': 1,
+      'eu-west-101/eu-west-101': 1,
+    };
+    for (const day of [0, 1, 4]) {
+      const shared = withCapShares(orderTargets(all, day), 10);
+      expect(Object.fromEntries(shared.map((t) => [targetLabel(t), t.capShare]))).toEqual(expected);
+    }
+  });
+
+  it('the one-target runs of all the targets delete at most the cap between them', () => {
+    for (const cap of [0, 1, 5, 6, 10, 1000]) {
+      const shares = all.map((target) => {
+        const { targets, problems } = narrowTargets(withCapShares(all, cap), single(target), NAMES);
+        expect(problems).toEqual([]);
+        return targets[0]?.capShare ?? Number.NaN;
+      });
+      expect(shares.reduce((sum, share) => sum + share, 0)).toBe(cap);
+    }
   });
 });
