@@ -28,7 +28,9 @@ import {
   selectedIn,
   selectedKeys,
 } from '../e2e/targets-fixture';
+import { buildDepsInto } from '../support/deps';
 import { reportOf } from '../support/function-result';
+import { captureLog } from '../support/log-capture';
 import { EVENTBRIDGE_SCHEDULED_EVENT, FUNCTIONGRAPH_TIMER_EXAMPLE } from '../support/platform-events';
 
 const SCHEDULED_EVENT = Object.freeze({
@@ -132,6 +134,39 @@ describe('the Lambda handler over three regions of two projects', () => {
     expect(keysOfDeletions(emulator.deletions())).toEqual(expected);
     expect(emulator.deletions().some((d) => d.region === 'ap-southeast-3')).toBe(false);
   }, 60_000);
+
+  it.each<[string, NonNullable<EmulatorOptions['faults']>, Record<string, number>]>([
+    [
+      'a region whose hosts are down (two targets)',
+      [{ service: '*', region: 'ap-southeast-3', outage: true }],
+      Object.fromEntries(SERVICES.map((s) => [s, s === 'sms-migration-tasks' ? 0 : 1])),
+    ],
+    [
+      "the account's SMS host down (listed by one target only)",
+      [{ service: 'sms', outage: true }],
+      Object.fromEntries(SERVICES.map((s) => [s, s === 'sms-migration-tasks' ? 1 : 0])),
+    ],
+  ])(
+    '%s: ListingFailed of the run counts every service that failed in a target',
+    async (_label, faults, expected) => {
+      await startAccount(accountOptions({ faults }));
+      const log = captureLog();
+      const handler = createHandler(buildDepsInto(log));
+
+      const report = reportOf(await handler(SCHEDULED_EVENT, context));
+
+      const failing = Object.values(expected).reduce((sum, n) => sum + n, 0);
+      expect(report.totals.failedServices).toBe(failing);
+      const metrics = log
+        .records<{ msg?: string; Service?: string; Target?: string; ListingFailed?: number }>()
+        .filter((line) => line.msg === 'purge metrics' && line.Target === undefined);
+      expect(Object.fromEntries(metrics.map((line) => [line.Service, line.ListingFailed]))).toEqual({
+        ...expected,
+        ALL: failing,
+      });
+    },
+    60_000,
+  );
 
   it('{"enumerate": true} returns the targets and lists nothing', async () => {
     await startAccount();

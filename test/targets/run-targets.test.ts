@@ -4,7 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { hasFailures } from '../../cli/main';
-import { createReport, type Report, serviceReportOf } from '../../lib/report';
+import { toEmbeddedMetricFormat } from '../../handlers/aws/metrics';
+import { createReport, type Report, serviceReportOf, shouldFail } from '../../lib/report';
 import { combineReports } from '../../lib/targets/combine';
 import { capShareOf, type ResolvedTarget } from '../../lib/targets/select';
 import { NOW } from '../engine/fakes';
@@ -154,7 +155,7 @@ describe('combineReports', () => {
     expect(report.totals.failedServices).toBe(1);
   });
 
-  it("one target that could not be listed is a failure for the CLI's exit code, though the sums carry no error", () => {
+  it("one target that could not be listed counts in failedServices and the CLI's exit code, though the sums carry no error", () => {
     const oneFailed = combineReports(
       [
         { target: TARGETS[0] as ResolvedTarget, report: targetReport({ listed: 5, deleted: 2 }) },
@@ -165,7 +166,9 @@ describe('combineReports', () => {
       ],
       OPTIONS,
     );
-    expect(oneFailed.totals.failedServices).toBe(0);
+    expect(oneFailed.services['oms-migration-tasks']?.error).toBeUndefined();
+    expect(oneFailed.totals.failedServices).toBe(1);
+    expect(shouldFail(oneFailed)).toBe(false);
     expect(hasFailures(oneFailed)).toBe(true);
     const allDone = combineReports(
       [
@@ -175,6 +178,58 @@ describe('combineReports', () => {
       OPTIONS,
     );
     expect(hasFailures(allDone)).toBe(false);
+  });
+
+  it('an account-wide API that failed in the one target that lists it carries the error in the sums', () => {
+    const lister = withSms({ omsListed: 4, smsError: 'SMS unreachable' });
+    const other = withSms({ omsListed: 3 });
+    const report = combineReports(
+      [
+        { target: TARGETS[0] as ResolvedTarget, report: other },
+        { target: TARGETS[1] as ResolvedTarget, report: lister },
+      ],
+      { ...OPTIONS, services: ['oms-migration-tasks', 'sms-migration-tasks'] },
+    );
+
+    // The target without SMS does not count as one where SMS listed.
+    expect(report.services['sms-migration-tasks']?.error?.message).toBe('SMS unreachable');
+    expect(report.services['oms-migration-tasks']?.error).toBeUndefined();
+    expect(report.totals.failedServices).toBe(1);
+    expect(shouldFail(report)).toBe(false);
+  });
+
+  it('every target down, the SMS lister too: every attempted operation failed (shouldFail)', () => {
+    const report = combineReports(
+      [
+        { target: TARGETS[0] as ResolvedTarget, report: withSms({ omsError: 'down' }) },
+        { target: TARGETS[1] as ResolvedTarget, report: withSms({ omsError: 'down', smsError: 'down' }) },
+      ],
+      { ...OPTIONS, services: ['oms-migration-tasks', 'sms-migration-tasks'] },
+    );
+
+    expect(report.totals.failedServices).toBe(2);
+    expect(shouldFail(report)).toBe(true);
+  });
+
+  it('ListingFailed counts a service that failed in one target of several: in Service=ALL and in its own', () => {
+    const report = combineReports(
+      [
+        { target: TARGETS[0] as ResolvedTarget, report: withSms({ omsListed: 5, smsError: 'SMS down' }) },
+        { target: TARGETS[1] as ResolvedTarget, report: withSms({ omsError: 'unreachable' }) },
+        { target: TARGETS[2] as ResolvedTarget, report: withSms({ omsListed: 2 }) },
+      ],
+      { ...OPTIONS, services: ['oms-migration-tasks', 'sms-migration-tasks'] },
+    );
+
+    const emf = toEmbeddedMetricFormat(report);
+    const runWide = (service: string) => emf.find((o) => o.Service === service && o.Target === undefined);
+    expect(runWide('ALL')).toMatchObject({ ListingFailed: 2 });
+    expect(runWide('oms-migration-tasks')).toMatchObject({ ListingFailed: 1, Listed: 7 });
+    expect(runWide('sms-migration-tasks')).toMatchObject({ ListingFailed: 1 });
+    const ofTarget = (target: string, service: string) =>
+      emf.find((o) => o.Target === target && o.Service === service);
+    expect(ofTarget('ap-southeast-3/ap-southeast-3', 'ALL')).toMatchObject({ ListingFailed: 1 });
+    expect(ofTarget('eu-west-101/eu-west-101', 'ALL')).toMatchObject({ ListingFailed: 0 });
   });
 
   it('one target: the report reads as before (target set, failures not tagged), plus its one section', () => {
@@ -192,3 +247,20 @@ describe('combineReports', () => {
     expect(report.targets).toHaveLength(1);
   });
 });
+
+/** A target's report of OMS and, where `smsError` is given (the lister, SMS failed), the account-wide SMS. */
+function withSms(counts: { omsListed?: number; omsError?: string; smsError?: string }): Report {
+  const sms = counts.smsError !== undefined;
+  const report = createReport({
+    dryRun: false,
+    startedAt: NOW,
+    policy: { digest: 'abc', maxDeletesPerRun: 100 },
+    services: sms ? ['oms-migration-tasks', 'sms-migration-tasks'] : ['oms-migration-tasks'],
+  });
+  const oms = serviceReportOf(report, 'oms-migration-tasks');
+  oms.listed = counts.omsListed ?? 0;
+  if (counts.omsError !== undefined) oms.error = { message: counts.omsError };
+  if (counts.smsError !== undefined)
+    serviceReportOf(report, 'sms-migration-tasks').error = { message: counts.smsError };
+  return report;
+}
