@@ -10,8 +10,8 @@ import { stopReasonOf } from '../errors';
 import { enabledServices } from '../policy/overrides';
 import type { Policy } from '../policy/types';
 import { ReportRecorder } from '../recorder';
-import type { Report } from '../report';
-import { type ProgressEvent, type RunSignals, runPurge } from '../run-purge';
+import { createReport, finishReport, type Report } from '../report';
+import { describeListingError, type ProgressEvent, type RunSignals, runPurge } from '../run-purge';
 import type { SavedPlan, SavedPlanTask } from '../saved-plan';
 import { descriptorOf } from '../sources/catalog';
 import type { ServiceId, TaskSource } from '../types';
@@ -63,7 +63,11 @@ export async function runTargets(deps: Deps, options: RunTargetsOptions): Promis
   const errors: Error[] = [];
   const purgeTarget = createTargetPurge(deps, options);
   await forEachIndex(targets.length, options.concurrency, async (index) => {
-    const done = await purgeTarget(index);
+    // A target whose purge throws (a bug) is that target's failure: the others go on, and the run's report is
+    // logged only once every target has ended.
+    const done = await purgeTarget(index).catch((error: unknown) =>
+      failedTarget(deps, options, index, error),
+    );
     outcomes[index] = done.outcome;
     planned[index] = done.planned;
     errors.push(...done.errors);
@@ -99,7 +103,7 @@ function createTargetPurge(deps: Deps, options: RunTargetsOptions): (index: numb
       return { outcome: { target, skipped: stopReasonOf(signals.stop.reason) }, planned: [], errors: [] };
     }
     const { client, planningNowMs, hostOf } = options.clientFor(target);
-    const targetPolicy = target.listsAccountWide ? policy : withoutAccountWideApis(policy);
+    const targetPolicy = policyOfTarget(policy, target);
     const label = options.labelled ? targetLabel(target) : undefined;
     const targetDeps = label ? { ...deps, log: deps.log.child({ target: label }) } : deps;
     const recorder = new ReportRecorder(targetDeps, {
@@ -139,6 +143,35 @@ function createTargetPurge(deps: Deps, options: RunTargetsOptions): (index: numb
   };
 }
 
+/** The outcome of a target whose purge threw: every service it would list failed, with the error. */
+function failedTarget(deps: Deps, options: RunTargetsOptions, index: number, error: unknown): TargetDone {
+  const target = options.targets[index] as ResolvedTarget;
+  deps.log.error({ err: error, target: targetLabel(target) }, 'the purge of this target failed');
+  const { policy } = options;
+  const report = createReport({
+    dryRun: policy.dryRun,
+    startedAt: deps.now(),
+    policy: {
+      digest: policy.digest,
+      maxDeletesPerRun: policy.maxDeletesPerRun,
+      source: options.policySource,
+    },
+    services: enabledServices(policyOfTarget(policy, target)),
+  });
+  report.target = runTargetOf(target);
+  const cause = describeListingError(error);
+  for (const entry of Object.values(report.services)) {
+    if (entry) entry.error = { ...cause, message: `the purge of this target failed: ${cause.message}` };
+  }
+  const errors = error instanceof Error ? [error] : [new Error(String(error))];
+  return { outcome: { target, report: finishReport(report, deps.now()) }, planned: [], errors };
+}
+
+/** The policy one target runs: without the account-wide APIs unless it is the one that lists them. */
+function policyOfTarget(policy: Policy, target: ResolvedTarget): Policy {
+  return target.listsAccountWide ? policy : withoutAccountWideApis(policy);
+}
+
 /**
  * An API whose listing is the whole account's (SMS: every target region's tasks in one list) is listed by one
  * target only (the first by region and project name): listed by every target, each task would be planned once
@@ -152,7 +185,10 @@ function withoutAccountWideApis(policy: Policy): Policy {
   return { ...policy, services };
 }
 
-/** `fn(0)`, `fn(1)`, … with at most `concurrency` running, started in index order. `fn` must not throw. */
+/**
+ * `fn(0)`, `fn(1)`, … with at most `concurrency` running, started in index order. `fn` must not reject (the
+ * caller catches per index): a rejection would end the wait while the other workers go on starting.
+ */
 async function forEachIndex(
   count: number,
   concurrency: number,

@@ -1,14 +1,16 @@
 /**
- * The pieces of a run over several targets that need no cloud: the cap split between the targets, and the report
- * assembled from the targets' reports.
+ * The pieces of a run over several targets that need no cloud: the cap split between the targets, the report
+ * assembled from the targets' reports, and a run over fake sources where one target's purge throws.
  */
 import { describe, expect, it } from 'vitest';
 import { hasFailures } from '../../cli/main';
 import { toEmbeddedMetricFormat } from '../../handlers/aws/metrics';
+import { parsePolicyText } from '../../lib/policy/load';
 import { createReport, type Report, serviceReportOf, shouldFail } from '../../lib/report';
 import { combineReports } from '../../lib/targets/combine';
+import { runTargets } from '../../lib/targets/run-targets';
 import { capShareOf, type ResolvedTarget } from '../../lib/targets/select';
-import { NOW } from '../engine/fakes';
+import { createFakeSource, fakeCloudFor, makeTask, NOW, NOW_MS, offlineDeps } from '../engine/fakes';
 
 describe('capShareOf', () => {
   it('splits the cap evenly, the remainder one each to the first targets', () => {
@@ -264,3 +266,50 @@ function withSms(counts: { omsListed?: number; omsError?: string; smsError?: str
     serviceReportOf(report, 'sms-migration-tasks').error = { message: counts.smsError };
   return report;
 }
+
+describe('runTargets', () => {
+  it("a target whose purge throws is that target's failure, with the error; the others go on and delete", async () => {
+    const oms = createFakeSource('oms-migration-tasks', {
+      tasks: [makeTask({ id: 'old-1', ageDays: 200 }), makeTask({ id: 'old-2', ageDays: 100 })],
+    });
+    const { deps, log } = offlineDeps();
+    const bug = new TypeError('a bug in this target');
+    const never = new AbortController().signal;
+
+    const result = await runTargets(deps, {
+      policy: parsePolicyText(
+        'version: 1\ndryRun: false\nservices:\n  oms-migration-tasks: { olderThan: 30d }\n',
+      ),
+      policySource: 'inline',
+      targets: TARGETS,
+      clientFor: (target) => {
+        if (target.projectId === 'p2') throw bug;
+        return {
+          client: fakeCloudFor([oms.source]),
+          planningNowMs: () => NOW_MS,
+          hostOf: () => 'oms.example',
+        };
+      },
+      sources: [oms.source],
+      signals: { stop: never, abort: never, resolve: never },
+      deadlineAtMs: NOW_MS + 600_000,
+      startedAt: NOW,
+      // One at a time: the targets after the one that throws must still run, and end before the report.
+      concurrency: 1,
+      deleteConcurrency: 2,
+      labelled: true,
+    });
+
+    expect(result.report.targets?.map((t) => [t.projectId, t.status, t.totals.deleted])).toEqual([
+      ['p1', 'done', 2],
+      ['p2', 'failed', 0],
+      ['p3', 'done', 2],
+    ]);
+    expect(result.report.targets?.[1]?.services['oms-migration-tasks']?.error?.message).toBe(
+      'the purge of this target failed: TypeError: a bug in this target',
+    );
+    expect(result.errors).toContain(bug);
+    expect(oms.state.deleteCalls).toHaveLength(4);
+    expect(log.records().some((l) => l.msg === 'the purge of this target failed')).toBe(true);
+  });
+});
