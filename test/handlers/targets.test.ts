@@ -14,7 +14,9 @@ import {
   createHandler as createFunctionGraphHandler,
   type FunctionGraphContextLike,
 } from '../../handlers/functiongraph/index';
-import { createDefaultDeps } from '../../lib/default-deps';
+import { createDefaultDeps, nodeFetchLike } from '../../lib/default-deps';
+import type { FetchLike } from '../../lib/deps';
+import { isLoopbackHost } from '../../lib/endpoints';
 import type { BuildDeps } from '../../lib/invocation';
 import {
   accountOptions,
@@ -167,6 +169,31 @@ describe('the Lambda handler over three regions of two projects', () => {
     },
     60_000,
   );
+
+  it("TASK_JANITOR_ENDPOINT_SMS alone: the target that lists SMS, in another region, uses it (the account's one host)", async () => {
+    await startAccount();
+    // The emulator's SMS is one host for the account: keep only its unsuffixed variable.
+    for (const region of REGIONS) {
+      vi.stubEnv(`TASK_JANITOR_ENDPOINT_SMS_${region.toUpperCase().replace(/-/g, '_')}`, '');
+    }
+    const lister = emulator.projects.find((p) => p.id === firstByRegionAndName(emulator));
+    expect(lister?.region).not.toBe(process.env.TASK_JANITOR_REGION);
+    const expected = selectedKeys(emulator).filter((key) => key.startsWith('account|'));
+    // Nothing may leave this machine: a request to any other host (the SMS default) fails.
+    const loopbackOnly: FetchLike = (url, init) =>
+      isLoopbackHost(new URL(url).hostname)
+        ? nodeFetchLike(url, init)
+        : Promise.reject(new Error(`not loopback: ${new URL(url).host}`));
+    const handler = createHandler(buildDepsInto(captureLog(), { fetch: loopbackOnly }));
+
+    const report = reportOf(await handler(SCHEDULED_EVENT, context));
+
+    expect(report.services['sms-migration-tasks']?.error).toBeUndefined();
+    expect(expected.length).toBeGreaterThan(0);
+    expect(keysOfDeletions(emulator.deletions()).filter((key) => key.startsWith('account|'))).toEqual(
+      expected,
+    );
+  }, 60_000);
 
   it('{"enumerate": true} returns the targets and lists nothing', async () => {
     await startAccount();
