@@ -195,6 +195,32 @@ describe('the Lambda handler over three regions of two projects', () => {
     );
   }, 60_000);
 
+  it('targets not started before the deadline are reported skipped, stoppedBy deadline, and nothing is sent for them', async () => {
+    // Every answer takes 200 ms, one target at a time, and the run's deadline 1.5 s after its start (the
+    // remaining time minus the 10 s margin): the first target is still running at the deadline.
+    await startAccount(accountOptions({ faults: [{ service: '*', latencyMs: 200 }] }));
+    vi.stubEnv('TASK_JANITOR_TARGET_CONCURRENCY', '1');
+    const handler = createHandler(quiet);
+
+    const report = reportOf(
+      await handler(SCHEDULED_EVENT, { ...context, getRemainingTimeInMillis: () => 11_500 }),
+    );
+
+    const sections = report.targets ?? [];
+    expect(sections).toHaveLength(6);
+    expect(report.stoppedBy).toBe('deadline');
+    expect(sections[0]?.status).not.toBe('skipped');
+    const firstSkipped = sections.findIndex((t) => t.status === 'skipped');
+    expect(firstSkipped).toBeGreaterThan(0);
+    // In the order they start: once one is skipped, every later one is.
+    const skipped = sections.slice(firstSkipped);
+    expect(skipped.map((t) => [t.status, t.stoppedBy])).toEqual(skipped.map(() => ['skipped', 'deadline']));
+    for (const section of skipped) {
+      expect(section.totals).toMatchObject({ listed: 0, deleted: 0, failedServices: 0 });
+      expect(emulator.requestLog().filter((e) => e.projectId === section.projectId)).toEqual([]);
+    }
+  }, 60_000);
+
   it('{"enumerate": true} returns the targets and lists nothing', async () => {
     await startAccount();
     const handler = createHandler(quiet);
