@@ -15,6 +15,7 @@ import {
 } from '../lib/report';
 import type { SavedPlanTask } from '../lib/saved-plan';
 import { descriptorOf, PARENT_KEYS } from '../lib/sources/catalog';
+import { targetLabel } from '../lib/targets/select';
 import { SERVICE_IDS, type ServiceId } from '../lib/types';
 
 /** Everything printed for a person fits this many columns. */
@@ -74,13 +75,9 @@ export function renderReportHeader(report: Report): string {
 /** `3 targets in 2 regions of huaweicloud: cn-north-4/a, cn-north-4/b, eu-west-101/c` (at most 5 named). */
 function describeTargets(sections: readonly TargetReport[]): string {
   const regions = new Set(sections.map((t) => t.region));
-  const named = sections.slice(0, 5).map((t) => printable(targetName(t)));
+  const named = sections.slice(0, 5).map((t) => printable(targetLabel(t)));
   const more = sections.length > 5 ? `, … and ${sections.length - 5} more` : '';
   return `${sections.length} targets in ${regions.size} region${regions.size === 1 ? '' : 's'} of ${sections[0]?.cloud ?? '?'}: ${named.join(', ')}${more}`;
-}
-
-function targetName(target: TargetReport): string {
-  return `${target.region}/${target.projectName ?? target.projectId ?? '?'}`;
 }
 
 /** One row per service; with several targets, one block of rows per target under its name. */
@@ -105,7 +102,7 @@ function tableRows(
   for (const target of sections) {
     const status =
       target.status === 'done' ? '' : ` (${target.status}${target.stoppedBy ? `: ${target.stoppedBy}` : ''})`;
-    rows.push([printable(`${targetName(target)}${status}`).slice(0, MAX_WIDTH), ...columns.map(() => '')]);
+    rows.push([printable(`${targetLabel(target)}${status}`).slice(0, MAX_WIDTH), ...columns.map(() => '')]);
     if (target.status === 'skipped') continue;
     for (const [service, entry] of Object.entries(target.services)) {
       if (entry) rows.push([`${entry.error ? '!   ' : '    '}${service}`, ...cells(entry)]);

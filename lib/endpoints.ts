@@ -7,7 +7,7 @@ import type { CloudName } from './config';
 import { present } from './config';
 import { redactUrl } from './redact-url';
 import { regionEndpoint } from './regions';
-import { endpointVariableOf, globalEndpointOf } from './sources/catalog';
+import { endpointVariableOf, globalEndpointOf, isAccountHost } from './sources/catalog';
 import { CLOUD_SERVICES, type CloudService } from './types';
 
 /**
@@ -20,15 +20,17 @@ export function defaultEndpoint(cloud: CloudName, service: CloudService, region:
 
 /**
  * The variable that overrides one host's endpoint in one region: `TASK_JANITOR_ENDPOINT_DCS_CN_NORTH_4`. The
- * unsuffixed `TASK_JANITOR_ENDPOINT_DCS` applies to the configured region (`TASK_JANITOR_REGION`) only.
+ * unsuffixed `TASK_JANITOR_ENDPOINT_DCS` applies to the configured region (`TASK_JANITOR_REGION`) only, but for
+ * the account's own host (SMS), which it sets for every region.
  */
 export function regionalEndpointVariable(service: CloudService, region: string): string {
   return `${endpointVariableOf(service)}_${region.toUpperCase().replace(/-/g, '_')}`;
 }
 
 /**
- * The base URL of every host in `region`: its regional override, else (configured region only) the unsuffixed
- * override, else the default. Problems name the variable.
+ * The base URL of every host in `region`: its regional override, else the unsuffixed override (in the configured
+ * region; for the account's host, SMS, in every region: whichever target lists it, it is the same host), else
+ * the default. Problems name the variable.
  */
 export function readEndpoints(
   env: Record<string, string | undefined>,
@@ -41,7 +43,7 @@ export function readEndpoints(
   for (const service of CLOUD_SERVICES) {
     const names = [
       regionalEndpointVariable(service, region),
-      ...(options.configured ? [endpointVariableOf(service)] : []),
+      ...(options.configured || isAccountHost(service) ? [endpointVariableOf(service)] : []),
     ];
     const name = names.find((candidate) => present(env, candidate) !== undefined);
     const raw = name === undefined ? undefined : present(env, name);

@@ -134,6 +134,10 @@ export interface Report {
   /** The tool that wrote the report. */
   readonly tool: { readonly name: 'task-janitor'; readonly version: string };
   readonly services: Partial<Record<ServiceId, ServiceReport>>;
+  /**
+   * The sums, and `failedServices`: the services that could not be listed, anywhere or in at least one target
+   * (`servicesNotListed`).
+   */
   readonly totals: ServiceCounts & { failedServices: number };
 }
 
@@ -230,8 +234,36 @@ export function sumOfColumns(counts: ServiceCounts): number {
   );
 }
 
-/** Sums every service into a fresh totals object. */
-export function computeTotals(report: Pick<Report, 'services'>): ServiceCounts & { failedServices: number } {
+/**
+ * The services that could not be listed somewhere: nothing was listed of them anywhere (their `error`), or, in a
+ * run of several targets, in at least one target (that target's section has the `error`). What `failedServices`
+ * and the `ListingFailed` metrics count, so that one unreachable target is an alarm too.
+ */
+export function servicesNotListed(
+  report: Pick<Report, 'services'> & Pick<Partial<Report>, 'targets'>,
+): Set<ServiceId> {
+  const failed = new Set<ServiceId>();
+  for (const [service, entry] of Object.entries(report.services) as [
+    ServiceId,
+    ServiceReport | undefined,
+  ][]) {
+    if (entry?.error) failed.add(service);
+  }
+  for (const section of report.targets ?? []) {
+    for (const [service, entry] of Object.entries(section.services) as [
+      ServiceId,
+      (ServiceCounts & Pick<ServiceReport, 'error'>) | undefined,
+    ][]) {
+      if (entry?.error) failed.add(service);
+    }
+  }
+  return failed;
+}
+
+/** Sums every service into a fresh totals object; `failedServices` counts `servicesNotListed`. */
+export function computeTotals(
+  report: Pick<Report, 'services'> & Pick<Partial<Report>, 'targets'>,
+): ServiceCounts & { failedServices: number } {
   const totals = { ...createServiceCounts(), failedServices: 0 };
   for (const service of Object.values(report.services)) {
     if (!service) continue;
@@ -246,8 +278,8 @@ export function computeTotals(report: Pick<Report, 'services'>): ServiceCounts &
     totals.kept.tooYoung += service.kept.tooYoung;
     totals.kept.notInPlan += service.kept.notInPlan;
     if (service.refused !== undefined) totals.refused = (totals.refused ?? 0) + service.refused;
-    if (service.error) totals.failedServices += 1;
   }
+  totals.failedServices = servicesNotListed(report).size;
   return totals;
 }
 
@@ -260,13 +292,14 @@ export function finishReport(report: Report, finishedAt: Date): Report {
 
 /**
  * True when every attempted operation failed, so the shells throw `FullRunFailureError`:
- * every listed service failed to list, or deletes were attempted and every one of them failed. A run
- * where some services listed fine and nothing needed deleting is not a failure.
+ * every service failed to list (in every target that lists it: its `error`), or deletes were attempted and
+ * every one of them failed. A run where some services listed fine and nothing needed deleting is not a failure,
+ * nor is one where a service failed in some targets and listed in others.
  */
 export function shouldFail(report: Report): boolean {
   const totals = computeTotals(report);
   const services = Object.values(report.services).filter((s) => s !== undefined);
-  const allListingsFailed = services.length > 0 && totals.failedServices === services.length;
+  const allListingsFailed = services.length > 0 && services.every((service) => service.error !== undefined);
   const succeededDeletes = totals.deleted + totals.alreadyGone + (totals.refused ?? 0) + totals.unknown;
   const allDeletesFailed = totals.failed > 0 && succeededDeletes === 0;
   return allListingsFailed || allDeletesFailed;

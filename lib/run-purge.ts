@@ -49,16 +49,10 @@ export interface RunPurgeOptions {
    */
   readonly planningNowMs?: () => number;
   /**
-   * The run's cap, where several purges share it (the targets of one run): given this purge's candidates, the
-   * ones it may delete. @default the policy's `maxDeletesPerRun` for this purge alone
+   * The most this purge may delete, oldest first: its share of the run's cap where it is one target of several.
+   * @default the policy's `maxDeletesPerRun`
    */
-  readonly capDeletes?: (candidates: readonly DeleteCandidate[]) => Promise<CappedDeletes>;
-}
-
-/** The candidates a cap lets through, oldest first, and the ones it holds back. */
-export interface CappedDeletes {
-  readonly deletes: DeleteCandidate[];
-  readonly capped: DeleteCandidate[];
+  readonly maxDeletes?: number;
 }
 
 export interface PurgeResult {
@@ -104,6 +98,8 @@ export async function runPurge(deps: Deps, options: RunPurgeOptions): Promise<Pu
       policyDigest: policy.digest,
       services,
       maxDeletesPerRun: policy.maxDeletesPerRun,
+      // This purge's share of the cap, where it is one target of a run or a fan-out.
+      ...(options.maxDeletes !== undefined ? { maxDeletes: options.maxDeletes } : {}),
       savedPlan: savedPlan
         ? { tasks: savedPlan.tasks.length, policyDigest: savedPlan.policyDigest }
         : undefined,
@@ -114,8 +110,7 @@ export async function runPurge(deps: Deps, options: RunPurgeOptions): Promise<Pu
   const contexts = createContexts(deps, options);
   const planned = await listAndPlan(deps, options, recorder, contexts);
   const candidates = reconcileSavedPlan(planned, options, recorder);
-  const capped = await (options.capDeletes?.(candidates) ??
-    Promise.resolve(applyCap(candidates, policy.maxDeletesPerRun)));
+  const capped = applyCap(candidates, options.maxDeletes ?? policy.maxDeletesPerRun);
   const deletes = logPlan(capped, policy, recorder);
   options.onProgress?.({
     phase: 'plan',
@@ -328,7 +323,7 @@ function reconcileSavedPlan(
 
 /** Step 3: after the run's cap (oldest first), the plan is logged before any of it is carried out. */
 function logPlan(
-  { deletes, capped }: CappedDeletes,
+  { deletes, capped }: ReturnType<typeof applyCap>,
   policy: Policy,
   recorder: ReportRecorder,
 ): DeleteCandidate[] {

@@ -1,6 +1,8 @@
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../lib/config';
+import { readEndpoints } from '../lib/endpoints';
+import { prepareInvocation } from '../lib/prepare';
 import { problemsOf } from './support/config-error';
 
 const AKSK = { HUAWEICLOUD_SDK_AK: 'AKEXAMPLE', HUAWEICLOUD_SDK_SK: 'sk-very-secret-value' };
@@ -166,6 +168,59 @@ describe('loadConfig', () => {
   it('rejects an AK given under both names with different values', () => {
     expect(configProblems(makeEnv({ OS_ACCESS_KEY: 'OTHER' }))[0]).toMatch(
       /HUAWEICLOUD_SDK_AK and OS_ACCESS_KEY/,
+    );
+  });
+});
+
+describe('endpoint overrides in the regions of targets', () => {
+  const SMS = 'https://sms.example.com';
+  const DCS = 'https://dcs.example.com';
+
+  it("the unsuffixed SMS variable sets the account's SMS host in every region; other hosts' only in TASK_JANITOR_REGION", () => {
+    const env = { TASK_JANITOR_ENDPOINT_SMS: SMS, TASK_JANITOR_ENDPOINT_DCS: DCS };
+    const problems: string[] = [];
+
+    const other = readEndpoints(env, 'huaweicloud', 'cn-east-3', { configured: false }, problems);
+
+    expect(problems).toEqual([]);
+    expect(other.sms).toBe(SMS);
+    expect(other.dcs).toBe('https://dcs.cn-east-3.myhuaweicloud.com');
+  });
+
+  it('a suffixed SMS variable still wins for its region', () => {
+    const env = {
+      TASK_JANITOR_ENDPOINT_SMS: SMS,
+      TASK_JANITOR_ENDPOINT_SMS_CN_EAST_3: 'https://sms-cn.example.com',
+    };
+    const problems: string[] = [];
+    expect(readEndpoints(env, 'huaweicloud', 'cn-east-3', { configured: false }, problems).sms).toBe(
+      'https://sms-cn.example.com',
+    );
+    expect(readEndpoints(env, 'huaweicloud', 'ap-southeast-3', { configured: false }, problems).sms).toBe(
+      SMS,
+    );
+    expect(problems).toEqual([]);
+  });
+
+  it('a run whose SMS lister is not in TASK_JANITOR_REGION gets TASK_JANITOR_ENDPOINT_SMS for its SMS host', async () => {
+    // The lister is the first target by region and project name: ap-southeast-3, not the configured cn-north-4.
+    const policy = {
+      version: 1,
+      targets: [{ regions: ['cn-north-4', 'ap-southeast-3'], projects: ['*'] }],
+      services: { 'sms-migration-tasks': { olderThan: '30d' }, 'dcs-center-tasks': { olderThan: '30d' } },
+    };
+    const env: Record<string, string | undefined> = {
+      ...makeEnv({ TASK_JANITOR_REGION: 'cn-north-4', TASK_JANITOR_POLICY: JSON.stringify(policy) }),
+      TASK_JANITOR_ENDPOINT_SMS: SMS,
+      TASK_JANITOR_ENDPOINT_DCS: DCS,
+    };
+
+    const prepared = await prepareInvocation({ env: (key) => env[key] });
+
+    expect(prepared.regionEndpoints.get('ap-southeast-3')?.sms).toBe(SMS);
+    expect(prepared.regionEndpoints.get('cn-north-4')?.sms).toBe(SMS);
+    expect(prepared.regionEndpoints.get('ap-southeast-3')?.dcs).toBe(
+      'https://dcs.ap-southeast-3.myhuaweicloud.com',
     );
   });
 });

@@ -3,7 +3,8 @@
  * extra API call (AWS-specific, so it lives with the Lambda handler).
  */
 import type { Logger } from '../../lib/deps';
-import { computeTotals, type Report, type ServiceCounts } from '../../lib/report';
+import { computeTotals, type Report, type ServiceCounts, servicesNotListed } from '../../lib/report';
+import { targetLabel } from '../../lib/targets/select';
 
 export interface EmfOptions {
   /** @default 'TaskJanitor' */
@@ -35,7 +36,8 @@ const EMF_METRICS: readonly { readonly name: string; readonly value: (c: Service
 
 /**
  * CloudWatch Embedded Metric Format: one object per service (dimension `Service`), plus one for the whole
- * run (`Service: "ALL"`, with `ListingFailed`) so a single alarm can watch every service. A run of several
+ * run (`Service: "ALL"`, with `ListingFailed`) so a single alarm can watch every service. `ListingFailed` counts
+ * a service that could not be listed in any target (`servicesNotListed`), not only one that failed in all. A run of several
  * targets adds one object per target and service (dimensions `Target`, `Service`; `Target` is
  * `region/project`), and one per target for all its services. Each object is meant to be written as its own
  * log line. EMF allows one value per dimension per object, hence one per service.
@@ -67,15 +69,17 @@ export function toEmbeddedMetricFormat(report: Report, options: EmfOptions = {})
     ListingFailed: listingFailed,
   });
   const objects: Record<string, unknown>[] = [];
+  // A service that could not be listed in one target of several counts, so one unreachable target fires too.
+  const notListed: ReadonlySet<string> = servicesNotListed(report);
   for (const [service, entry] of Object.entries(report.services)) {
-    if (entry) objects.push(objectFor(service, entry, entry.error ? 1 : 0));
+    if (entry) objects.push(objectFor(service, entry, notListed.has(service) ? 1 : 0));
   }
   const totals = computeTotals(report);
   objects.push(objectFor('ALL', totals, totals.failedServices));
   const sections = report.targets ?? [];
   if (sections.length > 1) {
     for (const section of sections) {
-      const target = `${section.region}/${section.projectName ?? section.projectId ?? '?'}`;
+      const target = targetLabel(section);
       for (const [service, entry] of Object.entries(section.services)) {
         if (entry) objects.push(objectFor(service, entry, entry.error ? 1 : 0, target));
       }

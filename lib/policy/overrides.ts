@@ -4,7 +4,7 @@
  * replaces the age of every selected service, in either direction (docs/decisions/0011-policy-schema-and-overrides.md): it is an explicit operator
  * request, but states, globs and parents are never touched, so no in-progress or excluded task can come in.
  */
-import { z } from 'zod';
+import { type ZodRawShape, z } from 'zod';
 import { ConfigError } from '../errors';
 import { REGION_ID_PATTERN } from '../regions';
 import { isServiceId, SERVICE_IDS, type ServiceId } from '../types';
@@ -106,8 +106,8 @@ const singleTargetSchema = z
     message: 'name the project: projectId or projectName',
   });
 
-/** The manual event's fields; `lib/policy/scheduled-event.ts` accepts them next to a schedule's fields too. */
-export const manualEventShape = {
+/** The manual event's fields: only `manualKeysSchema` builds a schema of them. */
+const manualEventShape = {
   dryRun: z.boolean().optional(),
   services: z
     .array(
@@ -144,7 +144,19 @@ function refineTargetKeys(
   }
 }
 
-const manualEventSchema = z.object(manualEventShape).strict().superRefine(refineTargetKeys);
+/**
+ * The one schema of the manual keys, alone (the manual event) or beside `scheduleShape` (the fields of a
+ * platform's scheduled event, `lib/policy/scheduled-event.ts`): strict, and `target`, `targets` and `enumerate`
+ * exclude one another whatever the event's shape, so none of them is ever dropped for another.
+ */
+export function manualKeysSchema<Shape extends ZodRawShape>(scheduleShape: Shape) {
+  return z
+    .object({ ...scheduleShape, ...manualEventShape })
+    .strict()
+    .superRefine(refineTargetKeys);
+}
+
+const manualEventSchema = manualKeysSchema({});
 
 /** The validated manual fields as overrides: only the keys that were given, services once each. */
 export function toOverrides(fields: {

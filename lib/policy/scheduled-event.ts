@@ -7,12 +7,12 @@
  * So a key is either honoured or the event is refused, naming the field, before any request: nothing is silently
  * dropped, and an event that only looks like a schedule never runs as one.
  */
-import { type ZodRawShape, z } from 'zod';
+import type { ZodRawShape } from 'zod';
 import { ConfigError } from '../errors';
 import { redactUrlsInText } from '../redact-url';
 import { describeDuplicateKey, findDuplicateJsonKeys } from './duplicate-keys';
 import { formatIssues } from './issues';
-import { MANUAL_EVENT_KEYS, manualEventShape, parseManualEvent, toOverrides } from './overrides';
+import { MANUAL_EVENT_KEYS, manualKeysSchema, parseManualEvent, toOverrides } from './overrides';
 import type { PolicyOverrides } from './types';
 
 export const EVENT = { subject: 'event' } as const;
@@ -38,8 +38,7 @@ export function parseScheduleWithManualKeys<Shape extends ZodRawShape>(
   event: Record<string, unknown>,
   schedule: ScheduleShape<Shape>,
 ) {
-  const schema = z.object({ ...schedule.shape, ...manualEventShape }).strict();
-  const result = schema.safeParse(event);
+  const result = manualKeysSchema(schedule.shape).safeParse(event);
   if (result.success) return result.data;
   throw new ConfigError(
     formatIssues(result.error.issues, (parentPath) =>

@@ -86,6 +86,14 @@ export function globalEndpointOf(
   return undefined;
 }
 
+/**
+ * Whether a host is the account's rather than a region's: the host of an account-wide API (SMS), one for every
+ * target region.
+ */
+export function isAccountHost(host: CloudService): boolean {
+  return (DESCRIPTORS as readonly SourceDescriptor[]).some((d) => d.host === host && d.scope === 'account');
+}
+
 /** `TASK_JANITOR_ENDPOINT_<HOST>`: the variable that overrides a host's endpoint. */
 export function endpointVariableOf(host: CloudService): string {
   return `TASK_JANITOR_ENDPOINT_${host.toUpperCase()}`;

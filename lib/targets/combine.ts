@@ -143,18 +143,26 @@ function mergeInto(into: ServiceReport, from: ServiceReport, label: string | und
 
 /**
  * A service's `error` in the sums means what it means for one target: nothing was listed or deleted for it
- * anywhere. Set only when it failed in every target that ran (the sections say which failed where).
+ * anywhere. Set only when it failed in every target that ran and lists it (an account-wide API is listed by one
+ * target only: the others have no entry for it). A failure in some targets only is in their sections, and
+ * counted in `failedServices` and the `ListingFailed` metrics (`servicesNotListed`).
  */
 function settleErrors(report: Report, outcomes: readonly TargetOutcome[]): void {
   const ran = outcomes.filter((o): o is Extract<TargetOutcome, { report: Report }> => 'report' in o);
   for (const [service, entry] of Object.entries(report.services) as [ServiceId, ServiceReport][]) {
     if (!entry) continue;
-    const errors = ran.map((o) => o.report.services[service]?.error);
+    const errors = ran.flatMap((o) => {
+      const own = o.report.services[service];
+      return own === undefined ? [] : [own.error];
+    });
     const first = errors[0];
     if (first === undefined || errors.some((error) => error === undefined)) continue;
     entry.error =
-      ran.length === 1
+      errors.length === 1
         ? first
-        : { ...first, message: `not listed in any of the ${ran.length} targets (first: ${first.message})` };
+        : {
+            ...first,
+            message: `not listed in any of the ${errors.length} targets (first: ${first.message})`,
+          };
   }
 }

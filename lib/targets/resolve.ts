@@ -9,7 +9,14 @@ import type { Config } from '../config';
 import { ConfigError } from '../errors';
 import type { Policy, TargetNarrowing } from '../policy/types';
 import { listProjects } from './discover';
-import { markAccountWideLister, narrowTargets, type ResolvedTarget, selectTargets } from './select';
+import {
+  markAccountWideLister,
+  narrowTargets,
+  type ResolvedTarget,
+  type SelectedTarget,
+  selectTargets,
+  withCapShares,
+} from './select';
 
 /** How the messages of a narrowing name what the operator gave. */
 const NARROWING_NAMES = {
@@ -36,7 +43,7 @@ export interface ResolveTargetsOptions {
  */
 export async function resolveTargets(options: ResolveTargetsOptions): Promise<readonly ResolvedTarget[]> {
   const { config, policy } = options;
-  let targets: readonly ResolvedTarget[];
+  let targets: readonly SelectedTarget[];
   let problems: readonly string[] = [];
   if (policy.targets === undefined) {
     const projectId = await options.home.resolveProjectId(options.signal, options.stopSignal);
@@ -47,7 +54,12 @@ export async function resolveTargets(options: ResolveTargetsOptions): Promise<re
     const projects = await listProjects(options.home, options);
     ({ targets, problems } = selectTargets(policy.targets, projects, config.cloud));
   }
-  const narrowed = narrowTargets(markAccountWideLister(targets), options.narrowing, NARROWING_NAMES);
+  // Decided over all the policy's targets, before narrowing: which one lists the account-wide APIs and, for a
+  // run narrowed to one target (a fan-out's invocation), its share of the cap.
+  const marked = markAccountWideLister(targets);
+  const shared =
+    options.narrowing?.single !== undefined ? withCapShares(marked, policy.maxDeletesPerRun) : marked;
+  const narrowed = narrowTargets(shared, options.narrowing, NARROWING_NAMES);
   const all = [...problems, ...narrowed.problems];
   if (all.length > 0) {
     throw new ConfigError(all, {

@@ -1,23 +1,22 @@
 /**
  * A run over its targets: each target purged with its own client (its region's hosts, pools, pacing and retry
  * budget, its project), at most `concurrency` at once, all under the run's one set of stops. The run's cap is
- * split evenly between the targets (`createCapLedger`), so no target waits for another and what a dry run would
+ * split evenly between the targets (`capShareOf`), so no target waits for another and what a dry run would
  * delete is what the same run applied deletes. A target not started before the run stops is reported skipped.
  */
 import type { CloudClient } from '../cloud/types';
 import type { Deps } from '../deps';
 import { stopReasonOf } from '../errors';
-import { applyCap, type DeleteCandidate } from '../plan';
 import { enabledServices } from '../policy/overrides';
 import type { Policy } from '../policy/types';
 import { ReportRecorder } from '../recorder';
-import type { Report } from '../report';
-import { type CappedDeletes, type ProgressEvent, type RunSignals, runPurge } from '../run-purge';
+import { createReport, finishReport, type Report } from '../report';
+import { describeListingError, type ProgressEvent, type RunSignals, runPurge } from '../run-purge';
 import type { SavedPlan, SavedPlanTask } from '../saved-plan';
 import { descriptorOf } from '../sources/catalog';
 import type { ServiceId, TaskSource } from '../types';
 import { combineReports, runTargetOf, type TargetOutcome } from './combine';
-import { compareByRegionAndName, type ResolvedTarget, targetLabel } from './select';
+import { capShareOf, type ResolvedTarget, targetLabel } from './select';
 
 /** What a target's purge needs from its client. */
 export interface TargetClient {
@@ -64,7 +63,11 @@ export async function runTargets(deps: Deps, options: RunTargetsOptions): Promis
   const errors: Error[] = [];
   const purgeTarget = createTargetPurge(deps, options);
   await forEachIndex(targets.length, options.concurrency, async (index) => {
-    const done = await purgeTarget(index);
+    // A target whose purge throws (a bug) is that target's failure: the others go on, and the run's report is
+    // logged only once every target has ended.
+    const done = await purgeTarget(index).catch((error: unknown) =>
+      failedTarget(deps, options, index, error),
+    );
     outcomes[index] = done.outcome;
     planned[index] = done.planned;
     errors.push(...done.errors);
@@ -91,20 +94,16 @@ interface TargetDone {
   readonly errors: readonly Error[];
 }
 
-/** The purge of target `index`: its own recorder and client, the run's stops, its turn at the shared cap. */
+/** The purge of target `index`: its own recorder and client, the run's stops, its share of the run's cap. */
 function createTargetPurge(deps: Deps, options: RunTargetsOptions): (index: number) => Promise<TargetDone> {
   const { policy, targets, signals } = options;
-  const ledger = createCapLedger(policy.maxDeletesPerRun, targets.length);
-  // The same target lists the account-wide APIs whatever the day's order, so a plan made one day applies the next.
-  const accountWideIndex = firstBySortKey(targets);
   return async (index) => {
     const target = targets[index] as ResolvedTarget;
     if (signals.stop.aborted) {
       return { outcome: { target, skipped: stopReasonOf(signals.stop.reason) }, planned: [], errors: [] };
     }
     const { client, planningNowMs, hostOf } = options.clientFor(target);
-    const lists = target.listsAccountWide ?? index === accountWideIndex;
-    const targetPolicy = lists ? policy : withoutAccountWideApis(policy);
+    const targetPolicy = policyOfTarget(policy, target);
     const label = options.labelled ? targetLabel(target) : undefined;
     const targetDeps = label ? { ...deps, log: deps.log.child({ target: label }) } : deps;
     const recorder = new ReportRecorder(targetDeps, {
@@ -133,7 +132,7 @@ function createTargetPurge(deps: Deps, options: RunTargetsOptions): (index: numb
       recorder,
       deleteConcurrency: options.deleteConcurrency,
       planningNowMs,
-      capDeletes: (candidates) => ledger.take(index, candidates),
+      maxDeletes: target.capShare ?? capShareOf(policy.maxDeletesPerRun, targets.length, index),
       ...(savedPlan ? { savedPlan } : {}),
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     });
@@ -144,13 +143,33 @@ function createTargetPurge(deps: Deps, options: RunTargetsOptions): (index: numb
   };
 }
 
-function firstBySortKey(targets: readonly ResolvedTarget[]): number {
-  let first = 0;
-  targets.forEach((target, index) => {
-    const best = targets[first] as ResolvedTarget;
-    if (compareByRegionAndName(target, best) < 0) first = index;
+/** The outcome of a target whose purge threw: every service it would list failed, with the error. */
+function failedTarget(deps: Deps, options: RunTargetsOptions, index: number, error: unknown): TargetDone {
+  const target = options.targets[index] as ResolvedTarget;
+  deps.log.error({ err: error, target: targetLabel(target) }, 'the purge of this target failed');
+  const { policy } = options;
+  const report = createReport({
+    dryRun: policy.dryRun,
+    startedAt: deps.now(),
+    policy: {
+      digest: policy.digest,
+      maxDeletesPerRun: policy.maxDeletesPerRun,
+      source: options.policySource,
+    },
+    services: enabledServices(policyOfTarget(policy, target)),
   });
-  return first;
+  report.target = runTargetOf(target);
+  const cause = describeListingError(error);
+  for (const entry of Object.values(report.services)) {
+    if (entry) entry.error = { ...cause, message: `the purge of this target failed: ${cause.message}` };
+  }
+  const errors = error instanceof Error ? [error] : [new Error(String(error))];
+  return { outcome: { target, report: finishReport(report, deps.now()) }, planned: [], errors };
+}
+
+/** The policy one target runs: without the account-wide APIs unless it is the one that lists them. */
+function policyOfTarget(policy: Policy, target: ResolvedTarget): Policy {
+  return target.listsAccountWide ? policy : withoutAccountWideApis(policy);
 }
 
 /**
@@ -167,28 +186,9 @@ function withoutAccountWideApis(policy: Policy): Policy {
 }
 
 /**
- * The run's cap, split evenly between its targets: target `index` of `count` may delete its share (the remainder
- * goes one each to the first targets), oldest first. No target waits for another: a slow or throttled region
- * never holds up the others, and what each deletes depends only on its own listing, so a dry run shows exactly
- * what the same run applied deletes. A share a target leaves unused is not handed on within the run.
+ * `fn(0)`, `fn(1)`, … with at most `concurrency` running, started in index order. `fn` must not reject (the
+ * caller catches per index): a rejection would end the wait while the other workers go on starting.
  */
-export function createCapLedger(cap: number, count: number) {
-  const total = Math.max(0, Math.floor(cap));
-  const shareOf = (index: number): number => {
-    // No cap (its schema maximum): every target takes all it has.
-    if (total >= Number.MAX_SAFE_INTEGER) return total;
-    const base = Math.floor(total / Math.max(1, count));
-    return base + (index < total % Math.max(1, count) ? 1 : 0);
-  };
-  return {
-    take(index: number, candidates: readonly DeleteCandidate[]): Promise<CappedDeletes> {
-      return Promise.resolve(applyCap(candidates, shareOf(index)));
-    },
-    shareOf,
-  };
-}
-
-/** `fn(0)`, `fn(1)`, … with at most `concurrency` running, started in index order. `fn` must not throw. */
 async function forEachIndex(
   count: number,
   concurrency: number,

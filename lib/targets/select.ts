@@ -13,23 +13,38 @@ export interface DiscoveredProject {
   readonly name: string;
 }
 
-/** One target of a run. */
-export interface ResolvedTarget {
+/** A target as the policy's selectors and an operator's narrowing choose it. */
+export interface SelectedTarget {
   readonly cloud: string;
   readonly region: string;
   readonly projectId: string;
   /** Undefined when the project id was configured and never looked up. */
   readonly projectName: string | undefined;
+}
+
+/** One target of a run: as selected, with what was decided over all the policy's targets before narrowing. */
+export interface ResolvedTarget extends SelectedTarget {
   /**
    * Whether this target lists the account-wide APIs (SMS): the first of the policy's targets by region and
    * project name, decided before any narrowing, so that a fan-out's one-target runs list them once between them.
    */
-  readonly listsAccountWide?: boolean;
+  readonly listsAccountWide: boolean;
+  /**
+   * Set when the run was narrowed to this one target (`target`: a fan-out's invocation, a per-target timer): the
+   * most it may delete, its share of the cap split evenly over all the policy's targets before narrowing
+   * (`withCapShares`), so that the one-target runs of all the targets delete at most the cap between them.
+   * Unset: the run's cap is split between the run's own targets.
+   */
+  readonly capShare?: number;
 }
 
 /** `region/projectName` (or the id): how messages, the table and metrics name a target. */
-export function targetLabel(target: Pick<ResolvedTarget, 'region' | 'projectId' | 'projectName'>): string {
-  return `${target.region}/${target.projectName ?? target.projectId}`;
+export function targetLabel(target: {
+  readonly region: string;
+  readonly projectId?: string | undefined;
+  readonly projectName?: string | undefined;
+}): string {
+  return `${target.region}/${target.projectName ?? target.projectId ?? '?'}`;
 }
 
 /**
@@ -41,8 +56,8 @@ export function regionOfProject(name: string): string | undefined {
   return REGION_ID_PATTERN.test(region) ? region : undefined;
 }
 
-export interface Selection {
-  readonly targets: readonly ResolvedTarget[];
+export interface Selection<T extends SelectedTarget = SelectedTarget> {
+  readonly targets: readonly T[];
   /** Each names the selector or narrowing that failed: nothing may run when there is one. */
   readonly problems: readonly string[];
 }
@@ -54,7 +69,7 @@ export function selectTargets(
   cloud: string,
 ): Selection {
   const problems: string[] = [];
-  const chosen = new Map<string, ResolvedTarget>();
+  const chosen = new Map<string, SelectedTarget>();
   selectors.forEach((selector, index) => {
     const inRegions = projects.filter((project) => {
       const region = regionOfProject(project.name);
@@ -86,8 +101,8 @@ export function selectTargets(
  * The targets an operator's narrowing keeps. Every region, project, selector or single target it names must
  * select at least one of `targets`: naming one the policy does not select is refused, never added.
  */
-export function narrowTargets(
-  targets: readonly ResolvedTarget[],
+export function narrowTargets<T extends SelectedTarget>(
+  targets: readonly T[],
   narrowing: TargetNarrowing | undefined,
   names: {
     readonly regions: string;
@@ -96,11 +111,11 @@ export function narrowTargets(
     readonly single: string;
     readonly planned: string;
   },
-): Selection {
+): Selection<T> {
   if (narrowing === undefined) return { targets, problems: [] };
   const problems: string[] = [];
   let kept = [...targets];
-  const known = (list: readonly ResolvedTarget[]) => list.map(targetLabel).join(', ') || 'none';
+  const known = (list: readonly T[]) => list.map(targetLabel).join(', ') || 'none';
   if (narrowing.regions !== undefined) {
     for (const region of narrowing.regions) {
       if (!kept.some((t) => t.region === region)) {
@@ -140,7 +155,7 @@ export function narrowTargets(
   }
   if (narrowing.planned !== undefined) {
     const { planned } = narrowing;
-    const isPlanned = (p: { region: string; projectId: string }, t: ResolvedTarget) =>
+    const isPlanned = (p: { region: string; projectId: string }, t: T) =>
       t.region === p.region && t.projectId === p.projectId;
     planned.forEach((p, index) => {
       if (!kept.some((t) => isPlanned(p, t))) {
@@ -154,7 +169,7 @@ export function narrowTargets(
   return { targets: kept, problems };
 }
 
-function selectorKeeps(selector: TargetSelector, target: ResolvedTarget): boolean {
+function selectorKeeps(selector: TargetSelector, target: SelectedTarget): boolean {
   if (!selector.regions.includes(target.region)) return false;
   const name = target.projectName ?? '';
   if (selector.exclude !== undefined && matchesGlobs(selector.exclude, name)) return false;
@@ -163,7 +178,7 @@ function selectorKeeps(selector: TargetSelector, target: ResolvedTarget): boolea
   );
 }
 
-function isSingle(single: SingleTarget, target: ResolvedTarget): boolean {
+function isSingle(single: SingleTarget, target: SelectedTarget): boolean {
   if (single.cloud !== undefined && single.cloud !== target.cloud) return false;
   if (single.region !== target.region) return false;
   if (single.projectId !== undefined && single.projectId !== target.projectId) return false;
@@ -180,20 +195,15 @@ function describeSingle(single: SingleTarget): string {
  * with different hosts and rate limits), rotated by `rotation` (the run's day) so that, when a run cannot cover
  * every target before its deadline, the next day's run starts elsewhere. No state is kept between runs.
  */
-export function orderTargets(targets: readonly ResolvedTarget[], rotation: number): ResolvedTarget[] {
-  const byRegion = new Map<string, ResolvedTarget[]>();
-  const sorted = [...targets].sort(
-    (a, b) =>
-      a.region.localeCompare(b.region) ||
-      (a.projectName ?? a.projectId).localeCompare(b.projectName ?? b.projectId) ||
-      a.projectId.localeCompare(b.projectId),
-  );
+export function orderTargets<T extends SelectedTarget>(targets: readonly T[], rotation: number): T[] {
+  const byRegion = new Map<string, T[]>();
+  const sorted = [...targets].sort(compareByRegionAndName);
   for (const target of sorted) {
     const list = byRegion.get(target.region) ?? [];
     list.push(target);
     byRegion.set(target.region, list);
   }
-  const interleaved: ResolvedTarget[] = [];
+  const interleaved: T[] = [];
   for (let round = 0; interleaved.length < sorted.length; round++) {
     for (const list of byRegion.values()) {
       const target = list[round];
@@ -206,8 +216,8 @@ export function orderTargets(targets: readonly ResolvedTarget[], rotation: numbe
 }
 
 /** `targets` with the first by region, then project name, then id marked to list the account-wide APIs. */
-export function markAccountWideLister(targets: readonly ResolvedTarget[]): ResolvedTarget[] {
-  let first: ResolvedTarget | undefined;
+export function markAccountWideLister(targets: readonly SelectedTarget[]): ResolvedTarget[] {
+  let first: SelectedTarget | undefined;
   for (const target of targets) {
     if (first === undefined || compareByRegionAndName(target, first) < 0) first = target;
   }
@@ -215,15 +225,39 @@ export function markAccountWideLister(targets: readonly ResolvedTarget[]): Resol
 }
 
 /**
+ * `targets` (all the policy's, before narrowing) each with its share of `cap` (`capShare`): the cap split evenly
+ * over them in the order of `compareByRegionAndName`, the remainder one each to the first. That order is not the
+ * day's, so every one-target invocation of a schedule computes the same split.
+ */
+export function withCapShares(targets: readonly ResolvedTarget[], cap: number): ResolvedTarget[] {
+  const rank = new Map([...targets].sort(compareByRegionAndName).map((target, index) => [target, index]));
+  return targets.map((target) => ({
+    ...target,
+    capShare: capShareOf(cap, targets.length, rank.get(target) ?? 0),
+  }));
+}
+
+/**
  * By region, then project name, then id, field by field: in one joined string the collation would skip the
  * separator and weigh `_` (of a sub-project's name) against the next field's first character.
  */
-export function compareByRegionAndName(a: ResolvedTarget, b: ResolvedTarget): number {
+export function compareByRegionAndName(a: SelectedTarget, b: SelectedTarget): number {
   return (
     a.region.localeCompare(b.region) ||
     (a.projectName ?? '').localeCompare(b.projectName ?? '') ||
     a.projectId.localeCompare(b.projectId)
   );
+}
+
+/**
+ * Target `index`'s share of a cap split evenly between `count` targets: `floor(cap / count)`, plus one for each
+ * of the first `cap % count`. Without a cap (its schema maximum) every target takes all it has.
+ */
+export function capShareOf(cap: number, count: number, index: number): number {
+  const total = Math.max(0, Math.floor(cap));
+  if (total >= Number.MAX_SAFE_INTEGER) return total;
+  const targets = Math.max(1, count);
+  return Math.floor(total / targets) + (index < total % targets ? 1 : 0);
 }
 
 /** The run's day since the epoch (UTC): what rotates the order. */

@@ -9,6 +9,7 @@ import {
   serviceReportOf,
   shouldFail,
 } from '../../lib/report';
+import { combineReports } from '../../lib/targets/combine';
 import { NOW } from './fakes';
 
 function makeReport(dryRun = false): Report {
@@ -110,6 +111,94 @@ describe('report', () => {
       }
     },
   );
+});
+
+describe('EMF of a run of several targets', () => {
+  const target = (region: string, projectName: string) => ({
+    cloud: 'huaweicloud',
+    region,
+    projectId: `id-${projectName}`,
+    projectName,
+    listsAccountWide: false,
+  });
+  const targetReport = (deleted: number, disError?: string): Report => {
+    const report = createReport({
+      dryRun: false,
+      startedAt: NOW,
+      policy: { digest: 'abcdef123456', maxDeletesPerRun: 1000 },
+      services: ['oms-migration-tasks', 'dis-dump-tasks'],
+    });
+    Object.assign(serviceReportOf(report, 'oms-migration-tasks'), {
+      listed: deleted + 1,
+      stale: deleted,
+      deleted,
+    });
+    if (disError !== undefined) serviceReportOf(report, 'dis-dump-tasks').error = { message: disError };
+    return finishReport(report, NOW);
+  };
+  const report = combineReports(
+    [
+      { target: target('cn-north-4', 'cn-north-4_dev'), report: targetReport(3) },
+      { target: target('eu-west-101', 'eu-west-101'), report: targetReport(2, 'DIS down') },
+    ],
+    {
+      dryRun: false,
+      startedAt: NOW,
+      finishedAt: new Date(NOW.getTime() + 5000),
+      policy: { digest: 'abcdef123456', maxDeletesPerRun: 1000 },
+      services: ['oms-migration-tasks', 'dis-dump-tasks'],
+      stoppedBy: undefined,
+    },
+  );
+
+  it('adds one object per target and service, and one per target for all its services, under Target and Service', () => {
+    const emf = toEmbeddedMetricFormat(report, { functionName: 'task-janitor-purge' });
+    const perTarget = emf.filter((o) => o.Target !== undefined);
+
+    expect(emf.filter((o) => o.Target === undefined).map((o) => o.Service)).toEqual([
+      'oms-migration-tasks',
+      'dis-dump-tasks',
+      'ALL',
+    ]);
+    expect(perTarget.map((o) => [o.Target, o.Service])).toEqual([
+      ['cn-north-4/cn-north-4_dev', 'oms-migration-tasks'],
+      ['cn-north-4/cn-north-4_dev', 'dis-dump-tasks'],
+      ['cn-north-4/cn-north-4_dev', 'ALL'],
+      ['eu-west-101/eu-west-101', 'oms-migration-tasks'],
+      ['eu-west-101/eu-west-101', 'dis-dump-tasks'],
+      ['eu-west-101/eu-west-101', 'ALL'],
+    ]);
+    for (const object of perTarget) {
+      expect(object).toMatchObject({
+        _aws: { CloudWatchMetrics: [{ Namespace: 'TaskJanitor', Dimensions: [['Target', 'Service']] }] },
+        FunctionName: 'task-janitor-purge',
+      });
+    }
+    const of = (label: string, service: string) =>
+      perTarget.find((o) => o.Target === label && o.Service === service);
+    expect(of('cn-north-4/cn-north-4_dev', 'oms-migration-tasks')).toMatchObject({
+      Deleted: 3,
+      ListingFailed: 0,
+    });
+    expect(of('eu-west-101/eu-west-101', 'dis-dump-tasks')).toMatchObject({ Deleted: 0, ListingFailed: 1 });
+    expect(of('eu-west-101/eu-west-101', 'ALL')).toMatchObject({ Deleted: 2, ListingFailed: 1 });
+    expect(emf.find((o) => o.Target === undefined && o.Service === 'ALL')).toMatchObject({
+      Deleted: 5,
+      ListingFailed: 1,
+    });
+  });
+
+  it('a run of one target has no Target dimension', () => {
+    const one = combineReports([{ target: target('cn-north-4', 'cn-north-4'), report: targetReport(1) }], {
+      dryRun: false,
+      startedAt: NOW,
+      finishedAt: NOW,
+      policy: { digest: 'abcdef123456', maxDeletesPerRun: 1000 },
+      services: ['oms-migration-tasks', 'dis-dump-tasks'],
+      stoppedBy: undefined,
+    });
+    expect(toEmbeddedMetricFormat(one).every((o) => o.Target === undefined)).toBe(true);
+  });
 });
 
 describe('shouldFail', () => {

@@ -2,13 +2,21 @@
  * The Lambda handler over many projects and regions (AK/SK credentials: one signature, `X-Project-Id` per
  * target), against the emulator serving three regions of two projects each: a scheduled run deletes exactly
  * what a dry run plans in each target; a region that answers only 503 is reported failed while the others
- * delete exactly their selection; `{"enumerate": true}` lists nothing; `{"target": …}` purges that one only.
+ * delete exactly their selection; `{"enumerate": true}` lists nothing; `{"target": …}` purges that one only; a
+ * scheduled event of either platform (EventBridge, FunctionGraph TIMER) carrying both `target` and `targets` is
+ * refused before any request.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { startEmulator } from '../../emulator/index';
 import type { Emulator, EmulatorOptions } from '../../emulator/types';
 import { createHandler, type LambdaContextLike } from '../../handlers/aws/purge';
-import { createDefaultDeps } from '../../lib/default-deps';
+import {
+  createHandler as createFunctionGraphHandler,
+  type FunctionGraphContextLike,
+} from '../../handlers/functiongraph/index';
+import { createDefaultDeps, nodeFetchLike } from '../../lib/default-deps';
+import type { FetchLike } from '../../lib/deps';
+import { isLoopbackHost } from '../../lib/endpoints';
 import type { BuildDeps } from '../../lib/invocation';
 import {
   accountOptions,
@@ -22,7 +30,10 @@ import {
   selectedIn,
   selectedKeys,
 } from '../e2e/targets-fixture';
+import { buildDepsInto } from '../support/deps';
 import { reportOf } from '../support/function-result';
+import { captureLog } from '../support/log-capture';
+import { EVENTBRIDGE_SCHEDULED_EVENT, FUNCTIONGRAPH_TIMER_EXAMPLE } from '../support/platform-events';
 
 const SCHEDULED_EVENT = Object.freeze({
   version: '0',
@@ -126,6 +137,90 @@ describe('the Lambda handler over three regions of two projects', () => {
     expect(emulator.deletions().some((d) => d.region === 'ap-southeast-3')).toBe(false);
   }, 60_000);
 
+  it.each<[string, NonNullable<EmulatorOptions['faults']>, Record<string, number>]>([
+    [
+      'a region whose hosts are down (two targets)',
+      [{ service: '*', region: 'ap-southeast-3', outage: true }],
+      Object.fromEntries(SERVICES.map((s) => [s, s === 'sms-migration-tasks' ? 0 : 1])),
+    ],
+    [
+      "the account's SMS host down (listed by one target only)",
+      [{ service: 'sms', outage: true }],
+      Object.fromEntries(SERVICES.map((s) => [s, s === 'sms-migration-tasks' ? 1 : 0])),
+    ],
+  ])(
+    '%s: ListingFailed of the run counts every service that failed in a target',
+    async (_label, faults, expected) => {
+      await startAccount(accountOptions({ faults }));
+      const log = captureLog();
+      const handler = createHandler(buildDepsInto(log));
+
+      const report = reportOf(await handler(SCHEDULED_EVENT, context));
+
+      const failing = Object.values(expected).reduce((sum, n) => sum + n, 0);
+      expect(report.totals.failedServices).toBe(failing);
+      const metrics = log
+        .records<{ msg?: string; Service?: string; Target?: string; ListingFailed?: number }>()
+        .filter((line) => line.msg === 'purge metrics' && line.Target === undefined);
+      expect(Object.fromEntries(metrics.map((line) => [line.Service, line.ListingFailed]))).toEqual({
+        ...expected,
+        ALL: failing,
+      });
+    },
+    60_000,
+  );
+
+  it("TASK_JANITOR_ENDPOINT_SMS alone: the target that lists SMS, in another region, uses it (the account's one host)", async () => {
+    await startAccount();
+    // The emulator's SMS is one host for the account: keep only its unsuffixed variable.
+    for (const region of REGIONS) {
+      vi.stubEnv(`TASK_JANITOR_ENDPOINT_SMS_${region.toUpperCase().replace(/-/g, '_')}`, '');
+    }
+    const lister = emulator.projects.find((p) => p.id === firstByRegionAndName(emulator));
+    expect(lister?.region).not.toBe(process.env.TASK_JANITOR_REGION);
+    const expected = selectedKeys(emulator).filter((key) => key.startsWith('account|'));
+    // Nothing may leave this machine: a request to any other host (the SMS default) fails.
+    const loopbackOnly: FetchLike = (url, init) =>
+      isLoopbackHost(new URL(url).hostname)
+        ? nodeFetchLike(url, init)
+        : Promise.reject(new Error(`not loopback: ${new URL(url).host}`));
+    const handler = createHandler(buildDepsInto(captureLog(), { fetch: loopbackOnly }));
+
+    const report = reportOf(await handler(SCHEDULED_EVENT, context));
+
+    expect(report.services['sms-migration-tasks']?.error).toBeUndefined();
+    expect(expected.length).toBeGreaterThan(0);
+    expect(keysOfDeletions(emulator.deletions()).filter((key) => key.startsWith('account|'))).toEqual(
+      expected,
+    );
+  }, 60_000);
+
+  it('targets not started before the deadline are reported skipped, stoppedBy deadline, and nothing is sent for them', async () => {
+    // Every answer takes 200 ms, one target at a time, and the run's deadline 1.5 s after its start (the
+    // remaining time minus the 10 s margin): the first target is still running at the deadline.
+    await startAccount(accountOptions({ faults: [{ service: '*', latencyMs: 200 }] }));
+    vi.stubEnv('TASK_JANITOR_TARGET_CONCURRENCY', '1');
+    const handler = createHandler(quiet);
+
+    const report = reportOf(
+      await handler(SCHEDULED_EVENT, { ...context, getRemainingTimeInMillis: () => 11_500 }),
+    );
+
+    const sections = report.targets ?? [];
+    expect(sections).toHaveLength(6);
+    expect(report.stoppedBy).toBe('deadline');
+    expect(sections[0]?.status).not.toBe('skipped');
+    const firstSkipped = sections.findIndex((t) => t.status === 'skipped');
+    expect(firstSkipped).toBeGreaterThan(0);
+    // In the order they start: once one is skipped, every later one is.
+    const skipped = sections.slice(firstSkipped);
+    expect(skipped.map((t) => [t.status, t.stoppedBy])).toEqual(skipped.map(() => ['skipped', 'deadline']));
+    for (const section of skipped) {
+      expect(section.totals).toMatchObject({ listed: 0, deleted: 0, failedServices: 0 });
+      expect(emulator.requestLog().filter((e) => e.projectId === section.projectId)).toEqual([]);
+    }
+  }, 60_000);
+
   it('{"enumerate": true} returns the targets and lists nothing', async () => {
     await startAccount();
     const handler = createHandler(quiet);
@@ -163,6 +258,49 @@ describe('the Lambda handler over three regions of two projects', () => {
     }
   }, 60_000);
 
+  it('one-target invocations of every target (a fan-out) delete at most the cap between them: each its share', async () => {
+    await startAccount();
+    vi.stubEnv('TASK_JANITOR_POLICY', JSON.stringify(policyOver({ maxDeletesPerRun: 10 })));
+    const handler = createHandler(quiet);
+    const listed = await handler({ enumerate: true }, context);
+    const targets = 'targets' in listed ? listed.targets : [];
+    expect(targets).toHaveLength(6);
+
+    // As the fan-out's Map invokes the function: one item at a time, in the order enumerate listed them.
+    for (const target of targets) reportOf(await handler({ target }, context));
+
+    expect(emulator.deletions()).toHaveLength(10);
+    // 10 over 6 targets by region and project name: 2 each to the first four, 1 each to the last two; the first
+    // also lists SMS (the account's), within its share.
+    const sorted = [...emulator.projects].sort(
+      (a, b) => a.region.localeCompare(b.region) || a.name.localeCompare(b.name),
+    );
+    const deletedIn = (id: string) =>
+      emulator
+        .deletions()
+        .filter((d) => d.projectId === id || (d.projectId === undefined && id === sorted[0]?.id)).length;
+    for (const p of sorted) expect(selectedIn(emulator, p.id)).toBeGreaterThanOrEqual(2);
+    expect(sorted.map((p) => deletedIn(p.id))).toEqual([2, 2, 2, 2, 1, 1]);
+  }, 60_000);
+
+  it("the manual event's targets narrow the run, and the cap is the narrowed run's", async () => {
+    await startAccount();
+    vi.stubEnv('TASK_JANITOR_POLICY', JSON.stringify(policyOver({ maxDeletesPerRun: 10 })));
+    const handler = createHandler(quiet);
+
+    const report = reportOf(
+      await handler({ targets: [{ regions: ['cn-east-3'], projects: ['*'] }] }, context),
+    );
+
+    expect(report.targets?.map((t) => [t.projectName, t.totals.deleted])).toEqual(
+      expect.arrayContaining([
+        ['cn-east-3', 5],
+        ['cn-east-3_dev', 5],
+      ]),
+    );
+    expect(emulator.deletions()).toHaveLength(10);
+  }, 60_000);
+
   it('{"target": …} purges exactly that one target', async () => {
     await startAccount();
     // Without the account-wide SMS: what one target's run does with it is not this test's question.
@@ -187,3 +325,53 @@ describe('the Lambda handler over three regions of two projects', () => {
     expect(new Set(asked.map((e) => e.projectId))).toEqual(new Set([one.id]));
   }, 60_000);
 });
+
+describe('scheduled events of both platforms over the same account', () => {
+  it.each<[string, (event: unknown) => Promise<unknown>, Record<string, unknown>]>([
+    [
+      'an EventBridge scheduled event',
+      (event) => createHandler(quiet)(event, context),
+      EVENTBRIDGE_SCHEDULED_EVENT,
+    ],
+    [
+      'a FunctionGraph TIMER event',
+      (event) =>
+        createFunctionGraphHandler({ logDestination: { write: () => undefined } })(event, fgContext()),
+      { ...FUNCTIONGRAPH_TIMER_EXAMPLE, user_event: '' },
+    ],
+  ])(
+    '%s carrying both target and targets is refused before any request, naming the keys',
+    async (_label, invoke, scheduled) => {
+      await startAccount();
+      const one = project('cn-east-3_dev');
+      const event = {
+        ...scheduled,
+        dryRun: false,
+        target: { region: 'cn-east-3', projectId: one.id },
+        targets: [{ regions: [...REGIONS], projects: ['*'] }],
+      };
+
+      const run = invoke(event);
+
+      await expect(run).rejects.toMatchObject({
+        name: 'ConfigError',
+        problems: ['event: targets: target and targets exclude one another: give one of them'],
+      });
+      expect(emulator.requestLog()).toEqual([]);
+      expect(emulator.deletions()).toEqual([]);
+    },
+  );
+});
+
+/** FunctionGraph's context: the settings the Lambda tests stub into process.env, as user data. */
+function fgContext(): FunctionGraphContextLike {
+  return {
+    getRequestID: () => 'fg-request-1',
+    getRemainingTimeInMilliSeconds: () => 900_000,
+    getUserData: (key: string) => process.env[key],
+    getToken: () => '',
+    getSecurityAccessKey: () => '',
+    getSecuritySecretKey: () => '',
+    getSecurityToken: () => '',
+  };
+}

@@ -271,3 +271,60 @@ describe('FunctionGraph events (overridesFromFunctionGraphEvent)', () => {
     expect(problemsOf(() => overridesFromFunctionGraphEvent(event))).toEqual(problems);
   });
 });
+
+describe('target, targets and enumerate exclude one another in every shape of event', () => {
+  const TARGET = { region: 'cn-north-4', projectName: 'cn-north-4' };
+  const TARGETS = [{ regions: ['cn-north-4', 'ap-southeast-3'], projects: ['*'] }];
+  // Each pair of the three keys, and all three: the message names the keys given, at the second one.
+  const PAIRS: readonly [string, Record<string, unknown>, string][] = [
+    ['target and targets', { target: TARGET, targets: TARGETS }, 'targets: target and targets'],
+    ['target and enumerate', { target: TARGET, enumerate: true }, 'enumerate: target and enumerate'],
+    ['targets and enumerate', { targets: TARGETS, enumerate: true }, 'enumerate: targets and enumerate'],
+    [
+      'all three',
+      { target: TARGET, targets: TARGETS, enumerate: true },
+      'targets: target and targets and enumerate',
+    ],
+  ];
+  const refusal = (keys: string) => `${keys} exclude one another: give one of them`;
+  const timer = (userEvent: string, extra: Record<string, unknown> = {}) => ({
+    ...FUNCTIONGRAPH_TIMER_EXAMPLE,
+    user_event: userEvent,
+    ...extra,
+  });
+
+  describe.each<[string, (keys: Record<string, unknown>) => unknown, (event: unknown) => unknown, string]>([
+    [
+      'beside the EventBridge scheduled event',
+      (keys) => ({ ...EVENTBRIDGE_SCHEDULED_EVENT, ...keys }),
+      overridesFromLambdaEvent,
+      '',
+    ],
+    [
+      'beside the SAM CLI template',
+      (keys) => ({ ...SAM_CLI_SCHEDULED_EVENT_TEMPLATE, ...keys }),
+      overridesFromLambdaEvent,
+      '',
+    ],
+    [
+      'beside the Lambda console template',
+      (keys) => ({ ...LAMBDA_CONSOLE_SCHEDULED_EVENT_TEMPLATE, ...keys }),
+      overridesFromLambdaEvent,
+      '',
+    ],
+    ['in a Lambda manual event', (keys) => keys, overridesFromLambdaEvent, ''],
+    ['beside the TIMER fields', (keys) => timer('', keys), overridesFromFunctionGraphEvent, ''],
+    [
+      'in the TIMER event user_event',
+      (keys) => timer(JSON.stringify(keys)),
+      overridesFromFunctionGraphEvent,
+      'user_event: ',
+    ],
+    ['in a FunctionGraph manual body', (keys) => keys, overridesFromFunctionGraphEvent, ''],
+  ])('%s', (_shape, eventWith, parse, prefix) => {
+    it.each(PAIRS)('%s: refused, naming the keys', (_pair, keys, problem) => {
+      const [path, named] = problem.split(': ') as [string, string];
+      expect(problemsOf(() => parse(eventWith(keys)))).toEqual([`${prefix}${path}: ${refusal(named)}`]);
+    });
+  });
+});

@@ -1,59 +1,62 @@
 /**
- * The pieces of a run over several targets that need no cloud: the cap split between the targets, and the report
- * assembled from the targets' reports.
+ * The pieces of a run over several targets that need no cloud: the cap split between the targets, the report
+ * assembled from the targets' reports, and a run over fake sources where one target's purge throws.
  */
 import { describe, expect, it } from 'vitest';
 import { hasFailures } from '../../cli/main';
-import type { DeleteCandidate } from '../../lib/plan';
-import { createReport, type Report, serviceReportOf } from '../../lib/report';
+import { toEmbeddedMetricFormat } from '../../handlers/aws/metrics';
+import { parsePolicyText } from '../../lib/policy/load';
+import { createReport, type Report, serviceReportOf, shouldFail } from '../../lib/report';
 import { combineReports } from '../../lib/targets/combine';
-import { createCapLedger } from '../../lib/targets/run-targets';
-import type { ResolvedTarget } from '../../lib/targets/select';
-import { makeTask, NOW } from '../engine/fakes';
+import { runTargets } from '../../lib/targets/run-targets';
+import { capShareOf, type ResolvedTarget } from '../../lib/targets/select';
+import { createFakeSource, fakeCloudFor, makeTask, NOW, NOW_MS, offlineDeps } from '../engine/fakes';
 
-const candidates = (count: number, prefix: string): DeleteCandidate[] =>
-  Array.from({ length: count }, (_, i) => ({
-    task: makeTask({ id: `${prefix}${i}`, ageDays: 100 - i }),
-    ageMs: (100 - i) * 86_400_000,
-    reason: 'older-than-30d',
-  }));
-
-describe('createCapLedger', () => {
-  it('splits the cap evenly, the remainder one each to the first targets, whatever the order of the listings', async () => {
-    const ledger = createCapLedger(5, 3);
-    // Target 2 and 1 finish listing before target 0: no one waits, and the split is the same.
-    const third = await ledger.take(2, candidates(4, 'c'));
-    const second = await ledger.take(1, candidates(1, 'b'));
-    const first = await ledger.take(0, candidates(3, 'a'));
-    expect([first.deletes.length, second.deletes.length, third.deletes.length]).toEqual([2, 1, 1]);
-    expect([first.capped.length, second.capped.length, third.capped.length]).toEqual([1, 0, 3]);
-    expect([0, 1, 2].map(ledger.shareOf)).toEqual([2, 2, 1]);
+describe('capShareOf', () => {
+  it('splits the cap evenly, the remainder one each to the first targets', () => {
+    expect([0, 1, 2].map((index) => capShareOf(5, 3, index))).toEqual([2, 2, 1]);
+    expect([0, 1, 2].map((index) => capShareOf(2, 3, index))).toEqual([1, 1, 0]);
+    expect([0, 1].map((index) => capShareOf(0, 2, index))).toEqual([0, 0]);
+    expect(capShareOf(7, 1, 0)).toBe(7);
   });
 
-  it('a target that never takes leaves its share unused (the others keep theirs)', async () => {
-    const ledger = createCapLedger(2, 3);
-    const last = await ledger.take(2, candidates(3, 'c'));
-    expect(last.deletes).toEqual([]);
-    expect((await ledger.take(1, candidates(3, 'b'))).deletes.map((d) => d.task.id)).toEqual(['b0']);
+  it('the shares of all the targets add up to the cap, never more', () => {
+    for (const cap of [0, 1, 5, 17, 100]) {
+      for (const count of [1, 2, 3, 6, 7, 150]) {
+        const shares = Array.from({ length: count }, (_, index) => capShareOf(cap, count, index));
+        expect(shares.reduce((sum, share) => sum + share, 0)).toBe(cap);
+        expect(Math.max(...shares) - Math.min(...shares)).toBeLessThanOrEqual(1);
+      }
+    }
   });
 
-  it('without a cap, every target takes all it has', async () => {
-    const ledger = createCapLedger(Number.MAX_SAFE_INTEGER, 3);
-    expect((await ledger.take(2, candidates(4, 'c'))).deletes).toHaveLength(4);
-    expect((await ledger.take(0, candidates(3, 'a'))).deletes).toHaveLength(3);
-  });
-
-  it('takes the oldest first within a target', async () => {
-    const ledger = createCapLedger(1, 1);
-    const { deletes } = await ledger.take(0, candidates(3, 'x'));
-    expect(deletes.map((d) => d.task.id)).toEqual(['x0']);
+  it('without a cap, every target takes all it has', () => {
+    expect(capShareOf(Number.MAX_SAFE_INTEGER, 3, 2)).toBe(Number.MAX_SAFE_INTEGER);
   });
 });
 
 const TARGETS: readonly ResolvedTarget[] = [
-  { cloud: 'huaweicloud', region: 'cn-north-4', projectId: 'p1', projectName: 'cn-north-4' },
-  { cloud: 'huaweicloud', region: 'ap-southeast-3', projectId: 'p2', projectName: 'ap-southeast-3' },
-  { cloud: 'huaweicloud', region: 'eu-west-101', projectId: 'p3', projectName: 'eu-west-101' },
+  {
+    cloud: 'huaweicloud',
+    region: 'cn-north-4',
+    projectId: 'p1',
+    projectName: 'cn-north-4',
+    listsAccountWide: false,
+  },
+  {
+    cloud: 'huaweicloud',
+    region: 'ap-southeast-3',
+    projectId: 'p2',
+    projectName: 'ap-southeast-3',
+    listsAccountWide: true,
+  },
+  {
+    cloud: 'huaweicloud',
+    region: 'eu-west-101',
+    projectId: 'p3',
+    projectName: 'eu-west-101',
+    listsAccountWide: false,
+  },
 ];
 
 function targetReport(counts: {
@@ -154,7 +157,7 @@ describe('combineReports', () => {
     expect(report.totals.failedServices).toBe(1);
   });
 
-  it("one target that could not be listed is a failure for the CLI's exit code, though the sums carry no error", () => {
+  it("one target that could not be listed counts in failedServices and the CLI's exit code, though the sums carry no error", () => {
     const oneFailed = combineReports(
       [
         { target: TARGETS[0] as ResolvedTarget, report: targetReport({ listed: 5, deleted: 2 }) },
@@ -165,7 +168,9 @@ describe('combineReports', () => {
       ],
       OPTIONS,
     );
-    expect(oneFailed.totals.failedServices).toBe(0);
+    expect(oneFailed.services['oms-migration-tasks']?.error).toBeUndefined();
+    expect(oneFailed.totals.failedServices).toBe(1);
+    expect(shouldFail(oneFailed)).toBe(false);
     expect(hasFailures(oneFailed)).toBe(true);
     const allDone = combineReports(
       [
@@ -175,6 +180,58 @@ describe('combineReports', () => {
       OPTIONS,
     );
     expect(hasFailures(allDone)).toBe(false);
+  });
+
+  it('an account-wide API that failed in the one target that lists it carries the error in the sums', () => {
+    const lister = withSms({ omsListed: 4, smsError: 'SMS unreachable' });
+    const other = withSms({ omsListed: 3 });
+    const report = combineReports(
+      [
+        { target: TARGETS[0] as ResolvedTarget, report: other },
+        { target: TARGETS[1] as ResolvedTarget, report: lister },
+      ],
+      { ...OPTIONS, services: ['oms-migration-tasks', 'sms-migration-tasks'] },
+    );
+
+    // The target without SMS does not count as one where SMS listed.
+    expect(report.services['sms-migration-tasks']?.error?.message).toBe('SMS unreachable');
+    expect(report.services['oms-migration-tasks']?.error).toBeUndefined();
+    expect(report.totals.failedServices).toBe(1);
+    expect(shouldFail(report)).toBe(false);
+  });
+
+  it('every target down, the SMS lister too: every attempted operation failed (shouldFail)', () => {
+    const report = combineReports(
+      [
+        { target: TARGETS[0] as ResolvedTarget, report: withSms({ omsError: 'down' }) },
+        { target: TARGETS[1] as ResolvedTarget, report: withSms({ omsError: 'down', smsError: 'down' }) },
+      ],
+      { ...OPTIONS, services: ['oms-migration-tasks', 'sms-migration-tasks'] },
+    );
+
+    expect(report.totals.failedServices).toBe(2);
+    expect(shouldFail(report)).toBe(true);
+  });
+
+  it('ListingFailed counts a service that failed in one target of several: in Service=ALL and in its own', () => {
+    const report = combineReports(
+      [
+        { target: TARGETS[0] as ResolvedTarget, report: withSms({ omsListed: 5, smsError: 'SMS down' }) },
+        { target: TARGETS[1] as ResolvedTarget, report: withSms({ omsError: 'unreachable' }) },
+        { target: TARGETS[2] as ResolvedTarget, report: withSms({ omsListed: 2 }) },
+      ],
+      { ...OPTIONS, services: ['oms-migration-tasks', 'sms-migration-tasks'] },
+    );
+
+    const emf = toEmbeddedMetricFormat(report);
+    const runWide = (service: string) => emf.find((o) => o.Service === service && o.Target === undefined);
+    expect(runWide('ALL')).toMatchObject({ ListingFailed: 2 });
+    expect(runWide('oms-migration-tasks')).toMatchObject({ ListingFailed: 1, Listed: 7 });
+    expect(runWide('sms-migration-tasks')).toMatchObject({ ListingFailed: 1 });
+    const ofTarget = (target: string, service: string) =>
+      emf.find((o) => o.Target === target && o.Service === service);
+    expect(ofTarget('ap-southeast-3/ap-southeast-3', 'ALL')).toMatchObject({ ListingFailed: 1 });
+    expect(ofTarget('eu-west-101/eu-west-101', 'ALL')).toMatchObject({ ListingFailed: 0 });
   });
 
   it('one target: the report reads as before (target set, failures not tagged), plus its one section', () => {
@@ -190,5 +247,69 @@ describe('combineReports', () => {
     expect(report.target).toMatchObject({ region: 'cn-north-4', projectId: 'p1' });
     expect(report.services['oms-migration-tasks']?.failures[0]?.target).toBeUndefined();
     expect(report.targets).toHaveLength(1);
+  });
+});
+
+/** A target's report of OMS and, where `smsError` is given (the lister, SMS failed), the account-wide SMS. */
+function withSms(counts: { omsListed?: number; omsError?: string; smsError?: string }): Report {
+  const sms = counts.smsError !== undefined;
+  const report = createReport({
+    dryRun: false,
+    startedAt: NOW,
+    policy: { digest: 'abc', maxDeletesPerRun: 100 },
+    services: sms ? ['oms-migration-tasks', 'sms-migration-tasks'] : ['oms-migration-tasks'],
+  });
+  const oms = serviceReportOf(report, 'oms-migration-tasks');
+  oms.listed = counts.omsListed ?? 0;
+  if (counts.omsError !== undefined) oms.error = { message: counts.omsError };
+  if (counts.smsError !== undefined)
+    serviceReportOf(report, 'sms-migration-tasks').error = { message: counts.smsError };
+  return report;
+}
+
+describe('runTargets', () => {
+  it("a target whose purge throws is that target's failure, with the error; the others go on and delete", async () => {
+    const oms = createFakeSource('oms-migration-tasks', {
+      tasks: [makeTask({ id: 'old-1', ageDays: 200 }), makeTask({ id: 'old-2', ageDays: 100 })],
+    });
+    const { deps, log } = offlineDeps();
+    const bug = new TypeError('a bug in this target');
+    const never = new AbortController().signal;
+
+    const result = await runTargets(deps, {
+      policy: parsePolicyText(
+        'version: 1\ndryRun: false\nservices:\n  oms-migration-tasks: { olderThan: 30d }\n',
+      ),
+      policySource: 'inline',
+      targets: TARGETS,
+      clientFor: (target) => {
+        if (target.projectId === 'p2') throw bug;
+        return {
+          client: fakeCloudFor([oms.source]),
+          planningNowMs: () => NOW_MS,
+          hostOf: () => 'oms.example',
+        };
+      },
+      sources: [oms.source],
+      signals: { stop: never, abort: never, resolve: never },
+      deadlineAtMs: NOW_MS + 600_000,
+      startedAt: NOW,
+      // One at a time: the targets after the one that throws must still run, and end before the report.
+      concurrency: 1,
+      deleteConcurrency: 2,
+      labelled: true,
+    });
+
+    expect(result.report.targets?.map((t) => [t.projectId, t.status, t.totals.deleted])).toEqual([
+      ['p1', 'done', 2],
+      ['p2', 'failed', 0],
+      ['p3', 'done', 2],
+    ]);
+    expect(result.report.targets?.[1]?.services['oms-migration-tasks']?.error?.message).toBe(
+      'the purge of this target failed: TypeError: a bug in this target',
+    );
+    expect(result.errors).toContain(bug);
+    expect(oms.state.deleteCalls).toHaveLength(4);
+    expect(log.records().some((l) => l.msg === 'the purge of this target failed')).toBe(true);
   });
 });

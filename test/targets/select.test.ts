@@ -5,13 +5,16 @@
 import { describe, expect, it } from 'vitest';
 import type { TargetSelector } from '../../lib/policy/targets';
 import {
+  compareByRegionAndName,
   type DiscoveredProject,
+  markAccountWideLister,
   narrowTargets,
   orderTargets,
-  type ResolvedTarget,
   regionOfProject,
+  type SelectedTarget,
   selectTargets,
   targetLabel,
+  withCapShares,
 } from '../../lib/targets/select';
 
 const PROJECTS: readonly DiscoveredProject[] = [
@@ -36,7 +39,7 @@ function selector(fields: Partial<TargetSelector> & Pick<TargetSelector, 'region
   return { projects: ['*'], exclude: undefined, ...fields };
 }
 
-const labels = (targets: readonly ResolvedTarget[]) => targets.map(targetLabel).sort();
+const labels = (targets: readonly SelectedTarget[]) => targets.map(targetLabel).sort();
 
 describe('regionOfProject', () => {
   it.each([
@@ -219,8 +222,61 @@ describe('orderTargets', () => {
   it("rotates by the run's day: each target starts first on some day, and the order is the same within a day", () => {
     const firsts = new Set<string>();
     for (let day = 0; day < all.length; day++)
-      firsts.add(targetLabel(orderTargets(all, day)[0] as ResolvedTarget));
+      firsts.add(targetLabel(orderTargets(all, day)[0] as SelectedTarget));
     expect(firsts.size).toBe(all.length);
     expect(orderTargets(all, 7)).toEqual(orderTargets([...all].reverse(), 7));
+  });
+
+  it('sorts within a region as the account-wide lister is chosen (compareByRegionAndName), a configured id without a name too', () => {
+    const target = (projectId: string, projectName: string | undefined): SelectedTarget => ({
+      cloud: 'huaweicloud',
+      region: 'cn-north-4',
+      projectId,
+      projectName,
+    });
+    // A project named by id only sorts before the named ones ('' first), whatever its id.
+    const targets = [target('b', 'cn-north-4_x'), target('z', undefined), target('a', 'cn-north-4')];
+    expect(orderTargets(targets, 0)).toEqual([...targets].sort(compareByRegionAndName));
+    expect(orderTargets(targets, 0).map((t) => t.projectId)).toEqual(['z', 'a', 'b']);
+  });
+});
+
+describe('withCapShares: a one-target run takes the share it has in the whole run', () => {
+  const all = markAccountWideLister(
+    selectTargets(
+      [selector({ regions: ['cn-north-4', 'ap-southeast-3', 'eu-west-101'] })],
+      PROJECTS,
+      'huaweicloud',
+    ).targets,
+  );
+  const single = (target: SelectedTarget) => ({
+    single: { region: target.region, projectId: target.projectId },
+  });
+
+  it('splits the cap over all the targets by region and project name, the remainder to the first; whatever the order given', () => {
+    // 6 targets, cap 10: 2 each to the first 4 by region and name, 1 each to the last 2.
+    const expected = {
+      'ap-southeast-3/ap-southeast-3': 2,
+      'ap-southeast-3/ap-southeast-3_dev': 2,
+      'cn-north-4/cn-north-4': 2,
+      'cn-north-4/cn-north-4_dev': 2,
+      'cn-north-4/cn-north-4_test': 1,
+      'eu-west-101/eu-west-101': 1,
+    };
+    for (const day of [0, 1, 4]) {
+      const shared = withCapShares(orderTargets(all, day), 10);
+      expect(Object.fromEntries(shared.map((t) => [targetLabel(t), t.capShare]))).toEqual(expected);
+    }
+  });
+
+  it('the one-target runs of all the targets delete at most the cap between them', () => {
+    for (const cap of [0, 1, 5, 6, 10, 1000]) {
+      const shares = all.map((target) => {
+        const { targets, problems } = narrowTargets(withCapShares(all, cap), single(target), NAMES);
+        expect(problems).toEqual([]);
+        return targets[0]?.capShare ?? Number.NaN;
+      });
+      expect(shares.reduce((sum, share) => sum + share, 0)).toBe(cap);
+    }
   });
 });
