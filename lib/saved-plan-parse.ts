@@ -151,7 +151,11 @@ export function parseSavedPlan(text: string): SavedPlan {
     tasks,
   };
   try {
-    planPolicy(plan);
+    const cap = maxDeletesPerRun ?? planPolicy(plan).maxDeletesPerRun;
+    // Applied, each target may delete its planned tasks: together they must stay within the plan's own cap.
+    if (tasks.length > cap) {
+      problems.push(`tasks: ${tasks.length} tasks, more than the plan's cap of ${cap} deletes per run`);
+    }
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     problems.push(...error.problems);

@@ -132,7 +132,11 @@ function createTargetPurge(deps: Deps, options: RunTargetsOptions): (index: numb
       recorder,
       deleteConcurrency: options.deleteConcurrency,
       planningNowMs,
-      maxDeletes: target.capShare ?? capShareOf(policy.maxDeletesPerRun, targets.length, index),
+      // A plan's tasks are within its cap (parseSavedPlan): each target may delete exactly its planned ones,
+      // whatever today's order of the targets (the split's remainder follows the day).
+      maxDeletes: savedPlan
+        ? savedPlan.tasks.length
+        : (target.capShare ?? capShareOf(policy.maxDeletesPerRun, targets.length, index)),
       ...(savedPlan ? { savedPlan } : {}),
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     });

@@ -116,7 +116,7 @@ describe('saved plans (version 2)', () => {
     ['a lower cap', { maxDeletesPerRun: 3 }],
     [
       'all of them',
-      { services: ['modelarts-processor-tasks', 'dis-dump-tasks'], olderThan: 'P2D', maxDeletesPerRun: 0 },
+      { services: ['modelarts-processor-tasks', 'dis-dump-tasks'], olderThan: 'P2D', maxDeletesPerRun: 1 },
     ],
   ])('records the whole effective policy so it is rebuilt exactly (%s)', (_label, overrides) => {
     const effective = applyOverrides(POLICY, overrides);
@@ -279,6 +279,21 @@ describe('the version fits the recorded policy', () => {
         /^selection\.policy\.targets: a plan of several targets \(version 3\) records the policy with targets/,
       ),
     ]);
+  });
+});
+
+describe('a plan within its own cap (applied, each target may delete exactly its planned tasks)', () => {
+  const tasks = ['a', 'b', 'c'].map((id) => toSavedPlanTask(makeTask({ id })));
+
+  it('refuses more tasks than the cap it records, naming the field', () => {
+    expect(
+      problemsOf(() => parseSavedPlan(JSON.stringify(makePlan({ maxDeletesPerRun: 2 }, tasks)))),
+    ).toEqual(["tasks: 3 tasks, more than the plan's cap of 2 deletes per run"]);
+  });
+
+  it('accepts as many tasks as the cap', () => {
+    const plan = makePlan({ maxDeletesPerRun: 3 }, tasks);
+    expect(parseSavedPlan(JSON.stringify(plan))).toEqual(plan);
   });
 });
 

@@ -7,6 +7,7 @@ import { hasFailures } from '../../cli/main';
 import { toEmbeddedMetricFormat } from '../../handlers/aws/metrics';
 import { parsePolicyText } from '../../lib/policy/load';
 import { createReport, type Report, serviceReportOf, shouldFail } from '../../lib/report';
+import { createSavedPlan, toSavedPlanTask } from '../../lib/saved-plan';
 import { combineReports } from '../../lib/targets/combine';
 import { runTargets } from '../../lib/targets/run-targets';
 import { capShareOf, type ResolvedTarget } from '../../lib/targets/select';
@@ -311,5 +312,50 @@ describe('runTargets', () => {
     expect(result.errors).toContain(bug);
     expect(oms.state.deleteCalls).toHaveLength(4);
     expect(log.records().some((l) => l.msg === 'the purge of this target failed')).toBe(true);
+  });
+
+  it("an applied plan deletes each target's planned tasks, whatever the split of the cap in today's order", async () => {
+    const tasks = ['old-1', 'old-2', 'old-3'].map((id) => makeTask({ id, ageDays: 200 }));
+    const oms = createFakeSource('oms-migration-tasks', { tasks });
+    const policy = parsePolicyText(
+      'version: 1\ndryRun: false\nmaxDeletesPerRun: 4\nservices:\n  oms-migration-tasks: { olderThan: 30d }\n',
+    );
+    // Planned when p2 came first: 3 for p2 and 1 for p1, 4 in all. Applied with p1 first, the even split
+    // would give p2 only 2.
+    const planned = { p1: tasks.slice(0, 1), p2: tasks } as Record<string, typeof tasks>;
+    const plan = createSavedPlan({
+      createdAt: NOW,
+      toolVersion: '0.0.0-test',
+      account: { cloud: 'huaweicloud', targets: [] },
+      policy,
+      overrides: {},
+      tasks: [],
+    });
+    const never = new AbortController().signal;
+
+    const result = await runTargets(offlineDeps().deps, {
+      policy,
+      policySource: 'inline',
+      targets: TARGETS.slice(0, 2),
+      clientFor: () => ({
+        client: fakeCloudFor([oms.source]),
+        planningNowMs: () => NOW_MS,
+        hostOf: () => 'oms.example',
+      }),
+      sources: [oms.source],
+      signals: { stop: never, abort: never, resolve: never },
+      deadlineAtMs: NOW_MS + 600_000,
+      startedAt: NOW,
+      concurrency: 1,
+      deleteConcurrency: 2,
+      labelled: true,
+      savedPlan: plan,
+      planTasksOf: (target) => (planned[target.projectId] ?? []).map(toSavedPlanTask),
+    });
+
+    expect(result.report.targets?.map((t) => [t.projectId, t.totals.deleted, t.totals.skipped.cap])).toEqual([
+      ['p1', 1, 0],
+      ['p2', 3, 0],
+    ]);
   });
 });
