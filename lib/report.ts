@@ -266,21 +266,25 @@ export function computeTotals(
 ): ServiceCounts & { failedServices: number } {
   const totals = { ...createServiceCounts(), failedServices: 0 };
   for (const service of Object.values(report.services)) {
-    if (!service) continue;
-    totals.listed += service.listed;
-    totals.stale += service.stale;
-    totals.deleted += service.deleted;
-    totals.wouldDelete += service.wouldDelete;
-    totals.alreadyGone += service.alreadyGone;
-    totals.failed += service.failed;
-    totals.unknown += service.unknown;
-    for (const reason of SKIP_REASONS) totals.skipped[reason] += service.skipped[reason];
-    totals.kept.tooYoung += service.kept.tooYoung;
-    totals.kept.notInPlan += service.kept.notInPlan;
-    if (service.refused !== undefined) totals.refused = (totals.refused ?? 0) + service.refused;
+    if (service) addCounts(totals, service);
   }
   totals.failedServices = servicesNotListed(report).size;
   return totals;
+}
+
+/** Adds every count of `from` to `into`. */
+export function addCounts(into: ServiceCounts, from: ServiceCounts): void {
+  into.listed += from.listed;
+  into.stale += from.stale;
+  into.deleted += from.deleted;
+  into.wouldDelete += from.wouldDelete;
+  into.alreadyGone += from.alreadyGone;
+  into.failed += from.failed;
+  into.unknown += from.unknown;
+  for (const reason of SKIP_REASONS) into.skipped[reason] += from.skipped[reason];
+  into.kept.tooYoung += from.kept.tooYoung;
+  into.kept.notInPlan += from.kept.notInPlan;
+  if (from.refused !== undefined) into.refused = (into.refused ?? 0) + from.refused;
 }
 
 /** Recomputes totals and stamps `finishedAt`; returns the same report. */

@@ -3,15 +3,14 @@
  * `services` / `totals` are the sums, the failures tagged with their target. Pure.
  */
 import {
+  addCounts,
   computeTotals,
   createReport,
   createServiceReport,
   MAX_LISTED_FAILURES,
   type Report,
   type RunTarget,
-  type ServiceCounts,
   type ServiceReport,
-  SKIP_REASONS,
   serviceReportOf,
   type TargetReport,
   type TaskFailure,
@@ -108,20 +107,6 @@ function skippedSection(
     services,
     totals: computeTotals({ services: {} }),
   };
-}
-
-function addCounts(into: ServiceCounts, from: ServiceCounts): void {
-  into.listed += from.listed;
-  into.stale += from.stale;
-  into.deleted += from.deleted;
-  into.wouldDelete += from.wouldDelete;
-  into.alreadyGone += from.alreadyGone;
-  into.failed += from.failed;
-  into.unknown += from.unknown;
-  for (const reason of SKIP_REASONS) into.skipped[reason] += from.skipped[reason];
-  into.kept.tooYoung += from.kept.tooYoung;
-  into.kept.notInPlan += from.kept.notInPlan;
-  if (from.refused !== undefined) into.refused = (into.refused ?? 0) + from.refused;
 }
 
 /** Adds one target's entry of a service to the run's: counts summed, failures listed up to the report's cap. */
