@@ -6,6 +6,7 @@
 import { setMaxListeners } from 'node:events';
 import { RunStoppedError } from './errors';
 import type { RunSignals } from './execute';
+import { stopDueAt } from './stop-due';
 
 /** After an operator's interrupt: how long requests in flight may take to finish, then the reads that settle them. */
 export const INTERRUPT_IN_FLIGHT_MS = 10_000;
@@ -45,7 +46,9 @@ export function createRunStops(options: {
     at(inFlightMs, () => abort.abort(reason));
     at(inFlightMs + settleMs, () => resolve.abort(reason));
   };
-  at(options.deadlineAtMs - options.nowMs, () => stopNow(deadlineReason, shareMs, shareMs));
+  const atDeadline = () => stopNow(deadlineReason, shareMs, shareMs);
+  at(options.deadlineAtMs - options.nowMs, atDeadline);
+  stopDueAt(stop.signal, options.deadlineAtMs, atDeadline);
   const onInterrupt = () =>
     stopNow(
       options.interrupt?.reason,

@@ -7,6 +7,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { Deps } from '../deps';
 import { CloudApiError, HostUnavailableError, RunStoppedError, stopReasonOf } from '../errors';
+import { fireIfDue } from '../stop-due';
 import { ConnectionPool } from './connection-pool';
 import { AdaptivePacer, type AdaptivePacerOptions, type HostPacer, type PacerSnapshot } from './pacing';
 import { RetryBudget, type RetryBudgetOptions } from './retry-budget';
@@ -142,8 +143,13 @@ export class HostHealth {
     };
     return {
       beforeSend: () => {
-        sends += 1;
         const nowMs = this.#deps.now().getTime();
+        // No request goes out after the run's stop, also when its deadline timer has not run yet.
+        fireIfDue(options.stopSignal, nowMs);
+        if (options.stopSignal.aborted) {
+          throw this.#stopped(options, 'before it was sent', options.stopSignal.reason);
+        }
+        sends += 1;
         if (sends > 1 && this.#pacer) {
           this.#pacer.follow(nowMs);
           pacerSlots += 1;
