@@ -50,7 +50,7 @@ export interface CloudClientOptions {
   readonly concurrencyPerHost?: number;
   /** Builds the keep-alive pool of one host. @default an http(s).Agent with keepAlive and maxSockets */
   readonly createAgent?: (origin: URL, maxSockets: number) => unknown;
-  /** A host with nothing on the wire this long gets a new pool for its next request. @default 2000 */
+  /** A host with nothing on the wire this long gets a new pool for its next request. @default 4000 */
   readonly idleConnectionsMs?: number;
   /** @default 'task-janitor' */
   readonly userAgent?: string;

@@ -7,8 +7,12 @@
  * request after an idle spell gets a fresh pool; the time is measured at the send, so a blocked loop counts.
  */
 
-/** A host with nothing on the wire for this long gets new connections for its next request. */
-export const IDLE_CONNECTIONS_MS = 2_000;
+/**
+ * A host with nothing on the wire for this long gets new connections for its next request: a second below
+ * Node's default keep-alive timeout (5 s), as agentkeepalive's free-socket timeout is, so that a busy host
+ * keeps its connections (`npm run bench` B1 counts them) and an idle one never writes on a closed one.
+ */
+export const IDLE_CONNECTIONS_MS = 4_000;
 
 export class ConnectionPool {
   readonly #create: () => unknown;
