@@ -29,6 +29,9 @@ export interface PurgeJob {
 export interface RetryTimeline {
   retries: Record<string, Record<string, number>>;
   givenUp: Record<string, Record<string, number>>;
+  /** Lines logging a 5xx answer, per host: every one the client read, retried or not (a guarded delete's
+   * read and DELETE log their answers where they are read, without a retry decision). */
+  serverErrorsLogged: Record<string, number>;
 }
 
 export interface PurgeOutcome {
@@ -75,12 +78,17 @@ async function main(): Promise<void> {
   // BENCH_PURGE_LOG=FILE keeps the purge's log lines (for reading a failure); else they are discarded.
   const sink = pino.destination({ dest: process.env.BENCH_PURGE_LOG ?? '/dev/null', sync: true });
   const startedAtMs = Date.now();
-  const timeline: RetryTimeline = { retries: {}, givenUp: {} };
+  const timeline: RetryTimeline = { retries: {}, givenUp: {}, serverErrorsLogged: {} };
   let logLines = 0;
   let reportLogged = false;
   const destination = {
     write(line: string): void {
       logLines += 1;
+      if (/"status":5\d\d/.test(line) && line.includes('answered 5')) {
+        const { service } = JSON.parse(line) as { service?: string };
+        const host = service ?? 'unknown';
+        timeline.serverErrorsLogged[host] = (timeline.serverErrorsLogged[host] ?? 0) + 1;
+      }
       if (line.includes('"willRetry":')) {
         const parsed = JSON.parse(line) as { service?: string; willRetry?: boolean };
         const table = parsed.willRetry ? timeline.retries : timeline.givenUp;
