@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os, { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { deflateRawSync } from 'node:zlib';
 import type { FaultSettings, FaultTarget } from '../emulator/types';
 import { CONFIG_DEFAULTS } from '../lib/config';
@@ -915,6 +915,9 @@ const b4: Scenario = {
 
 // ---- B5 cold start ----------------------------------------------------------------------------------------
 
+/** The Lambda handler's file in the package (serverless.yml `handler: handlers/aws/purge.handler`). */
+const LAMBDA_HANDLER = 'handlers/aws/purge.js';
+
 const b5: Scenario = {
   id: 'B5',
   name: 'cold start',
@@ -941,17 +944,18 @@ const b5: Scenario = {
       const zipPath = join(dir, 'artifact', 'purge.zip');
       const zipBytes = (await stat(zipPath)).size;
       const entries = readZipEntries(await readFile(zipPath));
-      await mkdir(join(dir, 'fn', 'handlers'), { recursive: true });
       for (const entry of entries) {
-        if (entry.name.startsWith('handlers/')) await writeFile(join(dir, 'fn', entry.name), entry.read());
+        if (!entry.name.startsWith('handlers/') || entry.name.endsWith('/')) continue;
+        await mkdir(dirname(join(dir, 'fn', entry.name)), { recursive: true });
+        await writeFile(join(dir, 'fn', entry.name), entry.read());
       }
-      const handlerBytes = entries.find((e) => e.name === 'handlers/aws/purge.js')?.size ?? 0;
+      const handlerBytes = entries.find((e) => e.name === LAMBDA_HANDLER)?.size ?? 0;
       const mapBytes = entries.find((e) => e.name.endsWith('.map'))?.size ?? 0;
       // What the zip would weigh without the source map: the other entries deflated (as the zip does).
       const withoutMapBytes = entries
         .filter((e) => !e.name.endsWith('.map'))
         .reduce((sum, e) => sum + deflateRawSync(e.read(), { level: 9 }).length + 100, 22);
-      const file = join(dir, 'fn', 'handlers', 'purge.js');
+      const file = join(dir, 'fn', LAMBDA_HANDLER);
       const script = `const t=performance.now();const m=require(${JSON.stringify(file)});const d=performance.now()-t;if(typeof m.handler!=='function')process.exit(3);process.stdout.write(String(d));`;
       const measure = (flags: string[]): { importMs: number[]; processMs: number[] } => {
         const importMs: number[] = [];
