@@ -292,6 +292,9 @@ export async function runSchedule({
     random,
     signal: interrupt.signal,
     remainingTimeMs: 10_000 + schedule.deadlineMs,
+    // The budget runs from the moment the invariants count from: the run's start-up (policy, credentials) is
+    // spent from it, as a platform's remaining time is.
+    startedAtMs: startMs,
     onProgress: (event) => {
       if (event.phase !== 'plan') return;
       schedule.mutations.forEach((mutation, index) => {

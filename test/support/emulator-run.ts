@@ -48,8 +48,13 @@ export interface InvocationOptions {
   readonly nowMs?: () => number;
   /** Where the run happens (`lambdaPlatform` adds the EMF lines). */
   readonly platform?: Platform;
-  /** @default 120_000 */
+  /**
+   * The run's time budget as of `startedAtMs`; what the run is told decreases with the time spent since, as a
+   * platform's remaining time does. @default 120_000
+   */
   readonly remainingTimeMs?: number;
+  /** When the budget started (a Lambda's invocation). @default when `runInvocation` is called */
+  readonly startedAtMs?: number;
   /** The operator's interrupt (the CLI's Ctrl-C). */
   readonly signal?: AbortSignal;
   readonly onProgress?: InvokePurgeOptions['onProgress'];
@@ -72,6 +77,7 @@ export async function runInvocation(
     TASK_JANITOR_MAX_ATTEMPTS: '4',
     ...options.env,
   };
+  const startedAtMs = options.startedAtMs ?? Date.now();
   const log = captureLog();
   const now = options.nowMs ?? (() => Date.now());
   let report: Report | undefined;
@@ -79,7 +85,7 @@ export async function runInvocation(
   try {
     const result = await invokePurge({
       env: (key) => env[key],
-      remainingTimeMs: () => options.remainingTimeMs ?? 120_000,
+      remainingTimeMs: () => (options.remainingTimeMs ?? 120_000) - (Date.now() - startedAtMs),
       ...(options.platform ? { platform: options.platform } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
