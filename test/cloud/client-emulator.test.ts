@@ -723,7 +723,9 @@ describe('createCloudClient against the emulator: pacing and the retry budget', 
     expect(throttled / calls.length).toBeLessThan(0.08);
     // 300 calls, 100 of them from the server's burst: 2 s at the limit plus one Retry-After pause (2.1 s seen).
     expect(elapsedS).toBeLessThan(4.5);
-    expect(client.hostStats().dcs?.pacing?.enabled).toBe(true);
+    // A host that throttled is paced at a learned rate from then on. (A client slowed by a busy machine may
+    // never reach the limit; it then has nothing to learn: under load one run of five saw no 429 at all.)
+    if (throttled > 0) expect(client.hostStats().dcs?.pacing?.enabled).toBe(true);
   });
 
   it('close() ends every wait of the client: nothing is sent after it (no request outlives the run)', async () => {
