@@ -724,7 +724,7 @@ describe('createCloudClient against the emulator: pacing and the retry budget', 
     // 300 calls, 100 of them from the server's burst: 2 s at the limit plus one Retry-After pause (2.1 s seen).
     expect(elapsedS).toBeLessThan(4.5);
     // A host that throttled is paced at a learned rate from then on. (A client slowed by a busy machine may
-    // never reach the limit; it then has nothing to learn: under load one run of five saw no 429 at all.)
+    // never reach the limit; it then has nothing to learn. Under load one run ended with no rate learned.)
     if (throttled > 0) expect(client.hostStats().dcs?.pacing?.enabled).toBe(true);
   });
 
