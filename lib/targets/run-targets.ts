@@ -109,11 +109,7 @@ function createTargetPurge(deps: Deps, options: RunTargetsOptions): (index: numb
     const recorder = new ReportRecorder(targetDeps, {
       dryRun: policy.dryRun,
       startedAt: deps.now(),
-      policy: {
-        digest: policy.digest,
-        maxDeletesPerRun: policy.maxDeletesPerRun,
-        source: options.policySource,
-      },
+      policy: reportedPolicy(options),
       services: enabledServices(targetPolicy),
       target: runTargetOf(target),
       hostOf,
@@ -147,6 +143,12 @@ function createTargetPurge(deps: Deps, options: RunTargetsOptions): (index: numb
   };
 }
 
+/** The policy as each target's report names it. */
+function reportedPolicy(options: Pick<RunTargetsOptions, 'policy' | 'policySource'>) {
+  const { policy } = options;
+  return { digest: policy.digest, maxDeletesPerRun: policy.maxDeletesPerRun, source: options.policySource };
+}
+
 /** The outcome of a target whose purge threw: every service it would list failed, with the error. */
 function failedTarget(deps: Deps, options: RunTargetsOptions, index: number, error: unknown): TargetDone {
   const target = options.targets[index] as ResolvedTarget;
@@ -155,11 +157,7 @@ function failedTarget(deps: Deps, options: RunTargetsOptions, index: number, err
   const report = createReport({
     dryRun: policy.dryRun,
     startedAt: deps.now(),
-    policy: {
-      digest: policy.digest,
-      maxDeletesPerRun: policy.maxDeletesPerRun,
-      source: options.policySource,
-    },
+    policy: reportedPolicy(options),
     services: enabledServices(policyOfTarget(policy, target)),
   });
   report.target = runTargetOf(target);

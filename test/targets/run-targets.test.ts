@@ -268,6 +268,34 @@ function withSms(counts: { omsListed?: number; omsError?: string; smsError?: str
   return report;
 }
 
+/** `runTargets` over one fake source, one target at a time; `failFor` makes a target's client throw. */
+function runOverFakes(
+  deps: Parameters<typeof runTargets>[0],
+  source: Parameters<typeof fakeCloudFor>[0][number],
+  options: Pick<Parameters<typeof runTargets>[1], 'policy' | 'targets' | 'savedPlan' | 'planTasksOf'> & {
+    readonly failFor?: (target: ResolvedTarget) => Error | undefined;
+  },
+) {
+  const never = new AbortController().signal;
+  const { failFor, ...rest } = options;
+  return runTargets(deps, {
+    ...rest,
+    policySource: 'inline',
+    clientFor: (target) => {
+      const failure = failFor?.(target);
+      if (failure) throw failure;
+      return { client: fakeCloudFor([source]), planningNowMs: () => NOW_MS, hostOf: () => 'oms.example' };
+    },
+    sources: [source],
+    signals: { stop: never, abort: never, resolve: never },
+    deadlineAtMs: NOW_MS + 600_000,
+    startedAt: NOW,
+    concurrency: 1,
+    deleteConcurrency: 2,
+    labelled: true,
+  });
+}
+
 describe('runTargets', () => {
   it("a target whose purge throws is that target's failure, with the error; the others go on and delete", async () => {
     const oms = createFakeSource('oms-migration-tasks', {
@@ -275,30 +303,14 @@ describe('runTargets', () => {
     });
     const { deps, log } = offlineDeps();
     const bug = new TypeError('a bug in this target');
-    const never = new AbortController().signal;
 
-    const result = await runTargets(deps, {
+    // One target at a time: the targets after the one that throws must still run, and end before the report.
+    const result = await runOverFakes(deps, oms.source, {
       policy: parsePolicyText(
         'version: 1\ndryRun: false\nservices:\n  oms-migration-tasks: { olderThan: 30d }\n',
       ),
-      policySource: 'inline',
       targets: TARGETS,
-      clientFor: (target) => {
-        if (target.projectId === 'p2') throw bug;
-        return {
-          client: fakeCloudFor([oms.source]),
-          planningNowMs: () => NOW_MS,
-          hostOf: () => 'oms.example',
-        };
-      },
-      sources: [oms.source],
-      signals: { stop: never, abort: never, resolve: never },
-      deadlineAtMs: NOW_MS + 600_000,
-      startedAt: NOW,
-      // One at a time: the targets after the one that throws must still run, and end before the report.
-      concurrency: 1,
-      deleteConcurrency: 2,
-      labelled: true,
+      failFor: (target) => (target.projectId === 'p2' ? bug : undefined),
     });
 
     expect(result.report.targets?.map((t) => [t.projectId, t.status, t.totals.deleted])).toEqual([
@@ -331,24 +343,10 @@ describe('runTargets', () => {
       overrides: {},
       tasks: [],
     });
-    const never = new AbortController().signal;
 
-    const result = await runTargets(offlineDeps().deps, {
+    const result = await runOverFakes(offlineDeps().deps, oms.source, {
       policy,
-      policySource: 'inline',
       targets: TARGETS.slice(0, 2),
-      clientFor: () => ({
-        client: fakeCloudFor([oms.source]),
-        planningNowMs: () => NOW_MS,
-        hostOf: () => 'oms.example',
-      }),
-      sources: [oms.source],
-      signals: { stop: never, abort: never, resolve: never },
-      deadlineAtMs: NOW_MS + 600_000,
-      startedAt: NOW,
-      concurrency: 1,
-      deleteConcurrency: 2,
-      labelled: true,
       savedPlan: plan,
       planTasksOf: (target) => (planned[target.projectId] ?? []).map(toSavedPlanTask),
     });
